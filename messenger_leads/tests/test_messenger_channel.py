@@ -1,0 +1,89 @@
+from psycopg2 import IntegrityError
+
+from odoo.tests import TransactionCase, tagged
+from odoo.tools import mute_logger
+
+
+@tagged("post_install", "-at_install")
+class TestMessengerChannel(TransactionCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.telegram = cls.env.ref("messenger_leads.messenger_channel_telegram")
+        cls.email = cls.env.ref("messenger_leads.messenger_channel_email")
+        cls.web_form = cls.env.ref("messenger_leads.messenger_channel_web_form")
+
+    def test_default_channels_and_targets(self):
+        targets = {
+            channel.code: channel.response_target_minutes
+            for channel in self.env["messenger.channel"].search([])
+        }
+        self.assertEqual(
+            targets,
+            {
+                "telegram": 5,
+                "whatsapp": 5,
+                "viber": 5,
+                "web_chat": 5,
+                "web_form": 20,
+                "phone": 20,
+                "email": 180,
+                "walk_in": 5,
+            },
+        )
+
+    def test_channel_from_source(self):
+        lead = self.env["crm.lead"].create(
+            {"name": "From Telegram", "source_id": self.telegram.source_id.id}
+        )
+        self.assertEqual(lead.channel_id, self.telegram)
+
+    def test_channel_from_medium_when_source_is_unknown(self):
+        lead = self.env["crm.lead"].create(
+            {
+                "name": "Newsletter reply",
+                "source_id": self.env.ref("utm.utm_source_newsletter").id,
+                "medium_id": self.env.ref("utm.utm_medium_email").id,
+            }
+        )
+        self.assertEqual(lead.channel_id, self.email)
+
+    def test_explicit_channel_is_kept(self):
+        lead = self.env["crm.lead"].create(
+            {
+                "name": "Set by the bridge",
+                "channel_id": self.telegram.id,
+                "medium_id": self.env.ref("utm.utm_medium_email").id,
+            }
+        )
+        self.assertEqual(lead.channel_id, self.telegram)
+        lead.source_id = self.web_form.source_id
+        self.assertEqual(lead.channel_id, self.telegram, "a known channel is never overwritten")
+
+    def test_no_channel_without_utm(self):
+        lead = self.env["crm.lead"].create({"name": "Typed in by hand"})
+        self.assertFalse(lead.channel_id)
+
+    def test_channel_is_searchable_and_groupable(self):
+        self.env["crm.lead"].create(
+            [
+                {"name": "A", "channel_id": self.telegram.id},
+                {"name": "B", "channel_id": self.telegram.id},
+                {"name": "C", "channel_id": self.email.id},
+            ]
+        )
+        groups = dict(
+            self.env["crm.lead"]._read_group(
+                [("channel_id", "in", (self.telegram | self.email).ids)],
+                ["channel_id"],
+                ["__count"],
+            )
+        )
+        self.assertGreaterEqual(groups[self.telegram], 2)
+        self.assertGreaterEqual(groups[self.email], 1)
+
+    @mute_logger("odoo.sql_db")
+    def test_points_must_be_1_to_5(self):
+        with self.assertRaises(IntegrityError):
+            self.telegram.score_points = 6
+            self.telegram.flush_recordset()

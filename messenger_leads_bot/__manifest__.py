@@ -1,0 +1,24 @@
+{
+    "name": "Messenger Leads: Telegram bot",
+    "summary": "Telegram chats as CRM leads and Discuss threads, both ways, with a polite bot",
+    "version": "18.0.1.0.0",
+    "category": "Sales/CRM",
+    "website": "https://github.com/messenger-leads/messenger-leads",
+    "author": "Messenger Leads",
+    "license": "LGPL-3",
+    "depends": ["messenger_leads"],
+    "external_dependencies": {"python": ["python-telegram-bot", "phonenumbers", "requests"]},
+    "data": [
+        "security/ir.model.access.csv",
+        "security/messenger_bot_security.xml",
+        "views/messenger_bot_account_views.xml",
+        "views/messenger_conversation_views.xml",
+        "views/crm_lead_views.xml",
+    ],
+    "demo": [
+        "demo/messenger_bot_account_demo.xml",
+        "demo/messenger_conversation_demo.xml",
+    ],
+    "installable": True,
+    "application": False,
+}

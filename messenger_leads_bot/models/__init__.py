@@ -1,0 +1,3 @@
+from . import messenger_bot_account
+from . import messenger_conversation
+from . import crm_lead

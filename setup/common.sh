@@ -1,0 +1,181 @@
+# Shared set-up steps for run.sh, test.sh and bench.sh. Source it; every step is idempotent.
+# shellcheck shell=bash
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+STATE="$ROOT/.state"                      # ignored by git: cluster, logs, configs
+VENV="$ROOT/.venv"
+CACHE_DIR="${XDG_CACHE_HOME:-$HOME/.cache}/messenger_leads"
+ODOO_CACHE="$CACHE_DIR/odoo-18.0"
+ODOO_NIGHTLY_URL="${ODOO_NIGHTLY_URL:-https://nightly.odoo.com/18.0/nightly/src/odoo_18.0.latest.tar.gz}"
+ADDONS="messenger_leads,messenger_leads_bot,messenger_leads_reports"
+mkdir -p "$STATE/log"
+
+log() { printf '[setup] %s\n' "$*" >&2; }
+die() { printf 'error: %s\n' "$*" >&2; exit 1; }
+
+# --- Odoo source -------------------------------------------------------------
+_is_odoo_tree() { [ -f "$1/odoo-bin" ] && [ -f "$1/odoo/release.py" ] && [ -f "$1/requirements.txt" ]; }
+
+# Unpack an archive (path or URL) holding Odoo's source into the cache.
+_fill_cache_from_archive() {
+    local src="$1" tmp
+    tmp="$(mktemp -d "$CACHE_DIR/unpack.XXXXXX")"
+    if [[ "$src" =~ ^https?:// ]]; then
+        curl -fsSL --max-time 600 -o "$tmp/src.archive" "$src" || { rm -rf "$tmp"; return 1; }
+        src="$tmp/src.archive"
+    fi
+    case "$src" in
+        *.zip) python3 -m zipfile -e "$src" "$tmp/x" ;;
+        *) mkdir -p "$tmp/x" && tar -xf "$src" -C "$tmp/x" ;;
+    esac || { rm -rf "$tmp"; return 1; }
+    local top
+    top="$(dirname "$(find "$tmp/x" -maxdepth 3 -name odoo-bin -print -quit)")"
+    _is_odoo_tree "$top" || { rm -rf "$tmp"; return 1; }
+    rm -rf "$ODOO_CACHE" && mv "$top" "$ODOO_CACHE" && rm -rf "$tmp"
+}
+
+# Sets ODOO_DIR: ODOO_SRC (folder or archive), else the cache, else the nightly archive.
+ensure_odoo_source() {
+    mkdir -p "$CACHE_DIR"
+    if [ -n "${ODOO_SRC:-}" ]; then
+        if [ -d "$ODOO_SRC" ]; then
+            _is_odoo_tree "$ODOO_SRC" || die "ODOO_SRC=$ODOO_SRC is not an Odoo 18.0 source folder (no odoo-bin, odoo/release.py, requirements.txt)"
+            if ! _is_odoo_tree "$ODOO_CACHE"; then
+                log "caching Odoo source from $ODOO_SRC"
+                mkdir -p "$ODOO_CACHE"
+                cp -a "$ODOO_SRC/odoo" "$ODOO_SRC/odoo-bin" "$ODOO_SRC/requirements.txt" "$ODOO_CACHE/"
+            fi
+            ODOO_DIR="$ODOO_SRC"
+        else
+            log "unpacking Odoo source from $ODOO_SRC"
+            _fill_cache_from_archive "$ODOO_SRC" || die "ODOO_SRC=$ODOO_SRC could not be unpacked as an Odoo 18.0 source archive"
+            ODOO_DIR="$ODOO_CACHE"
+        fi
+    elif _is_odoo_tree "$ODOO_CACHE"; then
+        ODOO_DIR="$ODOO_CACHE"
+    else
+        log "no cached Odoo source; trying the official 18.0 nightly archive"
+        _fill_cache_from_archive "$ODOO_NIGHTLY_URL" \
+            || die "no Odoo 18.0 source found: set ODOO_SRC to a folder or archive of Odoo 18.0 Community source"
+        ODOO_DIR="$ODOO_CACHE"
+    fi
+    grep -q "version_info = (18, 0" "$ODOO_DIR/odoo/release.py" || die "Odoo source in $ODOO_DIR is not 18.0: set ODOO_SRC to Odoo 18.0"
+    export ODOO_DIR
+}
+
+# --- Python virtualenv -------------------------------------------------------
+ensure_venv() {
+    local stamp="$VENV/.requirements.sha256" want
+    want="$(cat "$ODOO_DIR/requirements.txt" "$ROOT/setup/requirements.txt" | sha256sum | cut -d' ' -f1)"
+    if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then
+        export PATH="$VENV/bin:$PATH"
+        return
+    fi
+    log "installing Python requirements into .venv (about a minute)"
+    [ -x "$VENV/bin/python" ] || python3 -m venv "$VENV"
+    local constraints="$STATE/pip-constraints.txt" odoo_reqs="$STATE/odoo-requirements.txt"
+    echo 'setuptools<70' > "$constraints"          # cbor2's sdist needs it at build time
+    grep -v '^python-ldap' "$ODOO_DIR/requirements.txt" > "$odoo_reqs"   # only auth_ldap needs it
+    PIP_CONSTRAINT="$constraints" "$VENV/bin/pip" install -q --disable-pip-version-check \
+        -r "$odoo_reqs" -r "$ROOT/setup/requirements.txt" > "$STATE/log/pip.log" 2>&1 \
+        || { tail -n 30 "$STATE/log/pip.log" >&2; die "pip install failed (see .state/log/pip.log)"; }
+    echo "$want" > "$stamp"
+    export PATH="$VENV/bin:$PATH"
+}
+
+# --- PostgreSQL --------------------------------------------------------------
+# The server named by PG* variables if any is set, else a private cluster under .state/pg.
+PG_PRIVATE=0
+ensure_postgres() {
+    if [ -n "${PGHOST:-}${PGPORT:-}${PGUSER:-}${PGDATABASE:-}" ]; then
+        DB_HOST="${PGHOST:-}" DB_PORT="${PGPORT:-5432}" DB_USER="${PGUSER:-$(id -un)}" DB_PASSWORD="${PGPASSWORD:-}"
+        export DB_HOST DB_PORT DB_USER DB_PASSWORD
+        return
+    fi
+    PG_PRIVATE=1
+    local pgbin data="$STATE/pg/data" run="$STATE/pg/run" as=()
+    pgbin="$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)"
+    if [ -z "$pgbin" ]; then
+        log "installing Debian's postgresql"
+        { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql; } > "$STATE/log/apt.log" 2>&1 \
+            || die "could not install postgresql (see .state/log/apt.log); or set PGHOST/PGPORT/PGUSER to a server"
+        pgbin="$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)"
+    fi
+    if [ "$(id -u)" = 0 ]; then as=(runuser -u postgres --); fi   # PostgreSQL refuses to run as root
+    mkdir -p "$run"
+    if [ ! -f "$data/PG_VERSION" ]; then
+        log "creating a private PostgreSQL cluster in .state/pg"
+        mkdir -p "$data"
+        [ "$(id -u)" = 0 ] && chown -R postgres: "$STATE/pg"
+        "${as[@]}" "$pgbin/initdb" -D "$data" -U postgres -A trust -E UTF8 --locale=C.UTF-8 > "$STATE/log/initdb.log" 2>&1 \
+            || die "initdb failed (see .state/log/initdb.log)"
+    fi
+    [ "$(id -u)" = 0 ] && chown postgres: "$run"
+    DB_HOST="$run" DB_USER="messenger_leads" DB_PASSWORD=""
+    if ! "${as[@]}" "$pgbin/pg_ctl" -D "$data" status > /dev/null 2>&1; then
+        DB_PORT="$(_free_port "${ML_PGPORT:-55432}")"
+        "${as[@]}" "$pgbin/pg_ctl" -D "$data" -w -t 60 -l "$STATE/pg/postgres.log" \
+            -o "-k $run -p $DB_PORT -c listen_addresses=127.0.0.1 -c max_connections=200 -c fsync=off -c synchronous_commit=off" start > /dev/null \
+            || die "PostgreSQL did not start (see .state/pg/postgres.log)"
+        PG_STARTED_HERE=1
+    fi
+    DB_PORT="$(sed -n 4p "$data/postmaster.pid")"
+    "$pgbin/psql" -h "$run" -p "$DB_PORT" -U postgres -d postgres -tAc \
+        "SELECT 1 FROM pg_roles WHERE rolname='messenger_leads'" | grep -q 1 \
+        || "$pgbin/psql" -h "$run" -p "$DB_PORT" -U postgres -d postgres -qc \
+            "CREATE ROLE messenger_leads LOGIN CREATEDB" > /dev/null
+    PG_BIN="$pgbin" PG_DATA="$data" PG_AS="${as[*]}"
+    export DB_HOST DB_PORT DB_USER DB_PASSWORD PG_BIN
+}
+
+_free_port() {
+    local port="$1"
+    while (echo > "/dev/tcp/127.0.0.1/$port") 2> /dev/null; do port=$((port + 1)); done
+    echo "$port"
+}
+
+# Stops the private cluster if this script started it (trap target).
+stop_postgres() {
+    if [ "${PG_STARTED_HERE:-0}" = 1 ]; then
+        # shellcheck disable=SC2086
+        $PG_AS "$PG_BIN/pg_ctl" -D "$PG_DATA" -m fast -w stop > /dev/null 2>&1 || true
+        PG_STARTED_HERE=0
+    fi
+}
+
+psql_admin() {
+    if [ "$PG_PRIVATE" = 1 ]; then
+        "$PG_BIN/psql" -h "$DB_HOST" -p "$DB_PORT" -U postgres -d postgres -v ON_ERROR_STOP=1 -qtA "$@"
+    else
+        psql -d postgres -v ON_ERROR_STOP=1 -qtA "$@"
+    fi
+}
+
+db_exists() { [ "$(psql_admin -c "SELECT 1 FROM pg_database WHERE datname='$1'")" = 1 ]; }
+
+# --- Odoo configuration ------------------------------------------------------
+# Writes an odoo.conf for database $1 into .state and sets ODOO_CONF.
+write_odoo_conf() {
+    local db="$1" conf="$STATE/odoo-$1.conf"
+    cat > "$conf" <<EOF
+[options]
+addons_path = $ODOO_DIR/odoo/addons,$ROOT
+data_dir = $STATE/filestore
+db_host = ${DB_HOST}
+db_port = ${DB_PORT}
+db_user = ${DB_USER}
+db_password = ${DB_PASSWORD:-False}
+db_name = $db
+dbfilter = ^$db\$
+list_db = False
+http_interface = 127.0.0.1
+http_port = ${ODOO_PORT:-8069}
+gevent_port = ${ODOO_GEVENT_PORT:-8072}
+proxy_mode = False
+EOF
+    ODOO_CONF="$conf"
+    export ODOO_CONF
+}
+
+odoo_bin() { "$VENV/bin/python" "$ODOO_DIR/odoo-bin" "$@"; }

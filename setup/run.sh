@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# Sets up everything on first use, then runs Odoo with the Messenger Leads addons and demo data
+# on http://127.0.0.1:8069 until Ctrl-C.
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+
+ensure_odoo_source
+ensure_venv
+ensure_postgres
+
+DB="${ML_DB:-messenger_leads}"
+PIDS=()
+shutdown() {
+    trap - INT TERM EXIT
+    log "stopping"
+    for pid in "${PIDS[@]}"; do kill "$pid" 2> /dev/null || true; done
+    for pid in "${PIDS[@]}"; do wait "$pid" 2> /dev/null || true; done
+    stop_postgres
+}
+trap shutdown EXIT
+trap 'exit 130' INT TERM
+
+write_odoo_conf "$DB"
+if ! db_exists "$DB"; then
+    log "creating database $DB with the three addons and demo data (about two minutes, once)"
+    odoo_bin -c "$ODOO_CONF" -d "$DB" -i "$ADDONS" --stop-after-init \
+        --logfile "$STATE/log/install-$DB.log" \
+        || die "install failed, see .state/log/install-$DB.log"
+else
+    odoo_bin -c "$ODOO_CONF" -d "$DB" -u "$ADDONS" --stop-after-init \
+        --logfile "$STATE/log/install-$DB.log" \
+        || die "update failed, see .state/log/install-$DB.log"
+fi
+
+odoo_bin -c "$ODOO_CONF" -d "$DB" --logfile "$STATE/log/odoo-$DB.log" &
+PIDS+=($!)
+url="http://127.0.0.1:${ODOO_PORT:-8069}"
+for _ in $(seq 1 120); do
+    curl -fs -o /dev/null "$url/web/login" && break
+    kill -0 "${PIDS[0]}" 2> /dev/null || die "Odoo stopped, see .state/log/odoo-$DB.log"
+    sleep 0.5
+done
+
+cat <<EOF
+
+  Messenger Leads is running: $url
+  Log in as admin / admin (salespeople of the demo team: login = their first name, password = login)
+  Odoo log: .state/log/odoo-$DB.log      Stop: Ctrl-C
+
+EOF
+wait "${PIDS[0]}"

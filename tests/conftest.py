@@ -1,0 +1,33 @@
+"""Fixtures for the end-to-end tests. setup/test.sh exports what they need."""
+
+import os
+
+import pytest
+from odoo_server import OdooServer
+
+REQUIRED = ("ODOO_DIR", "ODOO_CONF", "ML_TEST_DB", "ML_INSTALL_LOG")
+
+
+def pytest_configure(config):
+    missing = [name for name in REQUIRED if not os.environ.get(name)]
+    if missing:
+        raise pytest.UsageError(
+            f"missing {', '.join(missing)}: run the tests with setup/test.sh, which sets them up"
+        )
+
+
+@pytest.fixture(scope="session")
+def state_dir():
+    return os.path.dirname(os.environ["ODOO_CONF"])
+
+
+@pytest.fixture(scope="session")
+def odoo(state_dir):
+    """The test database served by a real Odoo on a free loopback port."""
+    server = OdooServer(
+        os.environ["ODOO_CONF"],
+        os.environ["ML_TEST_DB"],
+        os.path.join(state_dir, "log", "e2e-odoo.log"),
+    ).start()
+    yield server
+    server.stop()
