@@ -11,6 +11,7 @@ DB="${ML_DB:-messenger_leads}"
 PIDS=()
 shutdown() {
     trap - INT TERM EXIT
+    trap '' PIPE   # a closed terminal or pipe must not stop the clean-up half-way
     log "stopping"
     for pid in "${PIDS[@]}"; do kill "$pid" 2> /dev/null || true; done
     for pid in "${PIDS[@]}"; do wait "$pid" 2> /dev/null || true; done
@@ -31,7 +32,8 @@ else
         || die "update failed, see .state/log/install-$DB.log"
 fi
 
-odoo_bin -c "$ODOO_CONF" -d "$DB" --logfile "$STATE/log/odoo-$DB.log" &
+# Not through the odoo_bin function: $! must be Odoo itself so that Ctrl-C stops it.
+"$VENV/bin/python" "$ODOO_DIR/odoo-bin" -c "$ODOO_CONF" -d "$DB" --logfile "$STATE/log/odoo-$DB.log" &
 PIDS+=($!)
 url="http://127.0.0.1:${ODOO_PORT:-8069}"
 for _ in $(seq 1 120); do
@@ -43,7 +45,8 @@ done
 cat <<EOF
 
   Messenger Leads is running: $url
-  Log in as admin / admin (salespeople of the demo team: login = their first name, password = login)
+  Log in as admin / admin. Demo team "Messenger Sales": head lead / lead;
+  salespeople anna / anna, boris / boris, vera / vera.
   Odoo log: .state/log/odoo-$DB.log      Stop: Ctrl-C
 
 EOF

@@ -1,0 +1,38 @@
+"""What every benchmark needs: an Odoo environment on the benchmark database, timing, output."""
+
+import contextlib
+import os
+import sys
+import time
+
+sys.path.insert(0, os.environ["ODOO_DIR"])
+
+import odoo  # importable only once ODOO_DIR is on the path
+
+
+@contextlib.contextmanager
+def odoo_env(rollback=True):
+    """An Odoo superuser environment on the benchmark database; rolled back by default."""
+    odoo.tools.config.parse_config(["-c", os.environ["ODOO_CONF"], "--log-level", "warn"])
+    registry = odoo.registry(os.environ["ML_BENCH_DB"])
+    with registry.cursor() as cr:
+        env = odoo.api.Environment(cr, odoo.SUPERUSER_ID, {})
+        try:
+            yield env
+        finally:
+            if rollback:
+                cr.rollback()
+
+
+class Timer:
+    def __enter__(self):
+        self.start = time.perf_counter()
+        return self
+
+    def __exit__(self, *exc):
+        self.seconds = time.perf_counter() - self.start
+
+
+def report(name, value, unit, goal):
+    """Print one figure in the format setup/bench.sh promises."""
+    print(f"bench {name}: {value:.4g} {unit} (goal {goal})", flush=True)
