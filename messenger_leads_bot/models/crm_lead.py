@@ -1,4 +1,6 @@
-from odoo import api, fields, models
+from markupsafe import Markup
+
+from odoo import _, api, fields, models
 
 
 class CrmLead(models.Model):
@@ -21,3 +23,14 @@ class CrmLead(models.Model):
             "tag": "mail.action_discuss",
             "params": {"active_id": f"discuss.channel_{channel.id}"},
         }
+
+    def _messenger_request_person(self, reason):
+        """The customer wants a person: an activity for the salesperson (or the team leader)."""
+        for lead in self:
+            responsible = lead.user_id or lead.team_id.user_id
+            lead.activity_schedule(
+                "mail.mail_activity_data_todo",
+                summary=_("Answer the customer in the messenger"),
+                note=Markup("<p>%s</p>") % reason,
+                user_id=responsible.id or self.env.uid,
+            )

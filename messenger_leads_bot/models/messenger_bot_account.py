@@ -1,8 +1,12 @@
 import secrets
 
-from odoo import fields, models
+from odoo import _, api, fields, models
+from odoo.exceptions import UserError
+
+from ..adapters import CLIENTS, DeliveryError, split_text
 
 TELEGRAM_API_URL = "https://api.telegram.org"
+WEBHOOK_ROUTE = "/messenger_leads/{provider}/{account_id}"
 
 
 class MessengerBotAccount(models.Model):
@@ -58,3 +62,97 @@ class MessengerBotAccount(models.Model):
     company_id = fields.Many2one(
         "res.company", required=True, default=lambda self: self.env.company
     )
+    # What the bot says. Every text is editable per account and per language.
+    acknowledgement_text = fields.Text(
+        translate=True,
+        default=lambda self: self.env._(
+            "Hello! We have your message. A manager will answer you within {minutes} minutes."
+        ),
+        help="Sent at once to a new message in working hours. {minutes}: the expected wait.",
+    )
+    out_of_hours_text = fields.Text(
+        translate=True,
+        default=lambda self: self.env._(
+            "Hello! We have your message. We are closed now; a manager will answer you "
+            "from {next_open}."
+        ),
+        help="Sent instead of the acknowledgement outside the team's working hours. "
+        "{next_open}: when the team is back.",
+    )
+    handoff_button = fields.Char(
+        translate=True,
+        default=lambda self: self.env._("Connect me to a person"),
+        help="Button offered with every bot message.",
+    )
+    handoff_text = fields.Text(
+        translate=True,
+        default=lambda self: self.env._(
+            "A manager has been asked to join the conversation. Please stay with us."
+        ),
+    )
+    share_phone_button = fields.Char(
+        translate=True,
+        default=lambda self: self.env._("Share my phone number"),
+        help="Button that sends the customer's own number from Telegram.",
+    )
+    phone_thanks_text = fields.Text(
+        translate=True,
+        default=lambda self: self.env._("Thank you! We will call you back at {phone}."),
+    )
+    daily_automated_cap = fields.Integer(
+        string="Bot messages per customer per day",
+        default=5,
+        help="The bot never sends a customer more automated messages than this in 24 hours.",
+    )
+
+    @api.model
+    def _webhook_path(self, provider, account_id):
+        return WEBHOOK_ROUTE.format(provider=provider, account_id=account_id)
+
+    def _client(self):
+        self.ensure_one()
+        account = self.sudo()
+        if not account.token:
+            raise UserError(_("Bot account %(name)s has no token.", name=self.name))
+        return CLIENTS[self.provider](account.token, account.api_url)
+
+    def _client_text_chunks(self, text):
+        """Text cut to the messenger's message length (4,096 characters for Telegram)."""
+        return split_text(text, CLIENTS[self.provider].max_text_length)
+
+    def _webhook_url(self):
+        base_url = self.get_base_url()
+        return base_url + self._webhook_path(self.provider, self.id)
+
+    def action_check_connection(self):
+        self.ensure_one()
+        try:
+            described = self._client().check()
+        except DeliveryError as exc:
+            raise UserError(_("Telegram refused the connection: %(error)s", error=exc)) from exc
+        return self._notify(_("Connected to %(bot)s.", bot=described))
+
+    def action_set_webhook(self):
+        self.ensure_one()
+        url = self._webhook_url()
+        try:
+            self._client().set_webhook(url, self.sudo().webhook_secret)
+        except DeliveryError as exc:
+            raise UserError(_("Telegram refused the webhook: %(error)s", error=exc)) from exc
+        self.mode = "webhook"
+        return self._notify(_("Webhook set to %(url)s.", url=url))
+
+    def action_remove_webhook(self):
+        self.ensure_one()
+        try:
+            self._client().delete_webhook()
+        except DeliveryError as exc:
+            raise UserError(_("Telegram refused: %(error)s", error=exc)) from exc
+        return self._notify(_("Webhook removed."))
+
+    def _notify(self, message):
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {"message": message, "type": "success", "sticky": False},
+        }

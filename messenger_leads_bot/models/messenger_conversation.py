@@ -1,8 +1,15 @@
-from odoo import api, fields, models
+import datetime
+
+import pytz
+from markupsafe import Markup
+
+from odoo import Command, _, api, fields, models
+
+from ..adapters import DeliveryError
 
 
 class MessengerConversation(models.Model):
-    """One customer chat in a messenger, bridged to a Discuss channel and tied to a lead."""
+    """One customer chat in a messenger, bridged to a Discuss thread and tied to a lead."""
 
     _name = "messenger.conversation"
     _description = "Messenger conversation"
@@ -16,6 +23,7 @@ class MessengerConversation(models.Model):
     external_chat_id = fields.Char(string="Chat ID", required=True)
     external_user_id = fields.Char(string="User ID", index=True)
     external_username = fields.Char(string="Username")
+    language_code = fields.Char(string="Language")
     partner_id = fields.Many2one("res.partner", string="Customer", index=True)
     discuss_channel_id = fields.Many2one(
         "discuss.channel", string="Discuss thread", ondelete="set null", index=True
@@ -24,6 +32,12 @@ class MessengerConversation(models.Model):
     team_id = fields.Many2one(related="lead_id.team_id", store=True)
     user_id = fields.Many2one(related="lead_id.user_id", store=True, string="Salesperson")
     last_message_at = fields.Datetime(string="Last message")
+    person_replied_at = fields.Datetime(
+        string="Person replied", help="When a person last wrote: the bot stays silent after it."
+    )
+    blocked = fields.Boolean(
+        string="Blocked the bot", help="The customer blocked the bot: nothing can be sent."
+    )
     company_id = fields.Many2one(related="account_id.company_id", store=True)
 
     _sql_constraints = [
@@ -43,3 +57,319 @@ class MessengerConversation(models.Model):
                 or conversation.external_chat_id
             )
             conversation.display_name = f"{conversation.channel_id.name or ''} · {who}"
+
+    # ------------------------------------------------------------------
+    # Inbound
+    # ------------------------------------------------------------------
+
+    @api.model
+    def _bridge_inbound(self, account, event):
+        """Tie one customer event to its conversation, thread and lead; return the conversation."""
+        conversation = self._lock_or_create(account, event.chat_id)
+        conversation._ensure_customer(event)
+        if event.kind == "blocked":
+            conversation.blocked = True
+            conversation._post_notice(_("The customer blocked the bot."))
+            return conversation
+        if event.kind == "unblocked":
+            conversation.blocked = False
+            conversation._post_notice(_("The customer started the bot again."))
+            return conversation
+        is_new_lead = conversation._ensure_open_lead(event)
+        conversation._ensure_thread()
+        if event.edited:
+            conversation._edit_customer_message(event)
+            return conversation
+        message = conversation._post_customer_message(event)
+        conversation.last_message_at = event.date.replace(tzinfo=None)
+        if event.kind == "contact" and event.phone:
+            conversation._apply_shared_phone(event.phone)
+        conversation._bot_answer(event, is_new_lead, message)
+        return conversation
+
+    @api.model
+    def _lock_or_create(self, account, chat_id):
+        """The conversation of a chat, created at most once even under concurrent requests.
+
+        ON CONFLICT makes the second of two racing transactions fail to serialise, and Odoo
+        retries its whole request, which then finds the row the first one committed.
+        """
+        self.env.cr.execute(
+            """
+            INSERT INTO messenger_conversation
+                (account_id, external_chat_id, channel_id, company_id, blocked,
+                 create_uid, create_date, write_uid, write_date)
+            VALUES (%(account)s, %(chat)s, %(channel)s, %(company)s, false,
+                    %(uid)s, now() at time zone 'UTC', %(uid)s, now() at time zone 'UTC')
+            ON CONFLICT (account_id, external_chat_id) DO NOTHING
+            """,
+            {
+                "account": account.id,
+                "chat": chat_id,
+                "channel": account.channel_id.id,
+                "company": account.company_id.id,
+                "uid": self.env.uid,
+            },
+        )
+        self.env.cr.execute(
+            "SELECT id FROM messenger_conversation"
+            " WHERE account_id = %s AND external_chat_id = %s FOR UPDATE",
+            (account.id, chat_id),
+        )
+        return self.browse(self.env.cr.fetchone()[0])
+
+    def _ensure_customer(self, event):
+        self.ensure_one()
+        values = {"external_user_id": event.user_id}
+        if event.username:
+            values["external_username"] = event.username
+        if event.language_code:
+            values["language_code"] = event.language_code
+        if not self.partner_id:
+            values["partner_id"] = (
+                self.env["res.partner"]
+                .create({"name": event.display_name, "lang": self._partner_lang(event)})
+                .id
+            )
+        self.write(values)
+
+    def _partner_lang(self, event):
+        code = (event.language_code or "").split("-")[0]
+        if not code:
+            return False
+        lang = self.env["res.lang"].search([("code", "=like", f"{code}%")], limit=1)
+        return lang.code or False
+
+    def _ensure_open_lead(self, event):
+        """Link the customer's open lead, or make one; return True when a lead was created."""
+        self.ensure_one()
+        lead = self.lead_id
+        if lead and lead.active and not lead.stage_id.is_won:
+            return False
+        lead = self.env["crm.lead"].search(
+            [("partner_id", "=", self.partner_id.id), ("stage_id.is_won", "=", False)],
+            order="id desc",
+            limit=1,
+        )
+        if lead:
+            self.lead_id = lead
+            return False
+        account = self.account_id
+        channel = account.channel_id
+        values = {
+            "name": _(
+                "%(channel)s: %(customer)s", channel=channel.name, customer=self.partner_id.name
+            ),
+            "partner_id": self.partner_id.id,
+            "contact_name": self.partner_id.name,
+            "channel_id": channel.id,
+            "source_id": channel.source_id.id,
+            "medium_id": channel.medium_id.id,
+            "company_id": account.company_id.id,
+        }
+        if account.team_id:
+            values["team_id"] = account.team_id.id
+            values["user_id"] = False
+        if event.start_payload:
+            values["campaign_id"] = self._campaign(event.start_payload).id
+        self.lead_id = self.env["crm.lead"].create(values)
+        return True
+
+    def _campaign(self, payload):
+        """The UTM campaign of a /start deep-link payload, created the first time it is seen."""
+        campaign = self.env["utm.campaign"].search([("name", "=", payload)], limit=1)
+        return campaign or self.env["utm.campaign"].create({"name": payload})
+
+    def _ensure_thread(self):
+        """The Discuss thread of the chat: private to the lead's salesperson and team leader."""
+        self.ensure_one()
+        members = (self.lead_id.user_id | self.lead_id.team_id.user_id).partner_id
+        if not self.discuss_channel_id:
+            self.discuss_channel_id = self.env["discuss.channel"].create(
+                {
+                    "name": self.display_name,
+                    "channel_type": "group",
+                    "description": _("Messenger chat of lead %(lead)s", lead=self.lead_id.name),
+                    "channel_member_ids": [
+                        Command.create({"partner_id": partner.id}) for partner in members
+                    ],
+                }
+            )
+        else:
+            missing = members - self.discuss_channel_id.channel_member_ids.partner_id
+            if missing:
+                self.discuss_channel_id.add_members(
+                    partner_ids=missing.ids, post_joined_message=False
+                )
+
+    def _post_customer_message(self, event):
+        attachments = []
+        body = event.text
+        if event.kind == "location":
+            url = f"https://maps.google.com/?q={event.latitude},{event.longitude}"
+            body = Markup('📍 <a href="%s" target="_blank">%s, %s</a>') % (
+                url,
+                event.latitude,
+                event.longitude,
+            )
+        elif event.kind == "contact":
+            body = _("Shared a phone number: %(phone)s", phone=event.phone)
+        elif event.file_id:
+            attachments, note = self._download(event)
+            body = body or note
+        message = (
+            self.discuss_channel_id.sudo()
+            .with_context(messenger_inbound=True)
+            .message_post(
+                body=body,
+                author_id=self.partner_id.id,
+                message_type="comment",
+                subtype_xmlid="mail.mt_comment",
+                attachments=attachments,
+            )
+        )
+        message.messenger_ref = self._message_ref(event.message_id)
+        return message
+
+    def _download(self, event):
+        """The customer's file as (attachments, fallback text); a failed fetch shows, not lost."""
+        try:
+            content, name = self.account_id._client().download(event.file_id)
+        except DeliveryError as exc:
+            return [], _("[%(kind)s not fetched: %(error)s]", kind=event.kind, error=exc)
+        return [(event.file_name or name, content)], ""
+
+    def _message_ref(self, external_message_id):
+        return f"{self.account_id.id}:{self.external_chat_id}:{external_message_id}"
+
+    def _edit_customer_message(self, event):
+        message = self.env["mail.message"].search(
+            [("messenger_ref", "=", self._message_ref(event.message_id))], limit=1
+        )
+        if not message:
+            self._post_customer_message(event)
+            return
+        message.sudo().write({"body": Markup("%s <em>%s</em>") % (event.text, _("(edited)"))})
+
+    def _apply_shared_phone(self, phone):
+        number = phone if phone.startswith("+") else f"+{phone}"
+        e164 = self.partner_id._phone_format(number=number, force_format="E164")
+        if not e164:
+            self._post_notice(_("The shared number %(phone)s is not valid.", phone=phone))
+            return
+        self.partner_id.phone = e164
+        if self.lead_id and not self.lead_id.phone:
+            self.lead_id.phone = e164
+
+    def _post_notice(self, text):
+        if self.discuss_channel_id:
+            self.discuss_channel_id.sudo().with_context(messenger_inbound=True).message_post(
+                body=text,
+                author_id=self.env.ref("base.partner_root").id,
+                message_type="notification",
+                subtype_xmlid="mail.mt_note",
+            )
+
+    # ------------------------------------------------------------------
+    # Outbound
+    # ------------------------------------------------------------------
+
+    def _queue_outbound(self, text, origin, message=None, buttons=None):
+        """Queue text for the customer; it is sent after the transaction commits."""
+        self.ensure_one()
+        outbox = self.env["messenger.outbox"]
+        chunks = self.account_id._client_text_chunks(text)
+        return outbox.create(
+            [
+                {
+                    "conversation_id": self.id,
+                    "text": chunk,
+                    "origin": origin,
+                    "mail_message_id": message.id if message else False,
+                    # the keyboard goes with the last part only
+                    "buttons": buttons if index == len(chunks) - 1 else False,
+                }
+                for index, chunk in enumerate(chunks)
+            ]
+        )._schedule_delivery()
+
+    def _register_person_reply(self, message):
+        """A person wrote in the thread: the bot falls silent and the message goes out."""
+        self.ensure_one()
+        self.person_replied_at = fields.Datetime.now()
+        self._queue_outbound(message.preview or "", "person", message=message)
+
+    # ------------------------------------------------------------------
+    # The bot
+    # ------------------------------------------------------------------
+
+    def _bot_answer(self, event, is_new_lead, message):
+        """Answer what the bot can; silent once a person replied and within the daily cap."""
+        self.ensure_one()
+        if self.person_replied_at:
+            return
+        account = self.account_id.with_context(lang=self.partner_id.lang or self.env.lang)
+        text = False
+        handoff = account.handoff_button
+        if event.kind == "text" and handoff and event.text.strip() == handoff:
+            text = account.handoff_text
+            self.lead_id._messenger_request_person(_("The customer asked for a person."))
+        elif event.kind == "contact":
+            text = account.phone_thanks_text.format(phone=self.partner_id.phone or event.phone)
+        elif is_new_lead:
+            text = self._greeting(account)
+        if text and self._automated_today() < account.daily_automated_cap:
+            buttons = [[("handoff", handoff)]]
+            if not self.partner_id.phone:
+                buttons.insert(0, [("share_phone", account.share_phone_button)])
+            self._post_bot_message(text, buttons)
+
+    def _greeting(self, account):
+        """The acknowledgement in working hours, the out-of-hours text otherwise."""
+        team = self.lead_id.team_id or account.team_id
+        calendar = team.resource_calendar_id or self.env.company.resource_calendar_id
+        now = fields.Datetime.now()
+        next_open = self._next_working_time(calendar, now)
+        if next_open <= now:
+            return account.acknowledgement_text.format(
+                minutes=account.channel_id.response_target_minutes
+            )
+        local = fields.Datetime.context_timestamp(
+            self.with_context(tz=calendar.tz or "UTC"), next_open
+        )
+        return account.out_of_hours_text.format(next_open=local.strftime("%d.%m %H:%M"))
+
+    @api.model
+    def _next_working_time(self, calendar, now):
+        """`now` when the calendar is working, else the start of its next working interval."""
+        start = pytz.utc.localize(now)
+        intervals = calendar._work_intervals_batch(start, start + datetime.timedelta(days=14))
+        for begin, _end, _attendance in intervals[False]:
+            return max(begin.astimezone(pytz.utc).replace(tzinfo=None), now)
+        return now
+
+    def _automated_today(self):
+        return self.env["messenger.outbox"].search_count(
+            [
+                ("conversation_id", "=", self.id),
+                ("origin", "=", "bot"),
+                ("create_date", ">=", fields.Datetime.now() - datetime.timedelta(days=1)),
+            ]
+        )
+
+    def _post_bot_message(self, text, buttons):
+        message = (
+            self.discuss_channel_id.sudo()
+            .with_context(messenger_inbound=True)
+            .message_post(
+                body=text,
+                author_id=self.env.ref("base.partner_root").id,
+                message_type="comment",
+                subtype_xmlid="mail.mt_comment",
+            )
+        )
+        self._queue_outbound(text, "bot", message=message, buttons=buttons)
+
+    def _mark_blocked(self, reason):
+        self.blocked = True
+        self._post_notice(reason)

@@ -1,1 +1,5 @@
 from . import test_messenger_conversation
+from . import test_telegram_parsing
+from . import test_telegram_bridge
+from . import test_messenger_outbox
+from . import test_webhook

@@ -1,0 +1,222 @@
+"""Telegram Bot API through python-telegram-bot: parse updates, send messages, fetch files."""
+
+import asyncio
+import datetime
+import os
+
+from telegram import (
+    Bot,
+    KeyboardButton,
+    ReplyKeyboardMarkup,
+    ReplyKeyboardRemove,
+    Update,
+)
+from telegram import error as tg_error
+from telegram.request import HTTPXRequest
+
+from .base import Client, DeliveryError, InboundMessage, OutboundResult
+
+# Opt in to python-telegram-bot's coming behaviour (time periods as timedelta) so that it does
+# not warn on every 429 it parses.
+os.environ.setdefault("PTB_TIMEDELTA", "true")
+
+ALLOWED_UPDATES = ["message", "edited_message", "my_chat_member"]
+SHARE_PHONE = "share_phone"  # keyboard button that asks Telegram for the user's own number
+
+
+def parse_telegram_update(data):
+    """Return the InboundMessages of one Telegram update (a dict), [] for what we don't bridge.
+
+    Raises ValueError when the body is not a Telegram update.
+    """
+    if not isinstance(data, dict) or not isinstance(data.get("update_id"), int):
+        raise ValueError("not a Telegram update: no integer update_id")
+    try:
+        update = Update.de_json(data, bot=None)
+    except (TypeError, KeyError, ValueError, AttributeError) as exc:
+        raise ValueError(f"malformed Telegram update: {exc}") from exc
+    if update.my_chat_member:
+        return _parse_chat_member(update)
+    message = update.message or update.edited_message
+    if not message or not message.chat or message.chat.type != "private" or not message.from_user:
+        return []
+    return [_parse_message(str(update.update_id), message, bool(update.edited_message))]
+
+
+def _parse_chat_member(update):
+    member = update.my_chat_member
+    status = member.new_chat_member.status if member.new_chat_member else ""
+    if member.chat.type != "private" or status not in ("kicked", "member"):
+        return []
+    return [
+        InboundMessage(
+            update_id=str(update.update_id),
+            chat_id=str(member.chat.id),
+            user_id=str(member.from_user.id),
+            kind="blocked" if status == "kicked" else "unblocked",
+            date=member.date,
+            username=member.from_user.username or "",
+            first_name=member.from_user.first_name or "",
+            last_name=member.from_user.last_name or "",
+        )
+    ]
+
+
+def _parse_message(update_id, message, edited):
+    user = message.from_user
+    fields = {
+        "update_id": update_id,
+        "chat_id": str(message.chat.id),
+        "user_id": str(user.id),
+        "message_id": str(message.message_id),
+        "date": message.date or datetime.datetime.now(datetime.UTC),
+        "edited": edited,
+        "username": user.username or "",
+        "first_name": user.first_name or "",
+        "last_name": user.last_name or "",
+        "language_code": user.language_code or "",
+        "text": message.text or message.caption or "",
+    }
+    if message.text and message.text.startswith("/start"):
+        fields["start_payload"] = message.text[len("/start") :].strip()
+    if message.photo:
+        fields.update(kind="photo", file_id=message.photo[-1].file_id, mimetype="image/jpeg")
+    elif message.document:
+        document = message.document
+        fields.update(
+            kind="document",
+            file_id=document.file_id,
+            file_name=document.file_name or "",
+            mimetype=document.mime_type or "",
+        )
+    elif message.voice:
+        fields.update(kind="voice", file_id=message.voice.file_id, mimetype="audio/ogg")
+    elif message.location:
+        fields.update(
+            kind="location",
+            latitude=message.location.latitude,
+            longitude=message.location.longitude,
+        )
+    elif message.contact:
+        own = message.contact.user_id == user.id
+        fields.update(
+            kind="contact" if own else "text",
+            phone=message.contact.phone_number or "",
+            text=fields["text"]
+            or f"{message.contact.first_name or ''} {message.contact.phone_number or ''}".strip(),
+        )
+    else:
+        fields["kind"] = "text"
+    return InboundMessage(**fields)
+
+
+def _keyboard(buttons):
+    """A one-time reply keyboard; SHARE_PHONE asks for the user's own number."""
+    if buttons is None:
+        return None
+    if not buttons:
+        return ReplyKeyboardRemove()
+    rows = [
+        [
+            KeyboardButton(label, request_contact=True)
+            if key == SHARE_PHONE
+            else KeyboardButton(label)
+            for key, label in row
+        ]
+        for row in buttons
+    ]
+    return ReplyKeyboardMarkup(rows, resize_keyboard=True, one_time_keyboard=True)
+
+
+def _delivery_error(exc):
+    if isinstance(exc, tg_error.RetryAfter):
+        wait = exc.retry_after
+        wait = wait.total_seconds() if isinstance(wait, datetime.timedelta) else float(wait)
+        return DeliveryError(str(exc), retry_after=wait)
+    if isinstance(exc, tg_error.Forbidden):
+        return DeliveryError(str(exc), permanent=True, blocked=True)
+    if isinstance(exc, (tg_error.BadRequest, tg_error.InvalidToken, tg_error.ChatMigrated)):
+        return DeliveryError(str(exc), permanent=True)
+    return DeliveryError(str(exc) or exc.__class__.__name__)
+
+
+class TelegramClient(Client):
+    """Synchronous calls for Odoo's request and cron threads; one HTTP client per call batch."""
+
+    def __init__(self, token, api_url, timeout=10.0):
+        self.token = token
+        self.api_url = api_url.rstrip("/")
+        self.timeout = timeout
+
+    def _bot(self):
+        request = HTTPXRequest(
+            connect_timeout=self.timeout, read_timeout=self.timeout, write_timeout=self.timeout
+        )
+        return Bot(
+            self.token,
+            base_url=f"{self.api_url}/bot",
+            base_file_url=f"{self.api_url}/file/bot",
+            request=request,
+        ), request
+
+    def _run(self, work):
+        async def main():
+            bot, request = self._bot()
+            await request.initialize()
+            try:
+                return await work(bot)
+            finally:
+                await request.shutdown()
+
+        return asyncio.run(main())
+
+    def check(self):
+        async def work(bot):
+            me = await bot.get_me()
+            return f"@{me.username} ({me.first_name}), id {me.id}"
+
+        try:
+            return self._run(work)
+        except tg_error.TelegramError as exc:
+            raise _delivery_error(exc) from exc
+
+    def set_webhook(self, url, secret):
+        async def work(bot):
+            return await bot.set_webhook(url, secret_token=secret, allowed_updates=ALLOWED_UPDATES)
+
+        try:
+            return self._run(work)
+        except tg_error.TelegramError as exc:
+            raise _delivery_error(exc) from exc
+
+    def delete_webhook(self):
+        try:
+            return self._run(lambda bot: bot.delete_webhook())
+        except tg_error.TelegramError as exc:
+            raise _delivery_error(exc) from exc
+
+    def send_texts(self, messages):
+        """Send in order; a failure is returned in place of that message's result."""
+
+        async def work(bot):
+            results = []
+            for chat_id, text, buttons in messages:
+                try:
+                    sent = await bot.send_message(chat_id, text, reply_markup=_keyboard(buttons))
+                    results.append(OutboundResult(str(sent.message_id)))
+                except tg_error.TelegramError as exc:
+                    results.append(_delivery_error(exc))
+            return results
+
+        return self._run(work)
+
+    def download(self, file_id):
+        async def work(bot):
+            remote = await bot.get_file(file_id)
+            content = await remote.download_as_bytearray()
+            return bytes(content), (remote.file_path or file_id).rsplit("/", 1)[-1]
+
+        try:
+            return self._run(work)
+        except tg_error.TelegramError as exc:
+            raise _delivery_error(exc) from exc

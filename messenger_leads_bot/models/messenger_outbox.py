@@ -1,0 +1,173 @@
+import datetime
+import logging
+import time
+
+from odoo import _, api, fields, models
+from odoo.modules.registry import Registry
+
+from ..adapters import DeliveryError
+
+_logger = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 8
+PER_CHAT_INTERVAL = 1.0  # seconds between two messages to one chat (Telegram's limit)
+PER_BOT_PER_SECOND = 30  # messages per second per bot (Telegram's limit)
+
+
+def retry_delay(attempts, retry_after=0.0):
+    """Seconds to wait before the next try: exponential, capped, never sooner than asked."""
+    return max(retry_after, min(2**attempts, 600))
+
+
+class MessengerOutbox(models.Model):
+    """A message waiting for, or done with, delivery to a customer's messenger."""
+
+    _name = "messenger.outbox"
+    _description = "Messenger outbox"
+    _order = "id"
+
+    conversation_id = fields.Many2one(
+        "messenger.conversation", required=True, ondelete="cascade", index=True
+    )
+    account_id = fields.Many2one(related="conversation_id.account_id", store=True)
+    text = fields.Text(required=True)
+    buttons = fields.Json(help="Reply keyboard rows of (key, label).")
+    origin = fields.Selection([("person", "Person"), ("bot", "Bot")], required=True)
+    mail_message_id = fields.Many2one("mail.message", ondelete="set null", index="btree_not_null")
+    state = fields.Selection(
+        [("queued", "Queued"), ("sent", "Sent"), ("failed", "Failed")],
+        default="queued",
+        required=True,
+    )
+    next_attempt_at = fields.Datetime(default=fields.Datetime.now, required=True)
+    attempts = fields.Integer(default=0)
+    error = fields.Text()
+    sent_at = fields.Datetime()
+    external_message_id = fields.Char()
+
+    def init(self):
+        self.env.cr.execute(
+            "CREATE INDEX IF NOT EXISTS messenger_outbox_due_index"
+            " ON messenger_outbox (next_attempt_at, id) WHERE state = 'queued'"
+        )
+
+    def _schedule_delivery(self):
+        """Deliver right after the current transaction commits; the cron catches the rest."""
+        self.mail_message_id.write({"messenger_delivery_state": "queued"})
+        dbname = self.env.cr.dbname
+
+        @self.env.cr.postcommit.add
+        def deliver():
+            with Registry(dbname).cursor() as cr:
+                self.env(cr=cr)["messenger.outbox"]._deliver_due()
+
+        return self
+
+    @api.model
+    def _cron_deliver(self):
+        self._deliver_due()
+
+    @api.model
+    def _deliver_due(self, auto_commit=True, max_seconds=10.0):
+        """Send what is due, oldest first, within Telegram's rate limits.
+
+        Each round claims at most PER_BOT_PER_SECOND rows (locked, skipped by other workers),
+        sends one message per chat and commits, so a delivered message is never sent twice and
+        the next message of a chat goes out a second later, in the next round.
+        """
+        deadline = time.monotonic() + max_seconds
+        while time.monotonic() < deadline:
+            began = time.monotonic()
+            self.flush_model(["state", "next_attempt_at"])
+            self.env.cr.execute(
+                """
+                SELECT id FROM messenger_outbox
+                 WHERE state = 'queued' AND next_attempt_at <= %s
+                 ORDER BY id LIMIT %s FOR UPDATE SKIP LOCKED
+                """,
+                (fields.Datetime.now(), PER_BOT_PER_SECOND),
+            )
+            due = self.browse([row[0] for row in self.env.cr.fetchall()])
+            if not due:
+                return
+            for account, rows in due.grouped("account_id").items():
+                rows._send_round(account)
+            if auto_commit:
+                self.env.cr.commit()  # pylint: disable=invalid-commit
+            else:
+                return
+            time.sleep(max(0.0, PER_CHAT_INTERVAL - (time.monotonic() - began)))
+
+    def _send_round(self, account):
+        """Send the first message of each chat; later ones of the same chat wait a round."""
+        sendable = self.browse()
+        seen_chats = set()
+        for row in self:
+            chat = row.conversation_id
+            if chat.blocked:
+                row._fail(_("The customer blocked the bot."))
+            elif chat.id in seen_chats:
+                row.next_attempt_at = fields.Datetime.now() + datetime.timedelta(
+                    seconds=PER_CHAT_INTERVAL
+                )
+            else:
+                seen_chats.add(chat.id)
+                sendable |= row
+        if not sendable:
+            return
+        results = account._client().send_texts(
+            [(row.conversation_id.external_chat_id, row.text, row.buttons) for row in sendable]
+        )
+        for row, result in zip(sendable, results, strict=True):
+            if isinstance(result, DeliveryError):
+                row._record_failure(result)
+            else:
+                row._record_sent(result.external_message_id)
+
+    def _record_sent(self, external_message_id):
+        self.write(
+            {
+                "state": "sent",
+                "sent_at": fields.Datetime.now(),
+                "external_message_id": external_message_id,
+                "error": False,
+            }
+        )
+        self.mail_message_id.write({"messenger_delivery_state": "sent"})
+
+    def _record_failure(self, error):
+        attempts = self.attempts + 1
+        if error.permanent or attempts >= MAX_ATTEMPTS:
+            if error.blocked:
+                self.conversation_id._mark_blocked(
+                    _("The customer blocked the bot: messages cannot be delivered.")
+                )
+            self.attempts = attempts
+            self._fail(str(error))
+            return
+        delay = retry_delay(attempts, error.retry_after)
+        self.write(
+            {
+                "attempts": attempts,
+                "error": str(error),
+                "next_attempt_at": fields.Datetime.now() + datetime.timedelta(seconds=delay),
+            }
+        )
+        _logger.info("messenger outbox %s: %s; retry in %.0f s", self.id, error, delay)
+        self.env.ref("messenger_leads_bot.ir_cron_messenger_outbox_deliver")._trigger(
+            self.next_attempt_at
+        )
+
+    def _fail(self, reason):
+        """A permanent failure: shown in the thread and on the lead, never retried."""
+        self.write({"state": "failed", "error": reason})
+        self.mail_message_id.write({"messenger_delivery_state": "failed"})
+        conversation = self.conversation_id
+        notice = _(
+            "Not delivered to %(channel)s: %(reason)s",
+            channel=conversation.channel_id.name,
+            reason=reason,
+        )
+        conversation._post_notice(notice)
+        if conversation.lead_id:
+            conversation.lead_id.message_post(body=notice, subtype_xmlid="mail.mt_note")

@@ -1,0 +1,94 @@
+import json
+import logging
+
+from odoo import api, fields, models
+from odoo.service.model import PG_CONCURRENCY_EXCEPTIONS_TO_RETRY
+
+from ..adapters import PARSERS
+
+_logger = logging.getLogger(__name__)
+
+MAX_PROCESS_ATTEMPTS = 5
+
+
+class MessengerUpdate(models.Model):
+    """A raw update as the messenger sent it, stored once before anything else happens."""
+
+    _name = "messenger.update"
+    _description = "Messenger update"
+    _order = "id desc"
+
+    account_id = fields.Many2one(
+        "messenger.bot.account", required=True, ondelete="cascade", index=True
+    )
+    external_id = fields.Char(string="Update ID", required=True)
+    payload = fields.Text(required=True)
+    state = fields.Selection(
+        [("received", "Received"), ("done", "Processed"), ("failed", "Failed")],
+        default="received",
+        required=True,
+        index=True,
+    )
+    attempts = fields.Integer(default=0)
+    error = fields.Text()
+    conversation_id = fields.Many2one("messenger.conversation", ondelete="set null")
+
+    _sql_constraints = [
+        (
+            "update_unique",
+            "UNIQUE(account_id, external_id)",
+            "An update is stored once per bot account.",
+        ),
+    ]
+
+    @api.model
+    def _receive(self, account, data):
+        """Store and process one update; return False when it was already stored.
+
+        The insert is idempotent under concurrency: a second request with the same update waits
+        for the first transaction and then finds the row.
+        """
+        external_id = str(data["update_id"])
+        self.env.cr.execute(
+            """
+            INSERT INTO messenger_update
+                (account_id, external_id, payload, state, attempts,
+                 create_uid, create_date, write_uid, write_date)
+            VALUES (%s, %s, %s, 'received', 0, %s, now() at time zone 'UTC', %s,
+                    now() at time zone 'UTC')
+            ON CONFLICT (account_id, external_id) DO NOTHING
+            RETURNING id
+            """,
+            (account.id, external_id, json.dumps(data), self.env.uid, self.env.uid),
+        )
+        row = self.env.cr.fetchone()
+        if not row:
+            return False
+        self.browse(row[0])._process()
+        return True
+
+    def _process(self):
+        """Bridge each update; a failure is kept on the update for the retry cron, never lost."""
+        for update in self:
+            update.attempts += 1
+            try:
+                with self.env.cr.savepoint():
+                    events = PARSERS[update.account_id.provider](json.loads(update.payload))
+                    conversations = self.env["messenger.conversation"]
+                    for event in events:
+                        conversations |= conversations._bridge_inbound(update.account_id, event)
+                    update.write({"state": "done", "error": False})
+                    update.conversation_id = conversations[:1]
+            except PG_CONCURRENCY_EXCEPTIONS_TO_RETRY:
+                raise  # another request holds the same chat: Odoo retries the whole request
+            except Exception as exc:  # any failure must leave the update retryable
+                _logger.exception("messenger update %s could not be processed", update.id)
+                update.write({"state": "failed", "error": f"{exc.__class__.__name__}: {exc}"})
+
+    @api.model
+    def _cron_retry_failed(self):
+        """Process again the updates that failed, a bounded number of times."""
+        failed = self.search(
+            [("state", "=", "failed"), ("attempts", "<", MAX_PROCESS_ATTEMPTS)], order="id"
+        )
+        failed._process()

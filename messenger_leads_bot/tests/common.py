@@ -1,0 +1,102 @@
+import itertools
+from datetime import UTC, datetime
+
+from odoo import Command
+from odoo.tests import TransactionCase
+
+from .fake_bot_api import FakeBotApi
+
+_update_ids = itertools.count(1)
+
+
+def tg_update(chat_id, text="", edited=False, message_id=None, **message_fields):
+    """A Telegram update of a private message as the Bot API sends it."""
+    update_id = next(_update_ids)
+    user = {
+        "id": chat_id,
+        "is_bot": False,
+        "first_name": "Maria",
+        "last_name": "Test",
+        "username": f"maria{chat_id}",
+        "language_code": "ru",
+    }
+    message = {
+        "message_id": message_id or update_id,
+        "date": int(datetime.now(UTC).timestamp()),
+        "chat": {"id": chat_id, "type": "private", "first_name": "Maria"},
+        "from": user,
+    }
+    if text:
+        message["text"] = text
+    message.update(message_fields)
+    return {"update_id": update_id, "edited_message" if edited else "message": message}
+
+
+class BotCase(TransactionCase):
+    """A bot account talking to a local Bot API server, with a team that is always at work."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.api = FakeBotApi()
+        cls.api.__enter__()
+        cls.addClassCleanup(cls.api.__exit__, None, None, None)
+        cls.always_open = cls.env["resource.calendar"].create(
+            {
+                "name": "24/7",
+                "tz": "UTC",
+                "attendance_ids": [Command.clear()]
+                + [
+                    Command.create(
+                        {
+                            "name": str(day),
+                            "dayofweek": str(day),
+                            "hour_from": 0,
+                            "hour_to": 24,
+                            "day_period": "morning",
+                        }
+                    )
+                    for day in range(7)
+                ],
+            }
+        )
+        cls.leader = cls.env["res.users"].create(
+            {
+                "name": "Team Leader",
+                "login": "bot_leader",
+                "groups_id": [Command.set([cls.env.ref("sales_team.group_sale_manager").id])],
+            }
+        )
+        cls.team = cls.env["crm.team"].create(
+            {
+                "name": "Bot team",
+                "user_id": cls.leader.id,
+                "resource_calendar_id": cls.always_open.id,
+            }
+        )
+        cls.account = cls.env["messenger.bot.account"].create(
+            {
+                "name": "@test_shop_bot",
+                "token": cls.api.token,
+                "api_url": cls.api.url,
+                "team_id": cls.team.id,
+            }
+        )
+
+    def receive(self, update):
+        return self.env["messenger.update"]._receive(self.account, update)
+
+    def conversation(self, chat_id):
+        return self.env["messenger.conversation"].search(
+            [("account_id", "=", self.account.id), ("external_chat_id", "=", str(chat_id))]
+        )
+
+    def thread_messages(self, conversation):
+        return self.env["mail.message"].search(
+            [
+                ("model", "=", "discuss.channel"),
+                ("res_id", "=", conversation.discuss_channel_id.id),
+                ("message_type", "=", "comment"),
+            ],
+            order="id",
+        )

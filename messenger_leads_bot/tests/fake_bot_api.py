@@ -1,0 +1,190 @@
+"""A local HTTP server that speaks the Telegram Bot API, for tests. No Odoo imports here.
+
+It records what the bot sent, serves getUpdates from a queue, serves files, and can be told to
+fail: `fail_next("sendMessage", 429, retry_after=1)`, `blocked_chats.add(chat_id)`.
+"""
+
+import itertools
+import json
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs, unquote, urlparse
+
+
+class FakeBotApi:
+    def __init__(self, token="42:TEST"):
+        self.token = token
+        self.sent = []  # dicts of every sendMessage that succeeded
+        self.calls = []  # (method, params) of every call
+        self.webhook = {}
+        self.files = {}  # file_id -> (path, bytes)
+        self.blocked_chats = set()
+        self.updates = []  # queued for getUpdates
+        self._failures = {}  # method -> [(status, retry_after)]
+        self._message_ids = itertools.count(1000)
+        self._lock = threading.Lock()
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self.url = f"http://127.0.0.1:{self.server.server_port}"
+        self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def __enter__(self):
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.server.shutdown()
+        self.server.server_close()
+
+    def fail_next(self, method, status, retry_after=0, times=1):
+        with self._lock:
+            self._failures.setdefault(method, []).extend([(status, retry_after)] * times)
+
+    def sent_to(self, chat_id):
+        with self._lock:
+            return [m for m in self.sent if str(m["chat_id"]) == str(chat_id)]
+
+    def wait_sent(self, chat_id, count, timeout=10.0):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            messages = self.sent_to(chat_id)
+            if len(messages) >= count:
+                return messages
+            time.sleep(0.02)
+        return self.sent_to(chat_id)
+
+    # -- server side --------------------------------------------------------
+
+    def _answer(self, method, params):
+        with self._lock:
+            self.calls.append((method, params))
+            failures = self._failures.get(method)
+            if failures:
+                status, retry_after = failures.pop(0)
+                body = {"ok": False, "error_code": status, "description": f"fake error {status}"}
+                if retry_after:
+                    body["parameters"] = {"retry_after": retry_after}
+                    body["description"] = f"Too Many Requests: retry after {retry_after}"
+                return status, body
+        handler = getattr(self, f"_api_{method}", None)
+        if not handler:
+            return 404, {"ok": False, "error_code": 404, "description": "Not Found"}
+        return handler(params)
+
+    def _ok(self, result):
+        return 200, {"ok": True, "result": result}
+
+    def _api_getMe(self, _params):
+        return self._ok(
+            {"id": 42, "is_bot": True, "first_name": "Test shop", "username": "test_shop_bot"}
+        )
+
+    def _api_setWebhook(self, params):
+        self.webhook = params
+        return self._ok(True)
+
+    def _api_deleteWebhook(self, _params):
+        self.webhook = {}
+        return self._ok(True)
+
+    def _api_sendMessage(self, params):
+        chat_id = str(params.get("chat_id"))
+        if chat_id in self.blocked_chats:
+            return 403, {
+                "ok": False,
+                "error_code": 403,
+                "description": "Forbidden: bot was blocked by the user",
+            }
+        message_id = next(self._message_ids)
+        with self._lock:
+            self.sent.append(dict(params, message_id=message_id, at=time.monotonic()))
+        return self._ok(
+            {
+                "message_id": message_id,
+                "date": int(time.time()),
+                "chat": {"id": int(chat_id), "type": "private"},
+                "text": params.get("text", ""),
+            }
+        )
+
+    def _api_getFile(self, params):
+        file_id = params.get("file_id")
+        if file_id not in self.files:
+            return 400, {"ok": False, "error_code": 400, "description": "Bad Request: no file"}
+        path, content = self.files[file_id]
+        return self._ok(
+            {
+                "file_id": file_id,
+                "file_unique_id": file_id,
+                "file_path": path,
+                "file_size": len(content),
+            }
+        )
+
+    def _api_getUpdates(self, params):
+        offset = int(params.get("offset") or 0)
+        timeout = min(float(params.get("timeout") or 0), 2.0)
+        deadline = time.monotonic() + timeout
+        while True:
+            with self._lock:
+                self.updates = [u for u in self.updates if u["update_id"] >= offset]
+                pending = list(self.updates)
+            if pending or time.monotonic() >= deadline:
+                return self._ok(pending[:100])
+            time.sleep(0.05)
+
+    def _file(self, path):
+        for file_path, content in self.files.values():
+            if file_path == path:
+                return content
+        return None
+
+    def _handler(self):
+        api = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args):
+                pass
+
+            def _params(self):
+                length = int(self.headers.get("Content-Length") or 0)
+                raw = self.rfile.read(length) if length else b""
+                params = {k: v[0] for k, v in parse_qs(urlparse(self.path).query).items()}
+                ctype = self.headers.get("Content-Type", "")
+                if raw and "json" in ctype:
+                    params.update(json.loads(raw))
+                elif raw:
+                    params.update({k: v[0] for k, v in parse_qs(raw.decode()).items()})
+                for key in ("reply_markup", "allowed_updates"):
+                    if isinstance(params.get(key), str):
+                        params[key] = json.loads(params[key])
+                return params
+
+            def _route(self):
+                path = unquote(urlparse(self.path).path)
+                file_prefix = f"/file/bot{api.token}/"
+                if path.startswith(file_prefix):
+                    content = api._file(path[len(file_prefix) :])
+                    self.send_response(200 if content is not None else 404)
+                    self.end_headers()
+                    self.wfile.write(content or b"")
+                    return
+                prefix = f"/bot{api.token}/"
+                if not path.startswith(prefix):
+                    status, body = (
+                        401,
+                        {"ok": False, "error_code": 401, "description": "Unauthorized"},
+                    )
+                else:
+                    status, body = api._answer(path[len(prefix) :], self._params())
+                data = json.dumps(body).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            do_GET = _route
+            do_POST = _route
+
+        return Handler

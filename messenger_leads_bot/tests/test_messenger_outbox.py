@@ -1,0 +1,82 @@
+from datetime import timedelta
+
+from odoo import fields
+from odoo.tests import tagged
+
+from ..models.messenger_outbox import retry_delay
+from .common import BotCase, tg_update
+
+
+@tagged("post_install", "-at_install")
+class TestMessengerOutbox(BotCase):
+    def deliver(self):
+        self.env["messenger.outbox"]._deliver_due(auto_commit=False)
+
+    def ack_of(self, chat_id):
+        self.receive(tg_update(chat_id, "Hello"))
+        return self.env["messenger.outbox"].search(
+            [("conversation_id", "=", self.conversation(chat_id).id)]
+        )
+
+    def test_delivered_with_keyboard(self):
+        ack = self.ack_of(701)
+        self.deliver()
+        self.assertEqual(ack.state, "sent")
+        self.assertEqual(ack.mail_message_id.messenger_delivery_state, "sent")
+        (sent,) = self.api.sent_to(701)
+        self.assertEqual(sent["text"], ack.text)
+        self.assertEqual(sent["reply_markup"]["keyboard"][0][0]["request_contact"], True)
+        self.assertEqual(ack.external_message_id, str(sent["message_id"]))
+
+    def test_429_is_retried_after_the_asked_delay(self):
+        ack = self.ack_of(702)
+        self.api.fail_next("sendMessage", 429, retry_after=3)
+        self.deliver()
+        self.assertEqual((ack.state, ack.attempts), ("queued", 1))
+        self.assertGreaterEqual(ack.next_attempt_at, fields.Datetime.now() + timedelta(seconds=2))
+        self.deliver()
+        self.assertEqual(self.api.sent_to(702), [], "not before retry_after")
+        ack.next_attempt_at = fields.Datetime.now() - timedelta(seconds=1)
+        self.deliver()
+        self.assertEqual(ack.state, "sent")
+        self.assertEqual(len(self.api.sent_to(702)), 1)
+
+    def test_server_errors_back_off_then_give_up(self):
+        ack = self.ack_of(703)
+        self.api.fail_next("sendMessage", 502, times=20)
+        for _attempt in range(8):
+            ack.next_attempt_at = fields.Datetime.now() - timedelta(seconds=1)
+            self.deliver()
+        self.assertEqual((ack.state, ack.attempts), ("failed", 8))
+        self.assertIn("fake error 502", ack.error)
+
+    def test_blocked_customer_stops_delivery_and_shows_it(self):
+        ack = self.ack_of(704)
+        self.api.blocked_chats.add("704")
+        self.deliver()
+        conversation = self.conversation(704)
+        self.assertEqual(ack.state, "failed")
+        self.assertEqual(ack.mail_message_id.messenger_delivery_state, "failed")
+        self.assertTrue(conversation.blocked)
+        self.assertIn("Not delivered to Telegram", conversation.lead_id.message_ids[0].body)
+
+    def test_one_message_per_chat_per_second(self):
+        ack = self.ack_of(705)
+        conversation = self.conversation(705)
+        second = conversation._queue_outbound("Second", "person")
+        self.deliver()
+        self.assertEqual(ack.state, "sent")
+        self.assertEqual(second.state, "queued", "the same chat waits a second")
+        self.assertGreater(second.next_attempt_at, fields.Datetime.now())
+
+    def test_long_reply_is_split(self):
+        self.ack_of(706)
+        parts = self.conversation(706)._queue_outbound("long " * 1000, "person")
+        self.assertEqual(len(parts), 2)
+        self.assertTrue(all(len(part.text) <= 4096 for part in parts))
+
+    def test_retry_delay(self):
+        self.assertEqual(retry_delay(1), 2)
+        self.assertEqual(retry_delay(3), 8)
+        self.assertEqual(retry_delay(1, retry_after=30), 30)
+        self.assertEqual(retry_delay(20), 600)

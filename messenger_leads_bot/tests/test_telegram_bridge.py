@@ -1,0 +1,218 @@
+from odoo import Command
+from odoo.tests import new_test_user, tagged
+
+from .common import BotCase, tg_update
+
+
+@tagged("post_install", "-at_install")
+class TestTelegramBridge(BotCase):
+    def test_new_chat_makes_contact_thread_lead_and_acknowledgement(self):
+        self.assertTrue(self.receive(tg_update(601, "/start spring_sale")))
+        conversation = self.conversation(601)
+        lead = conversation.lead_id
+        self.assertEqual(conversation.partner_id.name, "Maria Test")
+        self.assertEqual(conversation.external_username, "maria601")
+        self.assertEqual(lead.partner_id, conversation.partner_id)
+        self.assertEqual(
+            lead.channel_id, self.env.ref("messenger_leads.messenger_channel_telegram")
+        )
+        self.assertEqual(lead.source_id, lead.channel_id.source_id)
+        self.assertEqual(lead.medium_id, lead.channel_id.medium_id)
+        self.assertEqual(lead.campaign_id.name, "spring_sale")
+        self.assertEqual(lead.team_id, self.team)
+        thread = conversation.discuss_channel_id
+        self.assertEqual(thread.channel_type, "group")
+        self.assertIn(self.leader.partner_id, thread.channel_member_ids.partner_id)
+        customer_message, bot_message = self.thread_messages(conversation)
+        self.assertEqual(customer_message.author_id, conversation.partner_id)
+        self.assertIn("/start spring_sale", customer_message.body)
+        self.assertIn("within 5 minutes", bot_message.body)
+        (ack,) = self.env["messenger.outbox"].search([("conversation_id", "=", conversation.id)])
+        self.assertEqual((ack.origin, ack.state), ("bot", "queued"))
+        self.assertEqual(
+            ack.buttons,
+            [[["share_phone", "Share my phone number"]], [["handoff", "Connect me to a person"]]],
+        )
+
+    def test_duplicate_update_is_stored_once(self):
+        update = tg_update(602, "Hello")
+        self.assertTrue(self.receive(update))
+        self.assertFalse(self.receive(update))
+        conversation = self.conversation(602)
+        self.assertEqual(len(self.thread_messages(conversation)), 2, "customer + acknowledgement")
+        self.assertEqual(
+            self.env["messenger.update"].search_count(
+                [
+                    ("account_id", "=", self.account.id),
+                    ("external_id", "=", str(update["update_id"])),
+                ]
+            ),
+            1,
+        )
+
+    def test_next_messages_join_the_same_lead_without_a_new_acknowledgement(self):
+        self.receive(tg_update(603, "Hello"))
+        self.receive(tg_update(603, "Do you deliver?"))
+        conversation = self.conversation(603)
+        self.assertEqual(
+            self.env["crm.lead"].search_count([("partner_id", "=", conversation.partner_id.id)]), 1
+        )
+        self.assertEqual(len(self.thread_messages(conversation)), 3)
+        self.assertEqual(
+            self.env["messenger.outbox"].search_count([("conversation_id", "=", conversation.id)]),
+            1,
+        )
+
+    def test_won_lead_makes_a_new_one_on_the_next_message(self):
+        self.receive(tg_update(604, "Hello"))
+        conversation = self.conversation(604)
+        first = conversation.lead_id
+        first.action_set_won()
+        self.receive(tg_update(604, "I want another one"))
+        self.assertNotEqual(conversation.lead_id, first)
+        self.assertEqual(conversation.discuss_channel_id.messenger_conversation_ids, conversation)
+
+    def test_photo_is_fetched_as_attachment(self):
+        self.api.files["ph1"] = ("photos/file_1.jpg", b"\xff\xd8jpeg-bytes")
+        self.receive(
+            tg_update(
+                605, photo=[{"file_id": "ph1", "file_unique_id": "u", "width": 10, "height": 10}]
+            )
+        )
+        message = self.thread_messages(self.conversation(605))[0]
+        self.assertEqual(message.attachment_ids.mapped("name"), ["file_1.jpg"])
+        self.assertEqual(message.attachment_ids.raw, b"\xff\xd8jpeg-bytes")
+
+    def test_missing_file_is_shown_not_lost(self):
+        self.receive(
+            tg_update(
+                606, document={"file_id": "gone", "file_unique_id": "g", "file_name": "plan.pdf"}
+            )
+        )
+        message = self.thread_messages(self.conversation(606))[0]
+        self.assertIn("document not fetched", message.body)
+
+    def test_edit_updates_the_message(self):
+        self.receive(tg_update(607, "I need 4 chairs", message_id=70))
+        self.receive(tg_update(607, "I need 40 chairs", edited=True, message_id=70, edit_date=1))
+        message = self.thread_messages(self.conversation(607))[0]
+        self.assertIn("I need 40 chairs", message.body)
+        self.assertIn("(edited)", message.body)
+
+    def test_shared_phone_is_normalised_and_thanked(self):
+        self.receive(tg_update(608, "Hello"))
+        self.receive(
+            tg_update(
+                608, contact={"phone_number": "79161234567", "first_name": "M", "user_id": 608}
+            )
+        )
+        conversation = self.conversation(608)
+        self.assertEqual(conversation.partner_id.phone, "+79161234567")
+        self.assertEqual(conversation.lead_id.phone, "+79161234567")
+        last = self.env["messenger.outbox"].search([("conversation_id", "=", conversation.id)])[-1]
+        self.assertEqual(last.text, "Thank you! We will call you back at +79161234567.")
+        self.assertEqual(last.buttons, [[["handoff", "Connect me to a person"]]])
+
+    def test_invalid_shared_phone_is_reported(self):
+        self.receive(
+            tg_update(609, contact={"phone_number": "123", "first_name": "M", "user_id": 609})
+        )
+        conversation = self.conversation(609)
+        self.assertFalse(conversation.partner_id.phone)
+        notices = self.env["mail.message"].search(
+            [
+                ("model", "=", "discuss.channel"),
+                ("res_id", "=", conversation.discuss_channel_id.id),
+                ("message_type", "=", "notification"),
+            ]
+        )
+        self.assertIn("is not valid", notices[0].body)
+
+    def test_connect_me_to_a_person(self):
+        self.receive(tg_update(610, "Hello"))
+        self.receive(tg_update(610, "Connect me to a person"))
+        lead = self.conversation(610).lead_id
+        self.assertEqual(lead.activity_ids.summary, "Answer the customer in the messenger")
+        self.assertEqual(lead.activity_ids.user_id, self.leader, "no salesperson yet: the leader")
+
+    def test_bot_is_silent_after_a_person_wrote(self):
+        self.receive(tg_update(611, "Hello"))
+        conversation = self.conversation(611)
+        seller = new_test_user(self.env, "bot_seller", groups="sales_team.group_sale_salesman")
+        conversation.discuss_channel_id.add_members(partner_ids=seller.partner_id.ids)
+        conversation.discuss_channel_id.with_user(seller).message_post(
+            body="Good morning, Maria!", message_type="comment", subtype_xmlid="mail.mt_comment"
+        )
+        self.receive(tg_update(611, "Connect me to a person"))
+        outbox = self.env["messenger.outbox"].search([("conversation_id", "=", conversation.id)])
+        self.assertEqual(outbox.mapped("origin"), ["bot", "person"])
+        self.assertEqual(outbox[1].text, "Good morning, Maria!")
+        self.assertTrue(conversation.person_replied_at)
+
+    def test_daily_cap_on_automated_messages(self):
+        self.account.daily_automated_cap = 1
+        self.receive(tg_update(612, "Hello"))
+        self.receive(tg_update(612, "Connect me to a person"))
+        conversation = self.conversation(612)
+        self.assertEqual(
+            self.env["messenger.outbox"].search_count([("conversation_id", "=", conversation.id)]),
+            1,
+        )
+
+    def test_out_of_hours_text(self):
+        closed = self.env["resource.calendar"].create(
+            {"name": "never", "tz": "UTC", "attendance_ids": [Command.clear()]}
+        )
+        # a calendar with no attendance at all never opens: use one far from now instead
+        closed.attendance_ids = [
+            Command.create(
+                {
+                    "name": "x",
+                    "dayofweek": "0",
+                    "hour_from": 0,
+                    "hour_to": 0.01,
+                    "day_period": "morning",
+                }
+            )
+        ]
+        self.team.resource_calendar_id = closed
+        self.receive(tg_update(613, "Hello"))
+        (ack,) = self.env["messenger.outbox"].search(
+            [("conversation_id", "=", self.conversation(613).id)]
+        )
+        self.assertIn("We are closed now", ack.text)
+
+    def test_blocked_bot_is_recorded(self):
+        self.receive(tg_update(614, "Hello"))
+        self.receive(
+            {
+                "update_id": 61400,
+                "my_chat_member": {
+                    "chat": {"id": 614, "type": "private"},
+                    "from": {"id": 614, "is_bot": False, "first_name": "Maria"},
+                    "date": 1700000000,
+                    "old_chat_member": {
+                        "status": "member",
+                        "user": {"id": 42, "is_bot": True, "first_name": "b"},
+                    },
+                    "new_chat_member": {
+                        "status": "kicked",
+                        "until_date": 0,
+                        "user": {"id": 42, "is_bot": True, "first_name": "b"},
+                    },
+                },
+            }
+        )
+        self.assertTrue(self.conversation(614).blocked)
+
+    def test_a_failing_update_is_kept_for_retry(self):
+        update = tg_update(615, "Hello")
+        update["message"]["from"] = "not a user"
+        with self.assertLogs("odoo.addons.messenger_leads_bot.models.messenger_update", "ERROR"):
+            self.receive(update)
+        stored = self.env["messenger.update"].search(
+            [("external_id", "=", str(update["update_id"]))]
+        )
+        self.assertEqual((stored.state, stored.attempts), ("failed", 1))
+        self.assertTrue(stored.error)
+        self.assertFalse(self.conversation(615))
