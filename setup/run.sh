@@ -42,12 +42,18 @@ for _ in $(seq 1 120); do
     sleep 0.5
 done
 
+# The polling relay serves bot accounts in "Polling relay" mode (installs without public HTTPS);
+# it idles until an account uses that mode and picks new ones up within a minute.
+"$VENV/bin/python" "$ODOO_DIR/odoo-bin" --addons-path="$ODOO_DIR/odoo/addons,$ROOT" \
+    telegram_relay -c "$ODOO_CONF" --odoo-url "$url" --logfile "$STATE/log/relay-$DB.log" &
+PIDS+=($!)
+
 cat <<EOF
 
   Messenger Leads is running: $url
   Log in as admin / admin. Demo team "Messenger Sales": head lead / lead;
   salespeople anna / anna, boris / boris, vera / vera.
-  Odoo log: .state/log/odoo-$DB.log      Stop: Ctrl-C
+  Logs: .state/log/odoo-$DB.log, .state/log/relay-$DB.log      Stop: Ctrl-C
 
 EOF
 wait "${PIDS[0]}"

@@ -3,6 +3,7 @@
 import os
 
 import pytest
+
 from odoo_server import OdooServer
 
 REQUIRED = ("ODOO_DIR", "ODOO_CONF", "ML_TEST_DB", "ML_INSTALL_LOG")

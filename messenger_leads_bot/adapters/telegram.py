@@ -210,6 +210,23 @@ class TelegramClient(Client):
 
         return self._run(work)
 
+    def get_updates(self, offset, timeout):
+        """Long-poll for updates after `offset`; return them as the Bot API's JSON dicts."""
+
+        async def work(bot):
+            updates = await bot.get_updates(
+                offset=offset,
+                timeout=timeout,
+                allowed_updates=ALLOWED_UPDATES,
+                read_timeout=timeout + self.timeout,
+            )
+            return [update.to_dict() for update in updates]
+
+        try:
+            return self._run(work)
+        except tg_error.TelegramError as exc:
+            raise _delivery_error(exc) from exc
+
     def download(self, file_id):
         async def work(bot):
             remote = await bot.get_file(file_id)

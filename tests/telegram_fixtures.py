@@ -1,0 +1,132 @@
+"""A Telegram bot account on the test database, wired to a local Bot API server."""
+
+import importlib.util
+import itertools
+import json
+import os
+import time
+from datetime import UTC, datetime
+
+import requests
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+_spec = importlib.util.spec_from_file_location(
+    "fake_bot_api", os.path.join(ROOT, "messenger_leads_bot", "tests", "fake_bot_api.py")
+)
+fake_bot_api = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(fake_bot_api)
+FakeBotApi = fake_bot_api.FakeBotApi
+
+_ids = itertools.count(int(time.time()) % 1_000_000 * 1000)
+
+
+def tg_message(chat_id, text, message_id=None):
+    update_id = next(_ids)
+    return {
+        "update_id": update_id,
+        "message": {
+            "message_id": message_id or update_id,
+            "date": int(datetime.now(UTC).timestamp()),
+            "chat": {"id": chat_id, "type": "private"},
+            "from": {"id": chat_id, "is_bot": False, "first_name": f"Customer {chat_id}"},
+            "text": text,
+        },
+    }
+
+
+class BotAccount:
+    """The account's id and secret, and helpers to talk to Odoo as Telegram and as a user."""
+
+    def __init__(self, odoo, admin, api, team_name):
+        self.odoo = odoo
+        self.admin = admin
+        self.api = api
+        always = admin.call(
+            "resource.calendar",
+            "create",
+            {
+                "name": f"{team_name} 24/7",
+                "tz": "UTC",
+                "attendance_ids": [(5, 0, 0)]
+                + [
+                    (
+                        0,
+                        0,
+                        {
+                            "name": str(d),
+                            "dayofweek": str(d),
+                            "hour_from": 0,
+                            "hour_to": 24,
+                            "day_period": "morning",
+                        },
+                    )
+                    for d in range(7)
+                ],
+            },
+        )
+        leader = admin.call("res.users", "search", [["login", "=", "lead"]])[0]
+        self.team_id = admin.call(
+            "crm.team",
+            "create",
+            {"name": team_name, "user_id": leader, "resource_calendar_id": always},
+        )
+        self.id = admin.call(
+            "messenger.bot.account",
+            "create",
+            {
+                "name": f"@{team_name}_bot",
+                "token": api.token,
+                "api_url": api.url,
+                "team_id": self.team_id,
+            },
+        )
+        self.secret = admin.call(
+            "messenger.bot.account", "read", [self.id], fields=["webhook_secret"]
+        )[0]["webhook_secret"]
+        self.url = f"{odoo.url}/messenger_leads/telegram/{self.id}"
+
+    def post(self, update, secret=None, url=None):
+        return requests.post(
+            url or self.url,
+            data=json.dumps(update),
+            headers={
+                "Content-Type": "application/json",
+                "X-Telegram-Bot-Api-Secret-Token": self.secret if secret is None else secret,
+            },
+            timeout=30,
+        )
+
+    def conversation(self, chat_id):
+        found = self.admin.call(
+            "messenger.conversation",
+            "search_read",
+            [["account_id", "=", self.id], ["external_chat_id", "=", str(chat_id)]],
+            fields=["lead_id", "discuss_channel_id", "blocked", "partner_id"],
+        )
+        return found[0] if found else None
+
+    def customer_messages(self, chat_id):
+        conversation = self.conversation(chat_id)
+        return self.admin.call(
+            "mail.message",
+            "search_read",
+            [
+                ["model", "=", "discuss.channel"],
+                ["res_id", "=", conversation["discuss_channel_id"][0]],
+                ["author_id", "=", conversation["partner_id"][0]],
+            ],
+            fields=["body"],
+            order="id",
+        )
+
+    def run_outbox_cron(self):
+        cron = self.admin.call(
+            "ir.model.data",
+            "search_read",
+            [
+                ["module", "=", "messenger_leads_bot"],
+                ["name", "=", "ir_cron_messenger_outbox_deliver"],
+            ],
+            fields=["res_id"],
+        )[0]["res_id"]
+        self.admin.call("ir.cron", "method_direct_trigger", [cron])

@@ -1,0 +1,90 @@
+"""A customer on Telegram and a salesperson in Odoo, end to end, over loopback."""
+
+import time
+
+import pytest
+
+from telegram_fixtures import BotAccount, FakeBotApi, tg_message
+
+
+@pytest.fixture(scope="module")
+def bot_api():
+    with FakeBotApi() as api:
+        yield api
+
+
+@pytest.fixture(scope="module")
+def bot(odoo, bot_api):
+    return BotAccount(odoo, odoo.rpc("admin", "admin"), bot_api, "e2e")
+
+
+def reply_as(odoo, login, conversation, text):
+    user = odoo.rpc(login, login)
+    user.call(
+        "discuss.channel",
+        "message_post",
+        [conversation["discuss_channel_id"][0]],
+        body=text,
+        message_type="comment",
+        subtype_xmlid="mail.mt_comment",
+    )
+
+
+def test_customer_writes_and_gets_a_lead_and_an_acknowledgement(bot, bot_api):
+    answer = bot.post(tg_message(9001, "Hello, do you sell sofas?"))
+    assert (answer.status_code, answer.text) == (200, "ok")
+    conversation = bot.conversation(9001)
+    lead = bot.admin.call(
+        "crm.lead",
+        "read",
+        [conversation["lead_id"][0]],
+        fields=["channel_id", "team_id", "partner_id"],
+    )[0]
+    assert lead["channel_id"][1] == "Telegram"
+    assert lead["team_id"][0] == bot.team_id
+    (ack,) = bot_api.wait_sent(9001, 1)
+    assert "within 5 minutes" in ack["text"]
+
+
+def test_salesperson_reply_reaches_the_customer(odoo, bot, bot_api):
+    bot.post(tg_message(9002, "Hi"))
+    bot_api.wait_sent(9002, 1)
+    reply_as(odoo, "lead", bot.conversation(9002), "Good afternoon! Which size do you need?")
+    sent = bot_api.wait_sent(9002, 2)
+    assert sent[-1]["text"] == "Good afternoon! Which size do you need?"
+
+
+def test_rate_limited_reply_is_retried(odoo, bot, bot_api):
+    bot.post(tg_message(9003, "Hi"))
+    bot_api.wait_sent(9003, 1)
+    bot_api.fail_next("sendMessage", 429, retry_after=1)
+    reply_as(odoo, "lead", bot.conversation(9003), "Sorry for the wait")
+    time.sleep(1.5)
+    assert len(bot_api.sent_to(9003)) == 1, "the 429 was not delivered"
+    bot.run_outbox_cron()
+    assert bot_api.wait_sent(9003, 2)[-1]["text"] == "Sorry for the wait"
+
+
+def test_blocked_customer_is_marked(odoo, bot, bot_api):
+    bot.post(tg_message(9004, "Hi"))
+    bot_api.wait_sent(9004, 1)
+    bot_api.blocked_chats.add("9004")
+    reply_as(odoo, "lead", bot.conversation(9004), "Are you there?")
+    deadline = time.monotonic() + 10
+    while not bot.conversation(9004)["blocked"] and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert bot.conversation(9004)["blocked"]
+
+
+def test_duplicate_update_makes_one_message(bot, bot_api):
+    update = tg_message(9005, "Only once")
+    assert bot.post(update).text == "ok"
+    assert bot.post(update).text == "duplicate"
+    assert len(bot.customer_messages(9005)) == 1
+    assert len(bot_api.wait_sent(9005, 1)) == 1
+
+
+def test_wrong_secret_is_refused(bot):
+    answer = bot.post(tg_message(9006, "Hi"), secret="wrong")
+    assert answer.status_code == 403
+    assert bot.conversation(9006) is None
