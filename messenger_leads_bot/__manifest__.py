@@ -12,6 +12,7 @@
         "security/ir.model.access.csv",
         "security/messenger_bot_security.xml",
         "data/ir_cron_data.xml",
+        "data/crm_lost_reason_data.xml",
         "views/messenger_bot_account_views.xml",
         "views/messenger_conversation_views.xml",
         "views/crm_lead_views.xml",

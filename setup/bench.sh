@@ -28,6 +28,6 @@ status=0
 for name in "${names[@]}"; do
     file="$ROOT/tests/bench/bench_$name.py"
     [ -f "$file" ] || die "no benchmark '$name' (tests/bench/bench_$name.py)"
-    (cd "$ROOT/tests" && python "$file") || { log "benchmark $name failed"; status=1; }
+    PYTHONPATH="$ROOT/tests:$ROOT/tests/bench" python "$file" || { log "benchmark $name failed"; status=1; }
 done
 exit $status

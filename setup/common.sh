@@ -135,9 +135,16 @@ _free_port() {
     echo "$port"
 }
 
-# Stops the private cluster if this script started it (trap target).
+# Stops the private cluster if this script started it and nobody else uses it (trap target).
 stop_postgres() {
     if [ "${PG_STARTED_HERE:-0}" = 1 ]; then
+        local others
+        others="$(psql_admin -c "SELECT count(*) FROM pg_stat_activity
+                  WHERE backend_type = 'client backend' AND pid <> pg_backend_pid()" 2> /dev/null || echo 0)"
+        if [ "$others" != 0 ]; then
+            log "PostgreSQL left running: $others other connection(s) still use it"
+            return
+        fi
         # shellcheck disable=SC2086
         $PG_AS "$PG_BIN/pg_ctl" -D "$PG_DATA" -m fast -w stop > /dev/null 2>&1 || true
         PG_STARTED_HERE=0

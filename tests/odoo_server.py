@@ -66,10 +66,14 @@ class OdooServer:
             f"Odoo did not answer on {self.url} within {timeout}s, see {self.log_path}"
         )
 
-    def stop(self, sig=signal.SIGTERM):
+    def stop(self, sig=signal.SIGTERM, grace=20):
         if self.process and self.process.poll() is None:
             os.killpg(self.process.pid, sig)
-            self.process.wait(timeout=30)
+            try:
+                self.process.wait(timeout=grace)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait(timeout=grace)
 
     def rpc(self, login, password):
         return JsonRpc(self.url, self.database, login, password)

@@ -64,7 +64,8 @@ class BotAccount:
                 ],
             },
         )
-        leader = admin.call("res.users", "search", [["login", "=", "lead"]])[0]
+        # the demo team's head when there is demo data, else the administrator
+        leader = (admin.call("res.users", "search", [["login", "=", "lead"]]) or [admin.uid])[0]
         self.team_id = admin.call(
             "crm.team",
             "create",

@@ -24,6 +24,10 @@ class CrmLead(models.Model):
             "params": {"active_id": f"discuss.channel_{channel.id}"},
         }
 
+    def action_messenger_reject_spam(self):
+        self.messenger_conversation_ids.action_reject_spam()
+        return True
+
     def _messenger_request_person(self, reason):
         """The customer wants a person: an activity for the salesperson (or the team leader)."""
         for lead in self:

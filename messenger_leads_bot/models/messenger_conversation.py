@@ -35,6 +35,9 @@ class MessengerConversation(models.Model):
     person_replied_at = fields.Datetime(
         string="Person replied", help="When a person last wrote: the bot stays silent after it."
     )
+    muted = fields.Boolean(
+        help="Rejected as spam: messages are still kept, but make no lead and get no bot answer."
+    )
     blocked = fields.Boolean(
         string="Blocked the bot", help="The customer blocked the bot: nothing can be sent."
     )
@@ -74,6 +77,10 @@ class MessengerConversation(models.Model):
         if event.kind == "unblocked":
             conversation.blocked = False
             conversation._post_notice(_("The customer started the bot again."))
+            return conversation
+        if conversation.muted:
+            conversation._ensure_thread()
+            conversation._post_customer_message(event)
             return conversation
         is_new_lead = conversation._ensure_open_lead(event)
         conversation._ensure_thread()
@@ -369,6 +376,16 @@ class MessengerConversation(models.Model):
             )
         )
         self._queue_outbound(text, "bot", message=message, buttons=buttons)
+
+    def action_reject_spam(self):
+        """Spam in one click: mute the chat, stop the bot, archive the lead as lost (Spam)."""
+        spam = self.env.ref("messenger_leads_bot.crm_lost_reason_spam")
+        self.write({"muted": True})
+        leads = self.lead_id.filtered("active")
+        leads.action_set_lost(lost_reason_id=spam.id)
+        for conversation in self:
+            conversation._post_notice(_("Rejected as spam: the bot and new leads are stopped."))
+        return True
 
     def _mark_blocked(self, reason):
         self.blocked = True

@@ -90,23 +90,31 @@ class MessengerOutbox(models.Model):
             due = self.browse([row[0] for row in self.env.cr.fetchall()])
             if not due:
                 return
+            postponed = False
             for account, rows in due.grouped("account_id").items():
-                rows._send_round(account)
-            if auto_commit:
-                self.env.cr.commit()  # pylint: disable=invalid-commit
+                postponed |= rows._send_round(account)
+            if not auto_commit:
+                return
+            self.env.cr.commit()  # pylint: disable=invalid-commit
+            if postponed or len(due) == PER_BOT_PER_SECOND:
+                time.sleep(max(0.0, PER_CHAT_INTERVAL - (time.monotonic() - began)))
             else:
                 return
-            time.sleep(max(0.0, PER_CHAT_INTERVAL - (time.monotonic() - began)))
 
     def _send_round(self, account):
-        """Send the first message of each chat; later ones of the same chat wait a round."""
+        """Send the first message of each chat; later ones of the same chat wait a round.
+
+        Return True when some message was postponed that way.
+        """
         sendable = self.browse()
         seen_chats = set()
+        postponed = False
         for row in self:
             chat = row.conversation_id
             if chat.blocked:
                 row._fail(_("The customer blocked the bot."))
             elif chat.id in seen_chats:
+                postponed = True
                 row.next_attempt_at = fields.Datetime.now() + datetime.timedelta(
                     seconds=PER_CHAT_INTERVAL
                 )
@@ -114,7 +122,7 @@ class MessengerOutbox(models.Model):
                 seen_chats.add(chat.id)
                 sendable |= row
         if not sendable:
-            return
+            return postponed
         results = account._client().send_texts(
             [(row.conversation_id.external_chat_id, row.text, row.buttons) for row in sendable]
         )
@@ -123,6 +131,7 @@ class MessengerOutbox(models.Model):
                 row._record_failure(result)
             else:
                 row._record_sent(result.external_message_id)
+        return postponed
 
     def _record_sent(self, external_message_id):
         self.write(

@@ -216,3 +216,39 @@ class TestTelegramBridge(BotCase):
         self.assertEqual((stored.state, stored.attempts), ("failed", 1))
         self.assertTrue(stored.error)
         self.assertFalse(self.conversation(615))
+
+
+@tagged("post_install", "-at_install")
+class TestSpamAndAccess(BotCase):
+    def test_reject_spam_from_the_lead(self):
+        self.receive(tg_update(620, "Buy cheap followers!!!"))
+        conversation = self.conversation(620)
+        lead = conversation.lead_id
+        lead.action_messenger_reject_spam()
+        self.assertTrue(conversation.muted)
+        self.assertFalse(lead.active)
+        self.assertEqual(
+            lead.lost_reason_id, self.env.ref("messenger_leads_bot.crm_lost_reason_spam")
+        )
+        self.receive(tg_update(620, "Buy more!!!"))
+        self.assertEqual(conversation.lead_id, lead, "no new lead for a muted chat")
+        self.assertEqual(len(self.thread_messages(conversation)), 3, "kept, not lost")
+        self.assertEqual(
+            self.env["messenger.outbox"].search_count([("conversation_id", "=", conversation.id)]),
+            1,
+            "only the first acknowledgement, nothing after the rejection",
+        )
+
+    def test_salespeople_see_only_their_teams_chats(self):
+        seller = new_test_user(self.env, "team_seller", groups="sales_team.group_sale_salesman")
+        other_team = self.env["crm.team"].create({"name": "Other team"})
+        self.env["crm.team.member"].create({"crm_team_id": self.team.id, "user_id": seller.id})
+        self.receive(tg_update(621, "Mine"))
+        self.receive(tg_update(622, "Not mine"))
+        self.conversation(622).lead_id.write({"team_id": other_team.id, "user_id": self.leader.id})
+        visible = (
+            self.env["messenger.conversation"]
+            .with_user(seller)
+            .search([("account_id", "=", self.account.id)])
+        )
+        self.assertEqual(visible, self.conversation(621))
