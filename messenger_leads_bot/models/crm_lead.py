@@ -8,6 +8,12 @@ class CrmLead(models.Model):
 
     messenger_conversation_ids = fields.One2many("messenger.conversation", "lead_id")
     messenger_conversation_count = fields.Integer(compute="_compute_messenger_conversation_count")
+    messenger_rating = fields.Integer(
+        string="Customer rating",
+        readonly=True,
+        tracking=True,
+        help="1 (bad) to 5 (excellent): the customer's answer to the bot after the lead closed.",
+    )
 
     @api.depends("messenger_conversation_ids")
     def _compute_messenger_conversation_count(self):
@@ -23,6 +29,27 @@ class CrmLead(models.Model):
             "tag": "mail.action_discuss",
             "params": {"active_id": f"discuss.channel_{channel.id}"},
         }
+
+    def write(self, vals):
+        closing = self.browse()
+        if "stage_id" in vals or vals.get("active") is False:
+            closing = self.filtered(lambda lead: lead.active and not lead.stage_id.is_won)
+        result = super().write(vals)
+        # crm's semantics: won is a won stage, lost is archived
+        closed = closing.filtered(lambda lead: lead.stage_id.is_won or not lead.active)
+        for lead in closed:  # muted (spam) chats are never asked, see _request_rating
+            lead.messenger_conversation_ids._request_rating(lead)
+        return result
+
+    def _messenger_record_rating(self, rating):
+        """Keep the rating; a low one (1-2) asks the team leader to look at the conversation."""
+        self.messenger_rating = rating
+        if rating <= 2:
+            self.activity_schedule(
+                "mail.mail_activity_data_todo",
+                summary=_("Low customer rating: %(rating)s of 5", rating=rating),
+                user_id=(self.team_id.user_id or self.user_id).id or self.env.uid,
+            )
 
     def action_messenger_reject_spam(self):
         self.messenger_conversation_ids.action_reject_spam()

@@ -99,6 +99,17 @@ class MessengerBotAccount(models.Model):
         translate=True,
         default=lambda self: self.env._("Thank you! We will call you back at {phone}."),
     )
+    rating_request_text = fields.Text(
+        translate=True,
+        default=lambda self: self.env._(
+            "Thank you for talking to us! How would you rate our service, "
+            "from 1 (bad) to 5 (excellent)?"
+        ),
+        help="Sent when the customer's lead is won or lost; the answer is kept on the lead.",
+    )
+    rating_thanks_text = fields.Text(
+        translate=True, default=lambda self: self.env._("Thank you for your rating!")
+    )
     daily_automated_cap = fields.Integer(
         string="Bot messages per customer per day",
         default=5,

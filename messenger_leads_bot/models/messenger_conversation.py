@@ -35,6 +35,12 @@ class MessengerConversation(models.Model):
     person_replied_at = fields.Datetime(
         string="Person replied", help="When a person last wrote: the bot stays silent after it."
     )
+    rating_lead_id = fields.Many2one(
+        "crm.lead",
+        string="Rating asked for",
+        ondelete="set null",
+        help="The closed lead whose rating the bot asked for and is waiting for.",
+    )
     muted = fields.Boolean(
         help="Rejected as spam: messages are still kept, but make no lead and get no bot answer."
     )
@@ -81,6 +87,8 @@ class MessengerConversation(models.Model):
         if conversation.muted:
             conversation._ensure_thread()
             conversation._post_customer_message(event)
+            return conversation
+        if conversation._take_rating(event):
             return conversation
         is_new_lead = conversation._ensure_open_lead(event)
         conversation._ensure_thread()
@@ -330,6 +338,35 @@ class MessengerConversation(models.Model):
             if not self.partner_id.phone:
                 buttons.insert(0, [("share_phone", account.share_phone_button)])
             self._post_bot_message(text, buttons)
+
+    def _request_rating(self, lead):
+        """Ask the customer to rate the conversation of a lead that was just won or lost."""
+        for conversation in self.filtered(lambda c: not c.muted and not c.blocked):
+            account = conversation.account_id.with_context(
+                lang=conversation.partner_id.lang or self.env.lang
+            )
+            if conversation._automated_today() >= account.daily_automated_cap:
+                continue
+            conversation.rating_lead_id = lead
+            conversation._post_bot_message(
+                account.rating_request_text, [[(str(n), str(n)) for n in range(1, 6)]]
+            )
+
+    def _take_rating(self, event):
+        """Keep the customer's 1..5 answer to a rating request; return True when it was one."""
+        self.ensure_one()
+        answer = event.text.strip() if event.kind == "text" else ""
+        if not self.rating_lead_id or answer not in {"1", "2", "3", "4", "5"}:
+            return False
+        lead = self.rating_lead_id
+        self.rating_lead_id = False
+        self._ensure_thread()
+        self._post_customer_message(event)
+        lead._messenger_record_rating(int(answer))
+        account = self.account_id.with_context(lang=self.partner_id.lang or self.env.lang)
+        if self._automated_today() < account.daily_automated_cap:
+            self._post_bot_message(account.rating_thanks_text, [])
+        return True
 
     def _greeting(self, account):
         """The acknowledgement in working hours, the out-of-hours text otherwise."""

@@ -252,3 +252,39 @@ class TestSpamAndAccess(BotCase):
             .search([("account_id", "=", self.account.id)])
         )
         self.assertEqual(visible, self.conversation(621))
+
+
+@tagged("post_install", "-at_install")
+class TestRating(BotCase):
+    def test_rating_is_asked_when_won_and_kept_on_the_lead(self):
+        self.receive(tg_update(630, "Hello"))
+        conversation = self.conversation(630)
+        lead = conversation.lead_id
+        lead.action_set_won()
+        request = self.env["messenger.outbox"].search([("conversation_id", "=", conversation.id)])[
+            -1
+        ]
+        self.assertIn("How would you rate our service", request.text)
+        self.assertEqual(request.buttons, [[[str(n), str(n)] for n in range(1, 6)]])
+        self.receive(tg_update(630, "2"))
+        self.assertEqual(lead.messenger_rating, 2)
+        self.assertEqual(conversation.lead_id, lead, "a rating opens no new lead")
+        self.assertFalse(conversation.rating_lead_id)
+        low = lead.activity_ids.filtered(lambda a: a.summary == "Low customer rating: 2 of 5")
+        self.assertEqual(low.user_id, self.leader)
+
+    def test_lost_lead_asks_too_but_spam_does_not(self):
+        self.receive(tg_update(631, "Hello"))
+        self.receive(tg_update(632, "Spam spam"))
+        self.conversation(631).lead_id.action_set_lost()
+        self.conversation(632).lead_id.action_messenger_reject_spam()
+        self.assertEqual(self.conversation(631).rating_lead_id, self.conversation(631).lead_id)
+        self.assertFalse(self.conversation(632).rating_lead_id)
+        self.receive(tg_update(631, "5"))
+        self.assertEqual(
+            self.env["crm.lead"]
+            .with_context(active_test=False)
+            .browse(self.conversation(631).lead_id.id)
+            .messenger_rating,
+            5,
+        )
