@@ -21,6 +21,10 @@
         "demo/messenger_bot_account_demo.xml",
         "demo/messenger_conversation_demo.xml",
     ],
+    "assets": {
+        "web.assets_backend": ["messenger_leads_bot/static/src/discuss/*"],
+        "web.assets_tests": ["messenger_leads_bot/static/tests/tours/*"],
+    },
     "installable": True,
     "application": False,
 }

@@ -6,6 +6,20 @@ class DiscussChannel(models.Model):
 
     messenger_conversation_ids = fields.One2many("messenger.conversation", "discuss_channel_id")
 
+    def _to_store(self, store):
+        """Tell the web client which channels are messenger chats, and their lead."""
+        super()._to_store(store)
+        conversations = (
+            self.env["messenger.conversation"]
+            .sudo()
+            .search([("discuss_channel_id", "in", self.ids)])
+        )
+        for conversation in conversations:
+            store.add(
+                conversation.discuss_channel_id,
+                {"messenger_lead_id": conversation.lead_id.id or False},
+            )
+
     @api.returns("mail.message", lambda value: value.id)
     def message_post(self, **kwargs):
         message = super().message_post(**kwargs)

@@ -3,3 +3,4 @@ from . import test_telegram_parsing
 from . import test_telegram_bridge
 from . import test_messenger_outbox
 from . import test_webhook
+from . import test_discuss_tour
