@@ -6,6 +6,16 @@ from odoo.exceptions import UserError
 from ..adapters import CLIENTS, DeliveryError, split_text
 
 TELEGRAM_API_URL = "https://api.telegram.org"
+BOT_TEXT_FIELDS = (
+    "acknowledgement_text",
+    "out_of_hours_text",
+    "handoff_button",
+    "handoff_text",
+    "share_phone_button",
+    "phone_thanks_text",
+    "rating_request_text",
+    "rating_thanks_text",
+)
 WEBHOOK_ROUTE = "/messenger_leads/{provider}/{account_id}"
 
 
@@ -115,6 +125,25 @@ class MessengerBotAccount(models.Model):
         default=5,
         help="The bot never sends a customer more automated messages than this in 24 hours.",
     )
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        accounts = super().create(vals_list)
+        accounts._translate_default_texts()
+        return accounts
+
+    def _translate_default_texts(self):
+        """Give the default bot texts in every installed language, not only the creator's,
+        so a Russian-speaking customer gets Russian and an English-speaking one English."""
+        languages = [code for code, _name in self.env["res.lang"].get_installed()]
+        for account in self:
+            for fname in BOT_TEXT_FIELDS:
+                default = self._fields[fname].default
+                if account[fname] != default(account):
+                    continue  # the administrator wrote their own text
+                for code in languages:
+                    in_language = account.with_context(lang=code)
+                    in_language[fname] = default(in_language)
 
     @api.model
     def _webhook_path(self, provider, account_id):

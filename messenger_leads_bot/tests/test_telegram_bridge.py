@@ -288,3 +288,41 @@ class TestRating(BotCase):
             .messenger_rating,
             5,
         )
+
+
+@tagged("post_install", "-at_install")
+class TestBotLanguages(BotCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.env["res.lang"]._activate_lang("ru_RU")
+        cls.env["ir.module.module"]._load_module_terms(["messenger_leads_bot"], ["ru_RU"])
+        cls.account = cls.env["messenger.bot.account"].create(
+            {
+                "name": "@bilingual_bot",
+                "token": cls.api.token,
+                "api_url": cls.api.url,
+                "team_id": cls.team.id,
+            }
+        )
+
+    def test_customers_get_the_bot_in_their_language(self):
+        self.receive(tg_update(650, "Здравствуйте"))  # language_code "ru"
+        english = tg_update(651, "Hello")
+        english["message"]["from"]["language_code"] = "en"
+        self.receive(english)
+        (russian_ack,) = self.env["messenger.outbox"].search(
+            [("conversation_id", "=", self.conversation(650).id)]
+        )
+        (english_ack,) = self.env["messenger.outbox"].search(
+            [("conversation_id", "=", self.conversation(651).id)]
+        )
+        self.assertEqual(
+            russian_ack.text,
+            "Здравствуйте! Мы получили ваше сообщение. Менеджер ответит вам в течение 5 минут.",
+        )
+        self.assertIn("Соедините меня с человеком", str(russian_ack.buttons))
+        self.assertEqual(
+            english_ack.text,
+            "Hello! We have your message. A manager will answer you within 5 minutes.",
+        )
