@@ -8,7 +8,7 @@ class DiscussChannel(models.Model):
 
     def _to_store(self, store):
         """Tell the web client which channels are messenger chats, and their lead."""
-        super()._to_store(store)
+        result = super()._to_store(store)
         conversations = (
             self.env["messenger.conversation"]
             .sudo()
@@ -19,6 +19,7 @@ class DiscussChannel(models.Model):
                 conversation.discuss_channel_id,
                 {"messenger_lead_id": conversation.lead_id.id or False},
             )
+        return result
 
     @api.returns("mail.message", lambda value: value.id)
     def message_post(self, **kwargs):
