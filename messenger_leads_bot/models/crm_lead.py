@@ -41,6 +41,13 @@ class CrmLead(models.Model):
             lead.messenger_conversation_ids._request_rating(lead)
         return result
 
+    def _messenger_record_answer(self, question, answer):
+        """A qualification answer from the messenger, kept in the chatter of the lead."""
+        self.message_post(
+            body=Markup("<p><b>%s</b></p><p>%s</p>") % (question or "", answer or ""),
+            subtype_xmlid="mail.mt_note",
+        )
+
     def _messenger_record_rating(self, rating):
         """Keep the rating; a low one (1-2) asks the team leader to look at the conversation."""
         self.messenger_rating = rating

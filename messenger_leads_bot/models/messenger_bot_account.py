@@ -120,9 +120,16 @@ class MessengerBotAccount(models.Model):
     rating_thanks_text = fields.Text(
         translate=True, default=lambda self: self.env._("Thank you for your rating!")
     )
+    chatbot_script_id = fields.Many2one(
+        "chatbot.script",
+        string="Qualification questions",
+        help="Questions the bot asks a new customer after the acknowledgement, with reply "
+        "buttons (Live Chat › Configuration › Chatbots). Answers go to the lead; a 'Forward to "
+        "Operator' step hands over to a person.",
+    )
     daily_automated_cap = fields.Integer(
         string="Bot messages per customer per day",
-        default=5,
+        default=10,
         help="The bot never sends a customer more automated messages than this in 24 hours.",
     )
 

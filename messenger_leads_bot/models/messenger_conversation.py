@@ -41,6 +41,15 @@ class MessengerConversation(models.Model):
         ondelete="set null",
         help="The closed lead whose rating the bot asked for and is waiting for.",
     )
+    chatbot_step_id = fields.Many2one(
+        "chatbot.script.step",
+        string="Waiting for the answer to",
+        ondelete="set null",
+        help="The qualification question the bot asked and waits for.",
+    )
+    chatbot_answer_ids = fields.Many2many(
+        "chatbot.script.answer", string="Answers chosen", help="They decide the next question."
+    )
     muted = fields.Boolean(
         help="Rejected as spam: messages are still kept, but make no lead and get no bot answer."
     )
@@ -324,20 +333,72 @@ class MessengerConversation(models.Model):
         if self.person_replied_at:
             return
         account = self.account_id.with_context(lang=self.partner_id.lang or self.env.lang)
-        text = False
         handoff = account.handoff_button
         if event.kind == "text" and handoff and event.text.strip() == handoff:
-            text = account.handoff_text
+            self.chatbot_step_id = False
             self.lead_id._messenger_request_person(_("The customer asked for a person."))
-        elif event.kind == "contact":
-            text = account.phone_thanks_text.format(phone=self.partner_id.phone or event.phone)
+            self._say(account, account.handoff_text)
+        elif event.kind == "contact" and not self.chatbot_step_id:
+            self._say(
+                account,
+                account.phone_thanks_text.format(phone=self.partner_id.phone or event.phone),
+            )
+        elif self.chatbot_step_id:
+            self._take_answer(event)
+            self._run_script(
+                account, self.chatbot_step_id._fetch_next_step(self.chatbot_answer_ids)
+            )
         elif is_new_lead:
-            text = self._greeting(account)
-        if text and self._automated_today() < account.daily_automated_cap:
-            buttons = [[("handoff", handoff)]]
-            if not self.partner_id.phone:
-                buttons.insert(0, [("share_phone", account.share_phone_button)])
-            self._post_bot_message(text, buttons)
+            self._say(account, self._greeting(account))
+            script = account.chatbot_script_id
+            self._run_script(account, script.script_step_ids.sorted("sequence")[:1])
+
+    def _say(self, account, text, answers=None):
+        """One bot message with its reply buttons, within the daily cap; True when sent."""
+        if not text or self._automated_today() >= account.daily_automated_cap:
+            return False
+        buttons = [[(f"answer_{answer.id}", answer.name)] for answer in answers or []]
+        if not self.partner_id.phone:
+            buttons.append([("share_phone", account.share_phone_button)])
+        buttons.append([("handoff", account.handoff_button)])
+        self._post_bot_message(text, buttons)
+        return True
+
+    def _run_script(self, account, step):
+        """Say the script's steps until one waits for the customer, hands over, or it ends."""
+        while step:
+            step = step.with_context(lang=account.env.lang)
+            if step.step_type == "forward_operator":
+                self.chatbot_step_id = False
+                self.lead_id._messenger_request_person(
+                    _("The qualification questions handed over to a person.")
+                )
+                self._say(account, step.message or account.handoff_text)
+                return
+            answers = step.answer_ids if step.step_type == "question_selection" else None
+            if not self._say(account, step.message, answers):
+                self.chatbot_step_id = False
+                return
+            if step.step_type != "text":
+                self.chatbot_step_id = step
+                return
+            step = step._fetch_next_step(self.chatbot_answer_ids)
+        self.chatbot_step_id = False
+
+    def _take_answer(self, event):
+        """Keep the customer's answer to the current question on the lead."""
+        step = self.chatbot_step_id
+        answer_text = event.phone if event.kind == "contact" else event.text.strip()
+        if step.step_type == "question_selection":
+            chosen = step.answer_ids.filtered(
+                lambda answer: answer.name.strip().lower() == answer_text.lower()
+            )
+            self.chatbot_answer_ids |= chosen[:1]
+        elif step.step_type == "question_phone" and answer_text:
+            self._apply_shared_phone(answer_text)
+        elif step.step_type == "question_email" and "@" in answer_text:
+            self.lead_id.email_from = self.lead_id.email_from or answer_text
+        self.lead_id._messenger_record_answer(step.message, answer_text)
 
     def _request_rating(self, lead):
         """Ask the customer to rate the conversation of a lead that was just won or lost."""

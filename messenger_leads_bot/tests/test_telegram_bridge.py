@@ -326,3 +326,93 @@ class TestBotLanguages(BotCase):
             english_ack.text,
             "Hello! We have your message. A manager will answer you within 5 minutes.",
         )
+
+
+@tagged("post_install", "-at_install")
+class TestQualificationQuestions(BotCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.script = cls.env["chatbot.script"].create({"title": "Furniture questions"})
+        step = cls.env["chatbot.script.step"]
+        step.create(
+            {
+                "chatbot_script_id": cls.script.id,
+                "sequence": 1,
+                "step_type": "text",
+                "message": "Two quick questions while a manager is on the way.",
+            }
+        )
+        cls.need = step.create(
+            {
+                "chatbot_script_id": cls.script.id,
+                "sequence": 2,
+                "step_type": "question_selection",
+                "message": "What do you need?",
+                "answer_ids": [
+                    Command.create({"name": "Kitchen", "sequence": 1}),
+                    Command.create({"name": "Wardrobe", "sequence": 2}),
+                ],
+            }
+        )
+        step.create(
+            {
+                "chatbot_script_id": cls.script.id,
+                "sequence": 3,
+                "step_type": "question_phone",
+                "message": "Your phone number?",
+            }
+        )
+        step.create(
+            {
+                "chatbot_script_id": cls.script.id,
+                "sequence": 4,
+                "step_type": "forward_operator",
+                "message": "A manager takes it from here.",
+            }
+        )
+        cls.account.chatbot_script_id = cls.script
+
+    def outbox_texts(self, chat_id):
+        return (
+            self.env["messenger.outbox"]
+            .search([("conversation_id", "=", self.conversation(chat_id).id)])
+            .mapped("text")
+        )
+
+    def test_questions_answers_on_the_lead_and_handover(self):
+        self.receive(tg_update(660, "Hello"))
+        conversation = self.conversation(660)
+        texts = self.outbox_texts(660)
+        self.assertEqual(
+            texts[1:], ["Two quick questions while a manager is on the way.", "What do you need?"]
+        )
+        question = self.env["messenger.outbox"].search([("conversation_id", "=", conversation.id)])[
+            -1
+        ]
+        self.assertEqual(
+            [row[0][1] for row in question.buttons],
+            ["Kitchen", "Wardrobe", "Share my phone number", "Connect me to a person"],
+        )
+        self.assertEqual(conversation.chatbot_step_id, self.need)
+
+        self.receive(tg_update(660, "Kitchen"))
+        self.assertEqual(conversation.chatbot_answer_ids.name, "Kitchen")
+        self.assertEqual(self.outbox_texts(660)[-1], "Your phone number?")
+        note = conversation.lead_id.message_ids.filtered(lambda m: "What do you need?" in m.body)
+        self.assertIn("Kitchen", note.body)
+
+        self.receive(tg_update(660, "+7 916 123-45-67"))
+        self.assertEqual(conversation.partner_id.phone, "+79161234567")
+        self.assertEqual(self.outbox_texts(660)[-1], "A manager takes it from here.")
+        self.assertFalse(conversation.chatbot_step_id)
+        self.assertTrue(conversation.lead_id.activity_ids)
+
+    def test_a_person_stops_the_questions(self):
+        self.receive(tg_update(661, "Hello"))
+        conversation = self.conversation(661)
+        conversation.discuss_channel_id.with_user(self.leader).message_post(
+            body="Hi, I am Olga", message_type="comment", subtype_xmlid="mail.mt_comment"
+        )
+        self.receive(tg_update(661, "Kitchen"))
+        self.assertEqual(self.outbox_texts(661)[-1], "Hi, I am Olga", "the bot asks nothing more")
