@@ -56,9 +56,10 @@ class OdooServer:
                     f"Odoo exited with {self.process.returncode}, see {self.log_path}"
                 )
             try:
-                if requests.get(f"{self.url}/web/login", timeout=2).status_code == 200:
+                # the first page of a fresh database builds its assets: give it time
+                if requests.get(f"{self.url}/web/login", timeout=30).status_code == 200:
                     return self
-            except requests.ConnectionError:
+            except requests.RequestException:
                 pass
             time.sleep(0.3)
         self.stop()
