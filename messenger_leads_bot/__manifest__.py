@@ -15,6 +15,7 @@
         "data/crm_lost_reason_data.xml",
         "views/messenger_bot_account_views.xml",
         "views/messenger_conversation_views.xml",
+        "views/messenger_send_wizard_views.xml",
         "views/crm_lead_views.xml",
     ],
     "demo": [

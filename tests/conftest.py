@@ -24,11 +24,12 @@ def state_dir():
 
 @pytest.fixture(scope="session")
 def odoo(state_dir):
-    """The test database served by a real Odoo on a free loopback port."""
+    """The test database served by a real Odoo with 2 workers, as in production."""
     server = OdooServer(
         os.environ["ODOO_CONF"],
         os.environ["ML_TEST_DB"],
         os.path.join(state_dir, "log", "e2e-odoo.log"),
+        workers=2,
     ).start()
     yield server
     server.stop()

@@ -1,5 +1,7 @@
 """A customer on Telegram and a salesperson in Odoo, end to end, over loopback."""
 
+import concurrent.futures
+import threading
 import time
 
 import pytest
@@ -88,3 +90,38 @@ def test_wrong_secret_is_refused(bot):
     answer = bot.post(tg_message(9006, "Hi"), secret="wrong")
     assert answer.status_code == 403
     assert bot.conversation(9006) is None
+
+
+def test_racing_requests_for_a_new_chat_make_one_contact_thread_and_lead(bot):
+    chat = 200_000 + int(time.time()) % 100_000  # a chat this database has never seen
+    first, second = tg_message(chat, "Hello?"), tg_message(chat, "Anybody there?")
+    barrier = threading.Barrier(4)
+
+    def post(update):
+        barrier.wait()
+        return bot.post(update)
+
+    with concurrent.futures.ThreadPoolExecutor(4) as pool:
+        answers = list(pool.map(post, [first, second, first, second]))
+    assert all(answer.status_code == 200 for answer in answers), [a.text for a in answers]
+    assert sorted(answer.text for answer in answers) == ["duplicate", "duplicate", "ok", "ok"]
+    conversation = bot.conversation(chat)
+    assert (
+        bot.admin.call(
+            "crm.lead", "search_count", [["partner_id", "=", conversation["partner_id"][0]]]
+        )
+        == 1
+    )
+    assert bot.admin.call("res.partner", "search_count", [["name", "=", f"Customer {chat}"]]) == 1
+    assert (
+        bot.admin.call(
+            "discuss.channel",
+            "search_count",
+            [["messenger_conversation_ids.external_chat_id", "=", str(chat)]],
+        )
+        == 1
+    )
+    assert sorted(m["body"] for m in bot.customer_messages(chat)) == [
+        "<p>Anybody there?</p>",
+        "<p>Hello?</p>",
+    ]

@@ -134,6 +134,7 @@ class MessengerConversation(models.Model):
                 "company": account.company_id.id,
                 "uid": self.env.uid,
             },
+            log_exceptions=False,  # a lost race is retried, not an error
         )
         self.env.cr.execute(
             "SELECT id FROM messenger_conversation"

@@ -15,8 +15,8 @@ PER_BOT_PER_SECOND = 30  # messages per second per bot (Telegram's limit)
 
 
 def retry_delay(attempts, retry_after=0.0):
-    """Seconds to wait before the next try: exponential, capped, never sooner than asked."""
-    return max(retry_after, min(2**attempts, 600))
+    """Seconds before the next try: what the messenger asked for (429), else exponential."""
+    return retry_after or min(2**attempts, 600)
 
 
 class MessengerOutbox(models.Model):

@@ -60,6 +60,7 @@ class MessengerUpdate(models.Model):
             RETURNING id
             """,
             (account.id, external_id, json.dumps(data), self.env.uid, self.env.uid),
+            log_exceptions=False,  # a lost race is retried, not an error
         )
         row = self.env.cr.fetchone()
         if not row:

@@ -79,4 +79,5 @@ class TestMessengerOutbox(BotCase):
         self.assertEqual(retry_delay(1), 2)
         self.assertEqual(retry_delay(3), 8)
         self.assertEqual(retry_delay(1, retry_after=30), 30)
+        self.assertEqual(retry_delay(5, retry_after=1), 1, "429 says exactly when")
         self.assertEqual(retry_delay(20), 600)

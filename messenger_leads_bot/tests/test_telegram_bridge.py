@@ -1,4 +1,5 @@
 from odoo import Command
+from odoo.exceptions import UserError
 from odoo.tests import new_test_user, tagged
 
 from .common import BotCase, tg_update
@@ -416,3 +417,47 @@ class TestQualificationQuestions(BotCase):
         )
         self.receive(tg_update(661, "Kitchen"))
         self.assertEqual(self.outbox_texts(661)[-1], "Hi, I am Olga", "the bot asks nothing more")
+
+
+@tagged("post_install", "-at_install")
+class TestSendFromLead(BotCase):
+    def test_send_via_telegram_from_the_lead_and_notes_stay_internal(self):
+        self.receive(tg_update(670, "Hello"))
+        conversation = self.conversation(670)
+        lead = conversation.lead_id
+        lead.message_post(body="Customer seems price-sensitive", subtype_xmlid="mail.mt_note")
+        wizard = (
+            self.env["messenger.send.wizard"]
+            .with_user(self.leader)
+            .create({"lead_id": lead.id, "body": "Price: 45,000"})
+        )
+        self.assertEqual(wizard.conversation_id, conversation)
+        wizard.action_send()
+        outbox = self.env["messenger.outbox"].search([("conversation_id", "=", conversation.id)])
+        self.assertEqual(outbox.mapped("origin"), ["bot", "person"])
+        self.assertEqual(outbox[-1].text, "Price: 45,000")
+        self.assertNotIn("price-sensitive", " ".join(outbox.mapped("text")))
+        self.assertIn("Price: 45,000", self.thread_messages(conversation)[-1].body)
+
+
+@tagged("post_install", "-at_install")
+class TestAccountButtons(BotCase):
+    def test_check_connection_and_webhook(self):
+        result = self.account.action_check_connection()
+        self.assertIn("@test_shop_bot", result["params"]["message"])
+        self.account.action_set_webhook()
+        self.assertEqual(self.api.webhook["url"], self.account._webhook_url())
+        self.assertTrue(
+            self.api.webhook["url"].endswith(f"/messenger_leads/telegram/{self.account.id}")
+        )
+        self.assertEqual(self.api.webhook["secret_token"], self.account.webhook_secret)
+        self.assertEqual(
+            self.api.webhook["allowed_updates"], ["message", "edited_message", "my_chat_member"]
+        )
+        self.account.action_remove_webhook()
+        self.assertEqual(self.api.webhook, {})
+
+    def test_wrong_token_is_a_clear_error(self):
+        self.account.token = "42:WRONG"
+        with self.assertRaisesRegex(UserError, "Telegram refused the connection"):
+            self.account.action_check_connection()

@@ -1,0 +1,1 @@
+from . import messenger_send_wizard
