@@ -49,6 +49,13 @@ class OdooServer:
             "0",
         ]
         self.process = subprocess.Popen(cmd, start_new_session=True)
+        try:
+            return self._wait_until_serving(timeout)
+        except BaseException:
+            self.stop()  # never leave a half-started Odoo behind
+            raise
+
+    def _wait_until_serving(self, timeout):
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
@@ -62,7 +69,6 @@ class OdooServer:
             except requests.RequestException:
                 pass
             time.sleep(0.3)
-        self.stop()
         raise RuntimeError(
             f"Odoo did not answer on {self.url} within {timeout}s, see {self.log_path}"
         )
