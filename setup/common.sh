@@ -126,7 +126,7 @@ ensure_postgres() {
         || "$pgbin/psql" -h "$run" -p "$DB_PORT" -U postgres -d postgres -qc \
             "CREATE ROLE messenger_leads LOGIN CREATEDB" > /dev/null
     PG_BIN="$pgbin" PG_DATA="$data" PG_AS="${as[*]}"
-    export DB_HOST DB_PORT DB_USER DB_PASSWORD PG_BIN
+    export DB_HOST DB_PORT DB_USER DB_PASSWORD PG_BIN PG_DATA PG_AS
 }
 
 _free_port() {

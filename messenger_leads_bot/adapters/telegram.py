@@ -2,6 +2,7 @@
 
 import asyncio
 import datetime
+import logging
 import os
 
 from telegram import (
@@ -16,6 +17,9 @@ from telegram.request import HTTPXRequest
 
 from .base import Client, DeliveryError, InboundMessage, OutboundResult
 
+# httpx logs every request URL at INFO, and Telegram's URLs carry the bot token: keep it out of
+# the logs.
+logging.getLogger("httpx").setLevel(logging.WARNING)
 # Opt in to python-telegram-bot's coming behaviour (time periods as timedelta) so that it does
 # not warn on every 429 it parses.
 os.environ.setdefault("PTB_TIMEDELTA", "true")

@@ -1,0 +1,66 @@
+"""A burst of updates from many chats: every update stored once, one lead per chat, one ack."""
+
+import concurrent.futures
+import itertools
+import time
+
+from harness import TelegramSender, figure, size
+from telegram_fixtures import tg_message
+
+UPDATES = size(400, 10_000)
+CHATS = size(40, 1_000)
+SENDERS = 16
+
+
+def test_burst_is_stored_once_with_one_lead_and_one_ack_per_chat(bot, bot_api):
+    base = 300_000 + int(time.time()) % 100_000 * 10
+    chats = [base + i for i in range(CHATS)]
+    # round-robin over chats: each chat's updates stay in order within one sender
+    per_chat = {chat: [] for chat in chats}
+    for index, chat in zip(range(UPDATES), itertools.cycle(chats), strict=False):
+        per_chat[chat].append(tg_message(chat, f"message {index}"))
+
+    def send_chat(chat):
+        sender = TelegramSender(bot.url, bot.secret)
+        latencies = []
+        for update in per_chat[chat]:
+            response, seconds = sender.deliver(update)
+            assert response.status_code == 200, response.text
+            latencies.append(seconds)
+        return latencies
+
+    began = time.perf_counter()
+    with concurrent.futures.ThreadPoolExecutor(SENDERS) as pool:
+        latencies = sorted(x for chat in pool.map(send_chat, chats) for x in chat)
+    elapsed = time.perf_counter() - began
+
+    sent_ids = sorted(u["update_id"] for updates in per_chat.values() for u in updates)
+    stored = bot.admin.call(
+        "messenger.update", "search_read", [["account_id", "=", bot.id]], fields=["external_id"]
+    )
+    stored_ids = sorted(int(row["external_id"]) for row in stored)
+    lost = len(set(sent_ids) - set(stored_ids))
+    doubled = len(stored_ids) - len(set(stored_ids))
+    leads = bot.admin.call(
+        "messenger.conversation",
+        "read_group",
+        [["account_id", "=", bot.id]],
+        ["lead_id:count_distinct"],
+        [],
+    )[0]["lead_id"]
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and sum(1 for c in chats if bot_api.sent_to(c)) < CHATS:
+        time.sleep(0.2)
+    acks = [len(bot_api.sent_to(chat)) for chat in chats]
+
+    figure("load", "updates sent", len(sent_ids))
+    figure("load", "chats", CHATS)
+    figure("load", "accepted", f"{len(sent_ids) / elapsed:.1f}", "updates/s")
+    figure("load", "p99 latency", f"{latencies[int(len(latencies) * 0.99) - 1] * 1000:.0f}", "ms")
+    figure("load", "lost", lost)
+    figure("load", "doubled", doubled)
+    figure("load", "leads", leads)
+    figure("load", "chats acknowledged once", sum(1 for n in acks if n == 1))
+    assert (lost, doubled) == (0, 0)
+    assert leads == CHATS
+    assert acks == [1] * CHATS
