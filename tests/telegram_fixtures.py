@@ -87,9 +87,15 @@ class BotAccount:
         self.url = f"{odoo.url}/messenger_leads/telegram/{self.id}"
 
     def post(self, update, secret=None, url=None):
+        """POST an update (a dict), or a raw body (bytes), as Telegram would."""
+        return self.post_raw(
+            update if isinstance(update, bytes) else json.dumps(update), secret=secret, url=url
+        )
+
+    def post_raw(self, body, secret=None, url=None):
         return requests.post(
             url or self.url,
-            data=json.dumps(update),
+            data=body,
             headers={
                 "Content-Type": "application/json",
                 "X-Telegram-Bot-Api-Secret-Token": self.secret if secret is None else secret,

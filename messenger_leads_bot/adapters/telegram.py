@@ -4,6 +4,7 @@ import asyncio
 import datetime
 import logging
 import os
+import unicodedata
 
 from telegram import (
     Bot,
@@ -26,6 +27,13 @@ os.environ.setdefault("PTB_TIMEDELTA", "true")
 
 ALLOWED_UPDATES = ["message", "edited_message", "my_chat_member"]
 SHARE_PHONE = "share_phone"  # keyboard button that asks Telegram for the user's own number
+
+
+def _clean(text):
+    """Text as people see it: control characters (NUL and the like) dropped, lines kept."""
+    if not text:
+        return ""
+    return "".join(char for char in text if char in "\n\t" or unicodedata.category(char) != "Cc")
 
 
 def parse_telegram_update(data):
@@ -59,9 +67,9 @@ def _parse_chat_member(update):
             user_id=str(member.from_user.id),
             kind="blocked" if status == "kicked" else "unblocked",
             date=member.date,
-            username=member.from_user.username or "",
-            first_name=member.from_user.first_name or "",
-            last_name=member.from_user.last_name or "",
+            username=_clean(member.from_user.username),
+            first_name=_clean(member.from_user.first_name),
+            last_name=_clean(member.from_user.last_name),
         )
     ]
 
@@ -75,11 +83,11 @@ def _parse_message(update_id, message, edited):
         "message_id": str(message.message_id),
         "date": message.date or datetime.datetime.now(datetime.UTC),
         "edited": edited,
-        "username": user.username or "",
-        "first_name": user.first_name or "",
-        "last_name": user.last_name or "",
+        "username": _clean(user.username),
+        "first_name": _clean(user.first_name),
+        "last_name": _clean(user.last_name),
         "language_code": user.language_code or "",
-        "text": message.text or message.caption or "",
+        "text": _clean(message.text or message.caption),
     }
     if message.text and message.text.startswith("/start"):
         fields["start_payload"] = message.text[len("/start") :].strip()

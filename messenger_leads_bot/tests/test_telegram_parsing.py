@@ -104,3 +104,10 @@ class TestTelegramParsing(BaseCase):
         self.assertEqual(" ".join(chunks), text)
         self.assertEqual(split_text("short", 4096), ["short"])
         self.assertEqual(split_text("x" * 5000, 4096), ["x" * 4096, "x" * 904])
+
+    def test_control_characters_are_dropped(self):
+        update = tg_update(506, "a\x00b\x07c\nnext line")
+        update["message"]["from"]["first_name"] = "Ma\x00ria"
+        (event,) = parse_telegram_update(update)
+        self.assertEqual(event.text, "abc\nnext line")
+        self.assertEqual(event.first_name, "Maria")
