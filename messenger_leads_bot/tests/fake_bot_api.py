@@ -37,6 +37,8 @@ class FakeBotApi:
         self.server.server_close()
 
     def fail_next(self, method, status, retry_after=0, times=1):
+        """Answer the next calls of `method` with `status`; status 0 drops the connection, and
+        a negative status waits that many seconds first (a timeout for the client)."""
         with self._lock:
             self._failures.setdefault(method, []).extend([(status, retry_after)] * times)
 
@@ -177,6 +179,10 @@ class FakeBotApi:
                     )
                 else:
                     status, body = api._answer(path[len(prefix) :], self._params())
+                if status <= 0:
+                    time.sleep(-status)
+                    self.close_connection = True  # no answer at all: a network failure
+                    return
                 data = json.dumps(body).encode()
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")
