@@ -32,6 +32,21 @@ def tg_update(chat_id, text="", edited=False, message_id=None, **message_fields)
     return {"update_id": update_id, "edited_message" if edited else "message": message}
 
 
+def tg_blocked(chat_id, update_id):
+    """The update Telegram sends when a customer blocks the bot."""
+    bot_user = {"id": 42, "is_bot": True, "first_name": "b"}
+    return {
+        "update_id": update_id,
+        "my_chat_member": {
+            "chat": {"id": chat_id, "type": "private"},
+            "from": {"id": chat_id, "is_bot": False, "first_name": "Maria"},
+            "date": 1700000000,
+            "old_chat_member": {"status": "member", "user": bot_user},
+            "new_chat_member": {"status": "kicked", "until_date": 0, "user": bot_user},
+        },
+    }
+
+
 class BotCase(TransactionCase):
     """A bot account talking to a local Bot API server, with a team that is always at work."""
 

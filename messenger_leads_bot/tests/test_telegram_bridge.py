@@ -2,7 +2,7 @@ from odoo import Command
 from odoo.exceptions import UserError
 from odoo.tests import new_test_user, tagged
 
-from .common import BotCase, tg_update
+from .common import BotCase, tg_blocked, tg_update
 
 
 @tagged("post_install", "-at_install")
@@ -185,25 +185,7 @@ class TestTelegramBridge(BotCase):
 
     def test_blocked_bot_is_recorded(self):
         self.receive(tg_update(614, "Hello"))
-        self.receive(
-            {
-                "update_id": 61400,
-                "my_chat_member": {
-                    "chat": {"id": 614, "type": "private"},
-                    "from": {"id": 614, "is_bot": False, "first_name": "Maria"},
-                    "date": 1700000000,
-                    "old_chat_member": {
-                        "status": "member",
-                        "user": {"id": 42, "is_bot": True, "first_name": "b"},
-                    },
-                    "new_chat_member": {
-                        "status": "kicked",
-                        "until_date": 0,
-                        "user": {"id": 42, "is_bot": True, "first_name": "b"},
-                    },
-                },
-            }
-        )
+        self.receive(tg_blocked(614, 61400))
         self.assertTrue(self.conversation(614).blocked)
 
     def test_a_failing_update_is_kept_for_retry(self):

@@ -1,7 +1,7 @@
 from odoo.tests import BaseCase, tagged
 
 from ..adapters import parse_telegram_update, split_text
-from .common import tg_update
+from .common import tg_blocked, tg_update
 
 
 @tagged("post_install", "-at_install")
@@ -65,23 +65,7 @@ class TestTelegramParsing(BaseCase):
         )
         self.assertTrue(event.edited)
         self.assertEqual(event.message_id, "7")
-        blocked = {
-            "update_id": 99,
-            "my_chat_member": {
-                "chat": {"id": 504, "type": "private"},
-                "from": {"id": 504, "is_bot": False, "first_name": "Maria"},
-                "date": 1700000000,
-                "old_chat_member": {
-                    "status": "member",
-                    "user": {"id": 42, "is_bot": True, "first_name": "b"},
-                },
-                "new_chat_member": {
-                    "status": "kicked",
-                    "until_date": 0,
-                    "user": {"id": 42, "is_bot": True, "first_name": "b"},
-                },
-            },
-        }
+        blocked = tg_blocked(504, 99)
         (event,) = parse_telegram_update(blocked)
         self.assertEqual(event.kind, "blocked")
 
