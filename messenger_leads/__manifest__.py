@@ -13,8 +13,10 @@
         "security/messenger_channel_security.xml",
         "data/utm_data.xml",
         "data/messenger_channel_data.xml",
+        "data/ir_cron_data.xml",
         "views/messenger_channel_views.xml",
         "views/crm_lead_views.xml",
+        "views/crm_team_views.xml",
         "views/res_config_settings_views.xml",
     ],
     "demo": [
@@ -23,6 +25,10 @@
         "demo/crm_team_demo.xml",
         "demo/crm_lead_demo.xml",
     ],
+    "assets": {
+        "web.assets_backend": ["messenger_leads/static/src/**/*"],
+        "web.assets_tests": ["messenger_leads/static/tests/tours/*"],
+    },
     "installable": True,
     "application": False,
 }

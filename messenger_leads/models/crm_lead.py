@@ -1,4 +1,27 @@
-from odoo import api, fields, models
+import datetime
+
+import pytz
+from markupsafe import Markup
+
+from odoo import _, api, fields, models
+
+from ..tools import sla
+
+SLA_STATES = [
+    ("on_track", "On track"),
+    ("at_risk", "At risk"),
+    ("breached", "Breached"),
+    ("met", "Met"),
+    ("met_late", "Met late"),
+]
+RESPONSE_BANDS = [
+    ("ideal", "Up to 20 min"),
+    ("normal", "Up to 3 h"),
+    ("acceptable", "Up to 12 h"),
+    ("harmful", "Over 12 h"),
+]
+PLANNING_HORIZON = datetime.timedelta(days=21)  # a deadline is always found within it
+OPEN_SLA_STATES = ("on_track", "at_risk", "breached")
 
 
 class CrmLead(models.Model):
@@ -15,6 +38,61 @@ class CrmLead(models.Model):
         help="How the customer reached us: set by the messenger bridge, "
         "or derived from the lead's UTM source and medium.",
     )
+    first_message_at = fields.Datetime(
+        string="First message",
+        readonly=True,
+        copy=False,
+        help="When the customer first wrote (or the lead arrived, for forms and emails).",
+    )
+    response_deadline = fields.Datetime(
+        string="Answer by",
+        compute="_compute_response_deadline",
+        store=True,
+        copy=False,
+        help="First message plus the channel's first-response target, counted in the team's "
+        "working hours: a message at 22:00 is due the next working morning.",
+    )
+    sla_at_risk_at = fields.Datetime(
+        string="At risk from",
+        compute="_compute_response_deadline",
+        store=True,
+        copy=False,
+        help="From then on the lead is at risk of missing its deadline.",
+    )
+    first_response_at = fields.Datetime(
+        string="First answer",
+        readonly=True,
+        copy=False,
+        help="When a person first answered: in the chat, by a logged call or by an email.",
+    )
+    response_minutes = fields.Float(
+        string="Response time (working min)",
+        compute="_compute_response",
+        store=True,
+        aggregator="avg",
+    )
+    response_band = fields.Selection(
+        RESPONSE_BANDS, compute="_compute_response", store=True, string="Response band"
+    )
+    sla_state = fields.Selection(
+        SLA_STATES,
+        string="First response",
+        compute="_compute_sla_state",
+        store=True,
+        readonly=True,
+        copy=False,
+        help="Refreshed every minute while the lead waits for its first answer.",
+    )
+    sla_escalated_at = fields.Datetime(
+        string="Escalated",
+        readonly=True,
+        copy=False,
+        help="When the missed deadline was escalated to the team leader (once per lead).",
+    )
+
+    # ------------------------------------------------------------------
+    # Computes
+    # ------------------------------------------------------------------
 
     @api.depends("source_id", "medium_id")
     def _compute_channel_id(self):
@@ -22,3 +100,175 @@ class CrmLead(models.Model):
         for lead in self:
             if not lead.channel_id:
                 lead.channel_id = channels._match_utm(lead.source_id, lead.medium_id)
+
+    @api.depends(
+        "first_message_at",
+        "channel_id.response_target_minutes",
+        "team_id.messenger_response_target_minutes",
+        "team_id.resource_calendar_id",
+    )
+    def _compute_response_deadline(self):
+        share = self._messenger_at_risk_share()
+        for lead in self:
+            target = lead._messenger_response_target()
+            if not lead.first_message_at or not target:
+                lead.response_deadline = lead.sla_at_risk_at = False
+                continue
+            intervals = lead._messenger_working_intervals(lead.first_message_at)
+            deadline = sla.add_working_minutes(lead.first_message_at, target, intervals)
+            lead.response_deadline = deadline
+            lead.sla_at_risk_at = deadline and sla.at_risk_from(deadline, target, share)
+
+    @api.depends("first_message_at", "first_response_at")
+    def _compute_response(self):
+        for lead in self:
+            if not (lead.first_message_at and lead.first_response_at):
+                lead.response_minutes = 0.0
+                lead.response_band = False
+                continue
+            intervals = lead._messenger_working_intervals(lead.first_message_at)
+            minutes = sla.working_minutes_between(
+                lead.first_message_at, lead.first_response_at, intervals
+            )
+            lead.response_minutes = minutes
+            lead.response_band = sla.response_band(minutes)
+
+    @api.depends("response_deadline", "first_response_at")
+    def _compute_sla_state(self):
+        now = fields.Datetime.now()
+        share = self._messenger_at_risk_share()
+        for lead in self:
+            lead.sla_state = sla.sla_state(
+                now,
+                lead.response_deadline,
+                lead.first_response_at,
+                lead._messenger_response_target(),
+                share,
+            )
+
+    def _messenger_response_target(self):
+        """Minutes to answer: the team's override, else the channel's target."""
+        self.ensure_one()
+        return self.team_id.messenger_response_target_minutes or (
+            self.channel_id.response_target_minutes
+        )
+
+    def _messenger_calendar(self):
+        """Working hours that count for this lead: its team's, else its company's."""
+        self.ensure_one()
+        return (
+            self.team_id.resource_calendar_id
+            or self.company_id.resource_calendar_id
+            or self.env.company.resource_calendar_id
+        )
+
+    def _messenger_working_intervals(self, start):
+        """The team's working intervals (naive UTC) from `start` on, holidays excluded."""
+        begin = pytz.utc.localize(start)
+        calendar = self._messenger_calendar()
+        intervals = calendar._work_intervals_batch(begin, begin + PLANNING_HORIZON)[False]
+        return [
+            (
+                a.astimezone(pytz.utc).replace(tzinfo=None),
+                b.astimezone(pytz.utc).replace(tzinfo=None),
+            )
+            for a, b, _record in intervals
+        ]
+
+    @api.model
+    def _messenger_at_risk_share(self):
+        param = self.env["ir.config_parameter"].sudo().get_param("messenger_leads.at_risk_share")
+        return float(param or 0.2)
+
+    # ------------------------------------------------------------------
+    # CRUD
+    # ------------------------------------------------------------------
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        leads = super().create(vals_list)
+        # forms, emails and walk-ins arrive with the lead; messengers set it from the message
+        leads.filtered(lambda lead: lead.channel_id and not lead.first_message_at).write(
+            {"first_message_at": fields.Datetime.now()}
+        )
+        return leads
+
+    # ------------------------------------------------------------------
+    # Business events (the messenger bridge calls these)
+    # ------------------------------------------------------------------
+
+    def _messenger_register_customer_message(self, when):
+        """A customer wrote: the clock starts at the first message."""
+        self.filtered(lambda lead: not lead.first_message_at).write({"first_message_at": when})
+
+    def _messenger_register_first_response(self, when):
+        """A person answered: the first answer stops the clock, later ones change nothing."""
+        self.filtered(lambda lead: lead.first_message_at and not lead.first_response_at).write(
+            {"first_response_at": when}
+        )
+
+    def _message_post_after_hook(self, message, msg_vals):
+        """An email to the customer or a logged call from the lead is a first answer."""
+        result = super()._message_post_after_hook(message, msg_vals)
+        author_user = message.author_id.user_ids[:1]
+        is_person = author_user and not author_user.share
+        is_call = message.mail_activity_type_id.category == "phonecall"
+        is_sent = message.message_type in ("comment", "email") and (
+            message.subtype_id == self.env.ref("mail.mt_comment")
+        )
+        if is_person and (is_call or is_sent):
+            self._messenger_register_first_response(message.date or fields.Datetime.now())
+        return result
+
+    # ------------------------------------------------------------------
+    # Cron
+    # ------------------------------------------------------------------
+
+    @api.model
+    def _cron_messenger_sla(self):
+        """Move waiting leads to at risk and breached, and escalate each breach once.
+
+        Three range queries on partial indexes (see init): the cron reads only what changes.
+        """
+        now = fields.Datetime.now()
+        self.search(
+            [("sla_state", "in", ("on_track", "at_risk")), ("response_deadline", "<=", now)]
+        ).write({"sla_state": "breached"})
+        self.search([("sla_state", "=", "on_track"), ("sla_at_risk_at", "<=", now)]).write(
+            {"sla_state": "at_risk"}
+        )
+        self.search(
+            [("sla_state", "=", "breached"), ("sla_escalated_at", "=", False)]
+        )._messenger_escalate_breach()
+
+    def init(self):
+        super().init()
+        for name, column, where in (
+            ("waiting", "response_deadline", "sla_state IN ('on_track', 'at_risk')"),
+            ("on_track", "sla_at_risk_at", "sla_state = 'on_track'"),
+            ("breached", "id", "sla_state = 'breached' AND sla_escalated_at IS NULL"),
+        ):
+            self.env.cr.execute(
+                f"CREATE INDEX IF NOT EXISTS crm_lead_messenger_sla_{name}_index"
+                f" ON crm_lead ({column}) WHERE {where}"
+            )
+
+    def _messenger_escalate_breach(self):
+        """A chatter notice and an activity for the team leader; marked so it happens once."""
+        for lead in self:
+            leader = lead.team_id.user_id or lead.user_id
+            lead.message_post(
+                body=Markup("<p>%s</p>")
+                % _(
+                    "First-response deadline missed (answer was due %(deadline)s).",
+                    deadline=fields.Datetime.to_string(lead.response_deadline),
+                ),
+                subtype_xmlid="mail.mt_note",
+            )
+            if leader:
+                lead.activity_schedule(
+                    "mail.mail_activity_data_todo",
+                    summary=_("Missed first response: answer the customer now"),
+                    user_id=leader.id,
+                )
+        self.write({"sla_escalated_at": fields.Datetime.now()})

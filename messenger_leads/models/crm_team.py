@@ -11,3 +11,8 @@ class CrmTeam(models.Model):
         help="Hours the team answers customers in: "
         "first-response deadlines count only these hours.",
     )
+    messenger_response_target_minutes = fields.Integer(
+        string="First response target (min)",
+        help="Working minutes this team has to answer a new lead; "
+        "0 uses the target of the lead's channel.",
+    )

@@ -1,1 +1,3 @@
 from . import test_messenger_channel
+from . import test_sla_rules
+from . import test_lead_sla

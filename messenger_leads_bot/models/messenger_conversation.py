@@ -1,6 +1,5 @@
 import datetime
 
-import pytz
 from markupsafe import Markup
 
 from odoo import Command, _, api, fields, models
@@ -106,6 +105,7 @@ class MessengerConversation(models.Model):
             return conversation
         message = conversation._post_customer_message(event)
         conversation.last_message_at = event.date.replace(tzinfo=None)
+        conversation.lead_id._messenger_register_customer_message(conversation.last_message_at)
         if event.kind == "contact" and event.phone:
             conversation._apply_shared_phone(event.phone)
         conversation._bot_answer(event, is_new_lead, message)
@@ -191,6 +191,7 @@ class MessengerConversation(models.Model):
             "source_id": channel.source_id.id,
             "medium_id": channel.medium_id.id,
             "company_id": account.company_id.id,
+            "first_message_at": event.date.replace(tzinfo=None),
         }
         if account.team_id:
             values["team_id"] = account.team_id.id
@@ -322,6 +323,7 @@ class MessengerConversation(models.Model):
         """A person wrote in the thread: the bot falls silent and the message goes out."""
         self.ensure_one()
         self.person_replied_at = fields.Datetime.now()
+        self.lead_id._messenger_register_first_response(self.person_replied_at)
         self._queue_outbound(message.preview or "", "person", message=message)
 
     # ------------------------------------------------------------------
@@ -432,27 +434,16 @@ class MessengerConversation(models.Model):
 
     def _greeting(self, account):
         """The acknowledgement in working hours, the out-of-hours text otherwise."""
-        team = self.lead_id.team_id or account.team_id
-        calendar = team.resource_calendar_id or self.env.company.resource_calendar_id
+        lead = self.lead_id
         now = fields.Datetime.now()
-        next_open = self._next_working_time(calendar, now)
+        intervals = lead._messenger_working_intervals(now)
+        next_open = max(intervals[0][0], now) if intervals else now
         if next_open <= now:
-            return account.acknowledgement_text.format(
-                minutes=account.channel_id.response_target_minutes
-            )
+            return account.acknowledgement_text.format(minutes=lead._messenger_response_target())
         local = fields.Datetime.context_timestamp(
-            self.with_context(tz=calendar.tz or "UTC"), next_open
+            self.with_context(tz=lead._messenger_calendar().tz or "UTC"), next_open
         )
         return account.out_of_hours_text.format(next_open=local.strftime("%d.%m %H:%M"))
-
-    @api.model
-    def _next_working_time(self, calendar, now):
-        """`now` when the calendar is working, else the start of its next working interval."""
-        start = pytz.utc.localize(now)
-        intervals = calendar._work_intervals_batch(start, start + datetime.timedelta(days=14))
-        for begin, _end, _attendance in intervals[False]:
-            return max(begin.astimezone(pytz.utc).replace(tzinfo=None), now)
-        return now
 
     def _automated_today(self):
         return self.env["messenger.outbox"].search_count(

@@ -1,0 +1,76 @@
+import { Component, onMounted, onWillUnmount, useState } from "@odoo/owl";
+import { _t } from "@web/core/l10n/translation";
+import { registry } from "@web/core/registry";
+import { standardFieldProps } from "@web/views/fields/standard_field_props";
+
+/** Seconds left as "4:59", "1:05:00" or "-2:10" (late). */
+export function formatCountdown(seconds) {
+    const sign = seconds < 0 ? "-" : "";
+    let rest = Math.abs(Math.trunc(seconds));
+    const hours = Math.floor(rest / 3600);
+    rest -= hours * 3600;
+    const minutes = Math.floor(rest / 60);
+    const secs = String(rest - minutes * 60).padStart(2, "0");
+    return hours
+        ? `${sign}${hours}:${String(minutes).padStart(2, "0")}:${secs}`
+        : `${sign}${minutes}:${secs}`;
+}
+
+const STATE_CLASSES = {
+    on_track: "text-bg-success",
+    at_risk: "text-bg-warning",
+    breached: "text-bg-danger",
+    met: "text-bg-light",
+    met_late: "text-bg-light",
+};
+
+/** A badge on the response deadline that ticks every second, coloured by the SLA state. */
+export class SlaCountdown extends Component {
+    static template = "messenger_leads.SlaCountdown";
+    static props = { ...standardFieldProps };
+
+    setup() {
+        this.state = useState({ now: Date.now() });
+        onMounted(() => {
+            this.timer = setInterval(() => (this.state.now = Date.now()), 1000);
+        });
+        onWillUnmount(() => clearInterval(this.timer));
+    }
+
+    get deadline() {
+        const value = this.props.record.data[this.props.name]; // a luxon DateTime
+        return value ? value.toMillis() : null;
+    }
+
+    get slaState() {
+        const { sla_state, first_response_at } = this.props.record.data;
+        if (first_response_at || !this.deadline) {
+            return sla_state;
+        }
+        // between two cron runs the client knows better: the deadline has passed
+        return this.deadline < this.state.now ? "breached" : sla_state;
+    }
+
+    get badgeClass() {
+        return STATE_CLASSES[this.slaState] || "text-bg-light";
+    }
+
+    get label() {
+        if (this.props.record.data.first_response_at) {
+            return this.slaState === "met_late" ? _t("Answered late") : _t("Answered");
+        }
+        return formatCountdown((this.deadline - this.state.now) / 1000);
+    }
+}
+
+export const slaCountdown = {
+    component: SlaCountdown,
+    displayName: _t("First-response countdown"),
+    supportedTypes: ["datetime"],
+    fieldDependencies: [
+        { name: "sla_state", type: "selection" },
+        { name: "first_response_at", type: "datetime" },
+    ],
+};
+
+registry.category("fields").add("messenger_sla_countdown", slaCountdown);

@@ -1,0 +1,61 @@
+"""First-response rules: deadlines in working time, response bands and SLA states.
+
+Pure functions on naive UTC datetimes and working intervals [(start, end), ...] sorted and
+disjoint (what resource.calendar gives); the ORM layer only feeds them.
+"""
+
+import datetime
+
+# Lead-response bands used in the field: minutes -> band.
+BANDS = (
+    (20, "ideal"),  # up to 20 min: +30% conversion
+    (180, "normal"),  # up to 3 h: +10%
+    (720, "acceptable"),  # up to 12 h: no effect
+)
+HARMFUL = "harmful"  # over 12 h: -30%
+
+
+def add_working_minutes(start, minutes, intervals):
+    """The moment `minutes` of working time after `start`; None if the intervals run out."""
+    left = datetime.timedelta(minutes=minutes)
+    for begin, end in intervals:
+        if end <= start:
+            continue
+        counted_from = max(begin, start)
+        if end - counted_from >= left:
+            return counted_from + left
+        left -= end - counted_from
+    return None
+
+
+def working_minutes_between(start, end, intervals):
+    """Working minutes between two moments (0 when end is not after start)."""
+    total = datetime.timedelta()
+    for begin, finish in intervals:
+        low, high = max(begin, start), min(finish, end)
+        if high > low:
+            total += high - low
+    return total.total_seconds() / 60
+
+
+def response_band(minutes):
+    for limit, band in BANDS:
+        if minutes <= limit:
+            return band
+    return HARMFUL
+
+
+def at_risk_from(deadline, target_minutes, at_risk_share):
+    """The moment the last `at_risk_share` of the target starts."""
+    return deadline - datetime.timedelta(minutes=target_minutes * at_risk_share)
+
+
+def sla_state(now, deadline, first_response_at, target_minutes, at_risk_share):
+    """on_track, at_risk (the last share of the target), breached, met or met_late."""
+    if not deadline:
+        return False
+    if first_response_at:
+        return "met" if first_response_at <= deadline else "met_late"
+    if now > deadline:
+        return "breached"
+    return "at_risk" if now >= at_risk_from(deadline, target_minutes, at_risk_share) else "on_track"
