@@ -254,19 +254,28 @@ class CrmLead(models.Model):
             )
 
     def _messenger_escalate_breach(self):
-        """A chatter notice and an activity for the team leader; marked so it happens once."""
-        for lead in self:
-            leader = lead.team_id.user_id or lead.user_id
-            lead.message_post(
-                body=Markup("<p>%s</p>")
+        """A chatter notice and an activity for the team leader; marked so it happens once.
+
+        Batched (one log and one activity creation per team leader): a bad morning can breach
+        hundreds of leads at once.
+        """
+        if not self:
+            return
+        self._message_log_batch(
+            bodies={
+                lead.id: Markup("<p>%s</p>")
                 % _(
                     "First-response deadline missed (answer was due %(deadline)s).",
                     deadline=fields.Datetime.to_string(lead.response_deadline),
-                ),
-                subtype_xmlid="mail.mt_note",
-            )
+                )
+                for lead in self
+            }
+        )
+        for leader, leads in self.grouped(
+            lambda lead: lead.team_id.user_id or lead.user_id
+        ).items():
             if leader:
-                lead.activity_schedule(
+                leads.activity_schedule(
                     "mail.mail_activity_data_todo",
                     summary=_("Missed first response: answer the customer now"),
                     user_id=leader.id,
