@@ -3,7 +3,7 @@ import datetime
 import pytz
 from markupsafe import Markup
 
-from odoo import _, api, fields, models
+from odoo import api, fields, models
 
 from ..tools import sla
 
@@ -264,7 +264,7 @@ class CrmLead(models.Model):
         self._message_log_batch(
             bodies={
                 lead.id: Markup("<p>%s</p>")
-                % _(
+                % self.env._(
                     "First-response deadline missed (answer was due %(deadline)s).",
                     deadline=fields.Datetime.to_string(lead.response_deadline),
                 )
@@ -277,7 +277,7 @@ class CrmLead(models.Model):
             if leader:
                 leads.activity_schedule(
                     "mail.mail_activity_data_todo",
-                    summary=_("Missed first response: answer the customer now"),
+                    summary=self.env._("Missed first response: answer the customer now"),
                     user_id=leader.id,
                 )
         self.write({"sla_escalated_at": fields.Datetime.now()})
