@@ -4,6 +4,7 @@ import pytz
 from markupsafe import Markup
 
 from odoo import api, fields, models
+from odoo.tools.sql import create_index
 
 from ..tools import sla
 
@@ -242,16 +243,20 @@ class CrmLead(models.Model):
         )._messenger_escalate_breach()
 
     def init(self):
-        super().init()
+        result = super().init()
         for name, column, where in (
             ("waiting", "response_deadline", "sla_state IN ('on_track', 'at_risk')"),
             ("on_track", "sla_at_risk_at", "sla_state = 'on_track'"),
             ("breached", "id", "sla_state = 'breached' AND sla_escalated_at IS NULL"),
         ):
-            self.env.cr.execute(
-                f"CREATE INDEX IF NOT EXISTS crm_lead_messenger_sla_{name}_index"
-                f" ON crm_lead ({column}) WHERE {where}"
+            create_index(
+                self.env.cr,
+                f"crm_lead_messenger_sla_{name}_index",
+                "crm_lead",
+                [column],
+                where=where,
             )
+        return result
 
     def _messenger_escalate_breach(self):
         """A chatter notice and an activity for the team leader; marked so it happens once.

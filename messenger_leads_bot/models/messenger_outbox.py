@@ -4,6 +4,7 @@ import time
 
 from odoo import _, api, fields, models
 from odoo.modules.registry import Registry
+from odoo.tools.sql import create_index
 
 from ..adapters import DeliveryError
 
@@ -46,9 +47,12 @@ class MessengerOutbox(models.Model):
     external_message_id = fields.Char()
 
     def init(self):
-        self.env.cr.execute(
-            "CREATE INDEX IF NOT EXISTS messenger_outbox_due_index"
-            " ON messenger_outbox (next_attempt_at, id) WHERE state = 'queued'"
+        create_index(
+            self.env.cr,
+            "messenger_outbox_due_index",
+            self._table,
+            ["next_attempt_at", "id"],
+            where="state = 'queued'",
         )
 
     def _schedule_delivery(self):
