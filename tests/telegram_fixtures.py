@@ -69,7 +69,13 @@ class BotAccount:
         self.team_id = admin.call(
             "crm.team",
             "create",
-            {"name": team_name, "user_id": leader, "resource_calendar_id": always},
+            {
+                "name": team_name,
+                "user_id": leader,
+                "resource_calendar_id": always,
+                "messenger_assignment": "least_loaded",
+                "crm_team_member_ids": [(0, 0, {"user_id": leader})],
+            },
         )
         self.id = admin.call(
             "messenger.bot.account",

@@ -40,10 +40,12 @@ def test_customer_writes_and_gets_a_lead_and_an_acknowledgement(bot, bot_api):
         "crm.lead",
         "read",
         [conversation["lead_id"][0]],
-        fields=["channel_id", "team_id", "partner_id"],
+        fields=["channel_id", "team_id", "partner_id", "user_id", "messenger_assignment_reason"],
     )[0]
     assert lead["channel_id"][1] == "Telegram"
     assert lead["team_id"][0] == bot.team_id
+    assert lead["user_id"], "assigned at once"
+    assert lead["messenger_assignment_reason"].startswith("Least loaded")
     (ack,) = bot_api.wait_sent(9001, 1)
     assert "within 5 minutes" in ack["text"]
 

@@ -6,7 +6,7 @@ from markupsafe import Markup
 from odoo import api, fields, models
 from odoo.tools.sql import create_index
 
-from ..tools import sla
+from ..tools import assignment, sla
 
 SLA_STATES = [
     ("on_track", "On track"),
@@ -89,6 +89,20 @@ class CrmLead(models.Model):
         readonly=True,
         copy=False,
         help="When the missed deadline was escalated to the team leader (once per lead).",
+    )
+
+    sla_reassigned_at = fields.Datetime(
+        string="Reassigned",
+        readonly=True,
+        copy=False,
+        help="When the breached lead went to the next available salesperson (once per lead).",
+    )
+    messenger_assignment_reason = fields.Char(
+        string="Why this salesperson",
+        readonly=True,
+        copy=False,
+        tracking=True,
+        help="How the assignment engine chose the salesperson (see the team's settings).",
     )
 
     # ------------------------------------------------------------------
@@ -192,7 +206,143 @@ class CrmLead(models.Model):
         leads.filtered(lambda lead: lead.channel_id and not lead.first_message_at).write(
             {"first_message_at": fields.Datetime.now()}
         )
+        leads.filtered(lambda lead: not lead.user_id)._messenger_assign()
         return leads
+
+    # ------------------------------------------------------------------
+    # Assignment engine
+    # ------------------------------------------------------------------
+
+    def _messenger_assign(self, exclude_users=None):
+        """Give each lead of a team using our engine to a salesperson, at once.
+
+        Leads that already have a salesperson keep them unless that salesperson is excluded
+        (escalation). Concurrency: the team's member rows are locked and the chosen member's
+        row is written, so a worker assigning at the same moment fails to serialise and Odoo
+        replays it with the loads this one committed: nobody goes over capacity.
+        """
+        exclude_users = exclude_users or self.env["res.users"]
+        todo = self.filtered(
+            lambda lead: (
+                lead.team_id.messenger_assignment not in (False, "none")
+                and lead.active
+                and (not lead.user_id or lead.user_id in exclude_users)
+            )
+        )
+        for team, leads in todo.grouped("team_id").items():
+            leads._messenger_assign_in_team(team, exclude_users)
+
+    def _messenger_assign_in_team(self, team, exclude_users):
+        self.env.cr.execute(
+            "SELECT id FROM crm_team_member WHERE crm_team_id = %s ORDER BY id FOR UPDATE",
+            (team.id,),
+        )
+        now = fields.Datetime.now()
+        members = team.crm_team_member_ids.filtered(
+            lambda member: (
+                not member.messenger_opt_out
+                and member.user_id not in exclude_users
+                and member.user_id._messenger_is_at_work(now, team)
+            )
+        )
+        loads = self._messenger_open_loads(members.user_id)
+        waited = {member.user_id.id: member.messenger_last_assigned_at for member in members}
+        for order, lead in enumerate(self):
+            candidates = [
+                assignment.Candidate(
+                    member.user_id.id,
+                    loads[member.user_id.id],
+                    member.messenger_capacity,
+                    waited[member.user_id.id],
+                )
+                for member in members
+            ]
+            chosen, reason = lead._messenger_choose(team, candidates)
+            if chosen:
+                loads[chosen.user_id] += 1
+                # ordered within the same second, for the next lead of this batch
+                waited[chosen.user_id] = now + datetime.timedelta(microseconds=order + 1)
+                members.filtered(lambda m, uid=chosen.user_id: m.user_id.id == uid).write(
+                    {"messenger_last_assigned_at": now}
+                )
+            lead._messenger_apply_assignment(team, chosen and chosen.user_id, reason)
+
+    def _messenger_choose(self, team, candidates):
+        """(candidate or None, reason): the returning customer's salesperson first."""
+        self.ensure_one()
+        with_room = {c.user_id: c for c in candidates if c.has_room}
+        if self.partner_id:
+            previous = self.search(
+                [
+                    ("partner_id", "=", self.partner_id.id),
+                    ("id", "!=", self.id),
+                    ("user_id", "in", list(with_room)),
+                ],
+                order="id desc",
+                limit=1,
+            )
+            if previous:
+                return with_room[previous.user_id.id], self.env._(
+                    "Returning customer: back to their salesperson"
+                )
+        chosen = assignment.choose(candidates, team.messenger_assignment)
+        if not chosen:
+            return None, self.env._("Nobody available (at work, with room)")
+        if team.messenger_assignment == "least_loaded":
+            others = sorted(c.load for c in with_room.values() if c is not chosen)
+            return chosen, self.env._(
+                "Least loaded: %(load)s open vs %(others)s",
+                load=chosen.load,
+                others=others[0] if others else "-",
+            )
+        return chosen, self.env._("Even: waited longest for a new lead")
+
+    def _messenger_apply_assignment(self, team, user_id, reason):
+        """Write the choice, its reason and the log; the fallback when nobody is available."""
+        if not user_id and team.messenger_nobody_available == "leader" and team.user_id:
+            user_id = team.user_id.id
+            reason = self.env._("%(reason)s: to the team leader", reason=reason)
+        elif not user_id and team.user_id:
+            self.activity_schedule(
+                "mail.mail_activity_data_todo",
+                summary=self.env._("A new lead waits in the queue: nobody is available"),
+                user_id=team.user_id.id,
+            )
+        self.write({"user_id": user_id or False, "messenger_assignment_reason": reason})
+        self.env["messenger.assignment.log"].create(
+            {
+                "lead_id": self.id,
+                "team_id": team.id,
+                "user_id": user_id or False,
+                "strategy": team.messenger_assignment,
+                "reason": reason,
+            }
+        )
+
+    @api.model
+    def _messenger_open_loads(self, users):
+        """Open leads (active, not won) per user, as a dict with every user in it."""
+        loads = dict.fromkeys(users.ids, 0)
+        if users:
+            groups = self._read_group(
+                [("user_id", "in", users.ids), ("active", "=", True), ("probability", "<", 100)],
+                ["user_id"],
+                ["__count"],
+            )
+            loads.update({user.id: count for user, count in groups})
+        return loads
+
+    @api.model
+    def _cron_messenger_assign(self):
+        """The backlog: unassigned open leads of teams using the engine."""
+        self.search(
+            [
+                ("user_id", "=", False),
+                ("team_id.messenger_assignment", "not in", (False, "none")),
+                ("probability", "<", 100),
+            ],
+            order="id",
+        )._messenger_assign()
 
     # ------------------------------------------------------------------
     # Business events (the messenger bridge calls these)
@@ -241,6 +391,25 @@ class CrmLead(models.Model):
         self.search(
             [("sla_state", "=", "breached"), ("sla_escalated_at", "=", False)]
         )._messenger_escalate_breach()
+        self.search(
+            [
+                ("sla_state", "=", "breached"),
+                ("sla_reassigned_at", "=", False),
+                ("team_id.messenger_reassign_after_minutes", ">", 0),
+            ]
+        ).filtered(
+            lambda lead: (
+                lead.sla_escalated_at
+                + datetime.timedelta(minutes=lead.team_id.messenger_reassign_after_minutes)
+                <= now
+            )
+        )._messenger_reassign_breached()
+
+    def _messenger_reassign_breached(self):
+        """Step two of an escalation: the next available salesperson takes over, once."""
+        for lead in self:
+            lead._messenger_assign(exclude_users=lead.user_id)
+        self.write({"sla_reassigned_at": fields.Datetime.now()})
 
     def init(self):
         result = super().init()

@@ -1,1 +1,2 @@
+from . import assignment
 from . import sla

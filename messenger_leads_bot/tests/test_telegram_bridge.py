@@ -443,3 +443,23 @@ class TestAccountButtons(BotCase):
         self.account.token = "42:WRONG"
         with self.assertRaisesRegex(UserError, "Telegram refused the connection"):
             self.account.action_check_connection()
+
+
+@tagged("post_install", "-at_install")
+class TestAssignedOnArrival(BotCase):
+    def test_new_chat_is_assigned_at_once_and_the_salesperson_joins_the_thread(self):
+        seller = new_test_user(self.env, "arrival_seller", groups="sales_team.group_sale_salesman")
+        self.env["crm.team.member"].create({"crm_team_id": self.team.id, "user_id": seller.id})
+        self.team.messenger_assignment = "round_robin"
+        self.receive(tg_update(680, "Hello"))
+        conversation = self.conversation(680)
+        self.assertEqual(conversation.lead_id.user_id, seller)
+        self.assertIn(
+            seller.partner_id, conversation.discuss_channel_id.channel_member_ids.partner_id
+        )
+        self.assertTrue(conversation.lead_id.first_message_at)
+        self.assertEqual(conversation.lead_id.sla_state, "on_track")
+        conversation.discuss_channel_id.with_user(seller).message_post(
+            body="Hello!", message_type="comment", subtype_xmlid="mail.mt_comment"
+        )
+        self.assertEqual(conversation.lead_id.sla_state, "met")

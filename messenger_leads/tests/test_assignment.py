@@ -1,0 +1,126 @@
+from datetime import datetime as dt
+
+from freezegun import freeze_time
+
+from odoo import Command
+from odoo.tests import Form, TransactionCase, tagged
+
+from .test_lead_sla import office_hours
+
+
+@tagged("post_install", "-at_install")
+class TestAssignment(TransactionCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        always = office_hours(cls.env, "UTC", days=range(7), hours=(0, 24))
+        salesman = cls.env.ref("sales_team.group_sale_salesman")
+
+        def user(login):
+            return cls.env["res.users"].create(
+                {"name": login.title(), "login": login, "groups_id": [Command.set([salesman.id])]}
+            )
+
+        cls.ann, cls.bob, cls.cid, cls.leader = (user(x) for x in ("ann", "bob", "cid", "boss"))
+        cls.team = cls.env["crm.team"].create(
+            {
+                "name": "Engine team",
+                "user_id": cls.leader.id,
+                "resource_calendar_id": always.id,
+                "messenger_assignment": "round_robin",
+            }
+        )
+        cls.members = cls.env["crm.team.member"].create(
+            [
+                {"crm_team_id": cls.team.id, "user_id": u.id, "messenger_capacity": 2}
+                for u in (cls.ann, cls.bob, cls.cid)
+            ]
+        )
+
+    def leads(self, count, **values):
+        return self.env["crm.lead"].create(
+            [
+                {"name": f"Lead {n}", "team_id": self.team.id, "user_id": False, **values}
+                for n in range(count)
+            ]
+        )
+
+    def test_even_round_robin(self):
+        leads = self.leads(4)
+        self.assertEqual(leads.user_id.ids, (self.ann | self.bob | self.cid).ids)
+        self.assertEqual(leads[3].user_id, self.ann, "the one who waited longest")
+        self.assertEqual(
+            leads[0].messenger_assignment_reason, "Even: waited longest for a new lead"
+        )
+        log = self.env["messenger.assignment.log"].search([("lead_id", "in", leads.ids)])
+        self.assertEqual(len(log), 4)
+
+    def test_least_loaded(self):
+        self.team.messenger_assignment = "least_loaded"
+        self.leads(2, user_id=self.ann.id)
+        self.leads(1, user_id=self.cid.id)
+        (lead,) = self.leads(1)
+        self.assertEqual(lead.user_id, self.bob)
+        self.assertEqual(lead.messenger_assignment_reason, "Least loaded: 0 open vs 1")
+
+    def test_capacity_and_fallback_to_the_leader(self):
+        leads = self.leads(7)
+        self.assertEqual(
+            [
+                len(leads.filtered(lambda lead, u=u: lead.user_id == u))
+                for u in (self.ann, self.bob, self.cid, self.leader)
+            ],
+            [2, 2, 2, 1],
+        )
+        self.assertIn("team leader", leads[6].messenger_assignment_reason)
+
+    def test_queue_when_nobody_is_available(self):
+        self.team.messenger_nobody_available = "queue"
+        self.members.messenger_opt_out = True
+        (lead,) = self.leads(1)
+        self.assertFalse(lead.user_id)
+        self.assertEqual(lead.activity_ids.user_id, self.leader)
+
+    def test_paused_and_off_duty_members_get_nothing(self):
+        self.members[0].messenger_opt_out = True
+        self.bob.resource_calendar_id = office_hours(self.env, "UTC", days=[], hours=(0, 0))
+        self.assertEqual(self.leads(2).user_id, self.cid)
+
+    def test_returning_customer_goes_back_to_their_salesperson(self):
+        partner = self.env["res.partner"].create({"name": "Returning"})
+        self.leads(1, partner_id=partner.id, user_id=self.cid.id)
+        (lead,) = self.leads(1, partner_id=partner.id)
+        self.assertEqual(lead.user_id, self.cid)
+        self.assertIn("Returning customer", lead.messenger_assignment_reason)
+
+    def test_teams_on_odoo_assignment_are_left_alone(self):
+        native = self.env["crm.team"].create({"name": "Native team"})
+        lead = self.env["crm.lead"].create({"name": "n", "team_id": native.id, "user_id": False})
+        self.assertFalse(lead.user_id)
+        self.assertFalse(native.assignment_optout)
+
+    def test_team_settings_form(self):
+        with Form(self.env["crm.team"]) as team:
+            team.name = "Form team"
+            team.messenger_assignment = "least_loaded"
+            self.assertTrue(team.assignment_optout, "Odoo's periodic assignment skips it")
+            team.messenger_nobody_available = "queue"
+            team.messenger_reassign_after_minutes = 10
+        self.assertEqual(team.record.messenger_assignment, "least_loaded")
+
+    def test_breached_lead_is_reassigned_once_after_n_minutes(self):
+        self.team.messenger_reassign_after_minutes = 10
+        telegram = self.env.ref("messenger_leads.messenger_channel_telegram")
+        with freeze_time("2026-11-23 07:00:00"):
+            (lead,) = self.leads(1, channel_id=telegram.id, first_message_at=dt(2026, 11, 23, 7))
+        first = lead.user_id
+        with freeze_time("2026-11-23 07:06:00"):
+            self.env["crm.lead"]._cron_messenger_sla()
+        self.assertEqual(lead.user_id, first, "escalated, not yet reassigned")
+        with freeze_time("2026-11-23 07:16:30"):
+            self.env["crm.lead"]._cron_messenger_sla()
+        self.assertNotEqual(lead.user_id, first)
+        second = lead.user_id
+        with freeze_time("2026-11-23 07:40:00"):
+            self.env["crm.lead"]._cron_messenger_sla()
+        self.assertEqual(lead.user_id, second, "reassigned once, never again")
