@@ -66,6 +66,12 @@ class BotAccount:
         )
         # the demo team's head when there is demo data, else the administrator
         leader = (admin.call("res.users", "search", [["login", "=", "lead"]]) or [admin.uid])[0]
+        # a salesperson of its own: at work when the team is, with no leads yet
+        self.seller_id = admin.call(
+            "res.users",
+            "create",
+            {"name": f"{team_name} seller", "login": f"{team_name}_seller_{time.time_ns()}"},
+        )
         self.team_id = admin.call(
             "crm.team",
             "create",
@@ -74,7 +80,7 @@ class BotAccount:
                 "user_id": leader,
                 "resource_calendar_id": always,
                 "messenger_assignment": "least_loaded",
-                "crm_team_member_ids": [(0, 0, {"user_id": leader})],
+                "crm_team_member_ids": [(0, 0, {"user_id": self.seller_id})],
             },
         )
         self.id = admin.call(

@@ -127,3 +127,37 @@ def test_racing_requests_for_a_new_chat_make_one_contact_thread_and_lead(bot):
         "<p>Anybody there?</p>",
         "<p>Hello?</p>",
     ]
+
+
+def test_concurrent_arrivals_never_push_a_salesperson_over_capacity(odoo, bot_api):
+    admin = odoo.rpc("admin", "admin")
+    race = BotAccount(odoo, admin, bot_api, f"race{int(time.time())}")
+    seller = admin.call("res.users", "create", {"name": "Race seller", "login": f"race{race.id}"})
+    admin.call(
+        "crm.team.member",
+        "unlink",
+        admin.call("crm.team.member", "search", [["crm_team_id", "=", race.team_id]]),
+    )
+    admin.call(
+        "crm.team.member",
+        "create",
+        {"crm_team_id": race.team_id, "user_id": seller, "messenger_capacity": 1},
+    )
+    admin.call("crm.team", "write", [race.team_id], {"messenger_nobody_available": "queue"})
+    chats = [400_000 + int(time.time()) % 100_000 * 10 + i for i in range(6)]
+    barrier = threading.Barrier(len(chats))
+
+    def arrive(chat):
+        barrier.wait()
+        return race.post(tg_message(chat, "Hello"))
+
+    with concurrent.futures.ThreadPoolExecutor(len(chats)) as pool:
+        answers = list(pool.map(arrive, chats))
+    assert [a.status_code for a in answers] == [200] * len(chats)
+    leads = admin.call(
+        "crm.lead", "search_read", [["team_id", "=", race.team_id]], fields=["user_id"]
+    )
+    assert len(leads) == len(chats)
+    assert [lead["user_id"][0] for lead in leads if lead["user_id"]] == [seller], (
+        "capacity 1 holds under a race: one lead for the seller, the rest queued"
+    )
