@@ -47,7 +47,9 @@ class TelegramSender:
                     },
                     timeout=30,
                 )
-                if response.status_code < 500 or time.monotonic() > deadline:
+                # like Telegram: anything but a 2xx is tried again (Odoo answers 404 while
+                # PostgreSQL is down, 5xx while it restarts)
+                if response.ok or time.monotonic() > deadline:
                     return response, time.perf_counter() - began
             except requests.RequestException:
                 if time.monotonic() > deadline:
