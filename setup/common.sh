@@ -84,6 +84,21 @@ ensure_venv() {
     export PATH="$VENV/bin:$PATH"
 }
 
+# --- Debian packages ---------------------------------------------------------
+apt_install() {
+    log "installing Debian's $*"
+    local sudo=()
+    [ "$(id -u)" = 0 ] || sudo=(sudo -n)
+    { "${sudo[@]}" apt-get update -qq && DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq "$@"; } \
+        >> "$STATE/log/apt.log" 2>&1
+}
+
+# The browser tours run in (Odoo looks for chromium on PATH).
+ensure_chromium() {
+    command -v chromium > /dev/null || command -v chromium-browser > /dev/null || command -v google-chrome > /dev/null \
+        || apt_install chromium || die "could not install chromium for the tours (see .state/log/apt.log)"
+}
+
 # --- PostgreSQL --------------------------------------------------------------
 # The server named by PG* variables if any is set, else a private cluster under .state/pg.
 PG_PRIVATE=0
@@ -97,9 +112,7 @@ ensure_postgres() {
     local pgbin data="$STATE/pg/data" run="$STATE/pg/run" as=()
     pgbin="$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)"
     if [ -z "$pgbin" ]; then
-        log "installing Debian's postgresql"
-        { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql; } > "$STATE/log/apt.log" 2>&1 \
-            || die "could not install postgresql (see .state/log/apt.log); or set PGHOST/PGPORT/PGUSER to a server"
+        apt_install postgresql || die "could not install postgresql (see .state/log/apt.log); or set PGHOST/PGPORT/PGUSER to a server"
         pgbin="$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)"
     fi
     if [ "$(id -u)" = 0 ]; then as=(runuser -u postgres --); fi   # PostgreSQL refuses to run as root
