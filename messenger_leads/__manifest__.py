@@ -11,10 +11,13 @@
     "data": [
         "security/ir.model.access.csv",
         "security/messenger_channel_security.xml",
+        "security/messenger_qualification_security.xml",
         "data/utm_data.xml",
         "data/messenger_channel_data.xml",
+        "data/messenger_qualification_data.xml",
         "data/ir_cron_data.xml",
         "views/messenger_channel_views.xml",
+        "views/messenger_qualification_views.xml",
         "views/crm_lead_views.xml",
         "views/crm_team_views.xml",
         "views/res_config_settings_views.xml",

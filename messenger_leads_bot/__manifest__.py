@@ -17,6 +17,7 @@
         "views/messenger_conversation_views.xml",
         "views/messenger_send_wizard_views.xml",
         "views/crm_lead_views.xml",
+        "views/chatbot_script_step_views.xml",
     ],
     "demo": [
         "demo/messenger_bot_account_demo.xml",

@@ -1,2 +1,3 @@
 from . import assignment
+from . import qualification
 from . import sla

@@ -5,3 +5,5 @@ from . import messenger_outbox
 from . import mail_message
 from . import discuss_channel
 from . import crm_lead
+from . import chatbot_script_answer
+from . import chatbot_script_step

@@ -6,6 +6,8 @@ from odoo import Command, _, api, fields, models
 
 from ..adapters import DeliveryError
 
+STOP_COMMANDS = ("/stop", "/unsubscribe")
+
 
 class MessengerConversation(models.Model):
     """One customer chat in a messenger, bridged to a Discuss thread and tied to a lead."""
@@ -55,6 +57,11 @@ class MessengerConversation(models.Model):
     blocked = fields.Boolean(
         string="Blocked the bot", help="The customer blocked the bot: nothing can be sent."
     )
+    unsubscribed = fields.Boolean(
+        string="Stopped the bot",
+        help="The customer sent /stop: the bot sends nothing more until they send /start; "
+        "salespeople can still write.",
+    )
     company_id = fields.Many2one(related="account_id.company_id", store=True)
 
     _sql_constraints = [
@@ -85,8 +92,7 @@ class MessengerConversation(models.Model):
         conversation = self._lock_or_create(account, event.chat_id)
         conversation._ensure_customer(event)
         if event.kind == "blocked":
-            conversation.blocked = True
-            conversation._post_notice(_("The customer blocked the bot."))
+            conversation._mark_blocked(_("The customer blocked the bot."))
             return conversation
         if event.kind == "unblocked":
             conversation.blocked = False
@@ -98,6 +104,12 @@ class MessengerConversation(models.Model):
             return conversation
         if conversation._take_rating(event):
             return conversation
+        command = event.text.strip().lower() if event.kind == "text" else ""
+        if command in STOP_COMMANDS:
+            conversation._unsubscribe(event)
+            return conversation
+        if command.startswith("/start"):
+            conversation.unsubscribed = False
         is_new_lead = conversation._ensure_open_lead(event)
         conversation._ensure_thread()
         if event.edited:
@@ -106,6 +118,8 @@ class MessengerConversation(models.Model):
         message = conversation._post_customer_message(event)
         conversation.last_message_at = event.date.replace(tzinfo=None)
         conversation.lead_id._messenger_register_customer_message(conversation.last_message_at)
+        if not is_new_lead:
+            conversation.lead_id._messenger_register_signal("customer_replied")
         if event.kind == "contact" and event.phone:
             conversation._apply_shared_phone(event.phone)
         conversation._bot_answer(event, is_new_lead, message)
@@ -286,6 +300,7 @@ class MessengerConversation(models.Model):
         self.partner_id.phone = e164
         if self.lead_id and not self.lead_id.phone:
             self.lead_id.phone = e164
+        self.lead_id._messenger_register_signal("phone_shared")
 
     def _post_notice(self, text):
         if self.discuss_channel_id:
@@ -358,7 +373,7 @@ class MessengerConversation(models.Model):
 
     def _say(self, account, text, answers=None):
         """One bot message with its reply buttons, within the daily cap; True when sent."""
-        if not text or self._automated_today() >= account.daily_automated_cap:
+        if not text or self.unsubscribed or self._automated_today() >= account.daily_automated_cap:
             return False
         buttons = [[(f"answer_{answer.id}", answer.name)] for answer in answers or []]
         if not self.partner_id.phone:
@@ -395,8 +410,14 @@ class MessengerConversation(models.Model):
         if step.step_type == "question_selection":
             chosen = step.answer_ids.filtered(
                 lambda answer: answer.name.strip().lower() == answer_text.lower()
-            )
-            self.chatbot_answer_ids |= chosen[:1]
+            )[:1]
+            self.chatbot_answer_ids |= chosen
+            if chosen.messenger_criterion_id and chosen.messenger_points:
+                self.lead_id._messenger_set_criterion_points(
+                    chosen.messenger_criterion_id, chosen.messenger_points
+                )
+        elif step.messenger_asks_budget:
+            self.lead_id._messenger_take_declared_budget(answer_text)
         elif step.step_type == "question_phone" and answer_text:
             self._apply_shared_phone(answer_text)
         elif step.step_type == "question_email" and "@" in answer_text:
@@ -405,7 +426,7 @@ class MessengerConversation(models.Model):
 
     def _request_rating(self, lead):
         """Ask the customer to rate the conversation of a lead that was just won or lost."""
-        for conversation in self.filtered(lambda c: not c.muted and not c.blocked):
+        for conversation in self.filtered(lambda c: not (c.muted or c.blocked or c.unsubscribed)):
             account = conversation.account_id.with_context(
                 lang=conversation.partner_id.lang or self.env.lang
             )
@@ -480,3 +501,12 @@ class MessengerConversation(models.Model):
     def _mark_blocked(self, reason):
         self.blocked = True
         self._post_notice(reason)
+        self.lead_id._messenger_register_signal("bot_blocked")
+
+    def _unsubscribe(self, event):
+        """/stop: the bot goes quiet for this customer; the chat itself stays open."""
+        self.unsubscribed = True
+        self._ensure_thread()
+        self._post_customer_message(event)
+        self._post_notice(_("The customer stopped the bot's messages (/stop)."))
+        self.lead_id._messenger_register_signal("unsubscribed")

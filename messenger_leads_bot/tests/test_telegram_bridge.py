@@ -113,6 +113,11 @@ class TestTelegramBridge(BotCase):
         last = self.env["messenger.outbox"].search([("conversation_id", "=", conversation.id)])[-1]
         self.assertEqual(last.text, "Thank you! We will call you back at +79161234567.")
         self.assertEqual(last.buttons, [[["handoff", "Connect me to a person"]]])
+        self.assertEqual(
+            set(conversation.lead_id.messenger_signal_ids.signal_id.mapped("code")),
+            {"customer_replied", "phone_shared"},
+            "writing again and sharing the phone both raise the score",
+        )
 
     def test_invalid_shared_phone_is_reported(self):
         self.receive(
@@ -187,6 +192,25 @@ class TestTelegramBridge(BotCase):
         self.receive(tg_update(614, "Hello"))
         self.receive(tg_blocked(614, 61400))
         self.assertTrue(self.conversation(614).blocked)
+        self.assertEqual(
+            self.conversation(614).lead_id.messenger_signal_ids.signal_id.code, "bot_blocked"
+        )
+
+    def test_stop_silences_the_bot_until_start(self):
+        self.receive(tg_update(617, "Hello"))
+        conversation = self.conversation(617)
+        outbox = self.env["messenger.outbox"]
+        sent = outbox.search_count([("conversation_id", "=", conversation.id)])
+        self.receive(tg_update(617, "/stop"))
+        self.receive(tg_update(617, "Connect me to a person"))
+        self.assertTrue(conversation.unsubscribed)
+        self.assertEqual(outbox.search_count([("conversation_id", "=", conversation.id)]), sent)
+        self.assertIn(
+            "unsubscribed", conversation.lead_id.messenger_signal_ids.signal_id.mapped("code")
+        )
+        self.assertIn("Connect me to a person", self.thread_messages(conversation)[-1].body)
+        self.receive(tg_update(617, "/start"))
+        self.assertFalse(conversation.unsubscribed)
 
     def test_a_failing_update_is_kept_for_retry(self):
         update = tg_update(615, "Hello")
@@ -333,7 +357,16 @@ class TestQualificationQuestions(BotCase):
                 "step_type": "question_selection",
                 "message": "What do you need?",
                 "answer_ids": [
-                    Command.create({"name": "Kitchen", "sequence": 1}),
+                    Command.create(
+                        {
+                            "name": "Kitchen",
+                            "sequence": 1,
+                            "messenger_criterion_id": cls.env.ref(
+                                "messenger_leads.criterion_need"
+                            ).id,
+                            "messenger_points": 5,
+                        }
+                    ),
                     Command.create({"name": "Wardrobe", "sequence": 2}),
                 ],
             }
@@ -342,6 +375,15 @@ class TestQualificationQuestions(BotCase):
             {
                 "chatbot_script_id": cls.script.id,
                 "sequence": 3,
+                "step_type": "free_input_single",
+                "message": "What budget do you have in mind?",
+                "messenger_asks_budget": True,
+            }
+        )
+        step.create(
+            {
+                "chatbot_script_id": cls.script.id,
+                "sequence": 4,
                 "step_type": "question_phone",
                 "message": "Your phone number?",
             }
@@ -349,7 +391,7 @@ class TestQualificationQuestions(BotCase):
         step.create(
             {
                 "chatbot_script_id": cls.script.id,
-                "sequence": 4,
+                "sequence": 5,
                 "step_type": "forward_operator",
                 "message": "A manager takes it from here.",
             }
@@ -380,10 +422,19 @@ class TestQualificationQuestions(BotCase):
         self.assertEqual(conversation.chatbot_step_id, self.need)
 
         self.receive(tg_update(660, "Kitchen"))
+        lead = conversation.lead_id
         self.assertEqual(conversation.chatbot_answer_ids.name, "Kitchen")
-        self.assertEqual(self.outbox_texts(660)[-1], "Your phone number?")
-        note = conversation.lead_id.message_ids.filtered(lambda m: "What do you need?" in m.body)
+        need = lead.messenger_score_ids.filtered(
+            lambda line: line.criterion_id == self.env.ref("messenger_leads.criterion_need")
+        )
+        self.assertEqual(need.points, "5", "the answer scores its criterion")
+        note = lead.message_ids.filtered(lambda m: "What do you need?" in m.body)
         self.assertIn("Kitchen", note.body)
+        self.assertEqual(self.outbox_texts(660)[-1], "What budget do you have in mind?")
+
+        self.receive(tg_update(660, "about 1.2 million"))
+        self.assertEqual(lead.messenger_budget, 1_200_000)
+        self.assertEqual(self.outbox_texts(660)[-1], "Your phone number?")
 
         self.receive(tg_update(660, "+7 916 123-45-67"))
         self.assertEqual(conversation.partner_id.phone, "+79161234567")
