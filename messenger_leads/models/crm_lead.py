@@ -300,7 +300,7 @@ class CrmLead(models.Model):
         self.env["messenger.lead.score"].create(missing)
 
     def _messenger_register_signal(self, code):
-        """The customer did something that counts (see messenger.behaviour.signal), once per lead."""
+        """The customer did something that counts (messenger.behaviour.signal), once per lead."""
         signal = self.env["messenger.behaviour.signal"].search([("code", "=", code)], limit=1)
         leads = self.filtered(
             lambda lead: (

@@ -32,7 +32,7 @@ class MessengerQualificationCriterion(models.Model):
         criteria = super().create(vals_list)
         # a new criterion is scored on the leads still in work, not only on new ones
         open_leads = self.env["crm.lead"].search(
-            [("probability", "<", 100), ("company_id", "in", criteria.company_id.ids + [False])]
+            [("probability", "<", 100), ("company_id", "in", [*criteria.company_id.ids, False])]
         )
         open_leads._messenger_add_score_lines(criteria.filtered("active"))
         return criteria

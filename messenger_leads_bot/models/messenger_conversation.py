@@ -91,25 +91,12 @@ class MessengerConversation(models.Model):
         """Tie one customer event to its conversation, thread and lead; return the conversation."""
         conversation = self._lock_or_create(account, event.chat_id)
         conversation._ensure_customer(event)
-        if event.kind == "blocked":
-            conversation._mark_blocked(_("The customer blocked the bot."))
-            return conversation
-        if event.kind == "unblocked":
-            conversation.blocked = False
-            conversation._post_notice(_("The customer started the bot again."))
+        if conversation._take_bot_control(event) or conversation._take_rating(event):
             return conversation
         if conversation.muted:
             conversation._ensure_thread()
             conversation._post_customer_message(event)
             return conversation
-        if conversation._take_rating(event):
-            return conversation
-        command = event.text.strip().lower() if event.kind == "text" else ""
-        if command in STOP_COMMANDS:
-            conversation._unsubscribe(event)
-            return conversation
-        if command.startswith("/start"):
-            conversation.unsubscribed = False
         is_new_lead = conversation._ensure_open_lead(event)
         conversation._ensure_thread()
         if event.edited:
@@ -124,6 +111,23 @@ class MessengerConversation(models.Model):
             conversation._apply_shared_phone(event.phone)
         conversation._bot_answer(event, is_new_lead, message)
         return conversation
+
+    def _take_bot_control(self, event):
+        """Blocking, unblocking and /stop; return True when the event was one of them."""
+        if event.kind == "blocked":
+            self._mark_blocked(_("The customer blocked the bot."))
+            return True
+        if event.kind == "unblocked":
+            self.blocked = False
+            self._post_notice(_("The customer started the bot again."))
+            return True
+        command = event.text.strip().lower() if event.kind == "text" else ""
+        if command in STOP_COMMANDS and not self.muted:
+            self._unsubscribe(event)
+            return True
+        if command.startswith("/start"):
+            self.unsubscribed = False
+        return False
 
     @api.model
     def _lock_or_create(self, account, chat_id):
