@@ -80,6 +80,7 @@ class BotAccount:
                 "user_id": leader,
                 "resource_calendar_id": always,
                 "messenger_assignment": "least_loaded",
+                "messenger_require_presence": False,  # the seller never logs in
                 "crm_team_member_ids": [(0, 0, {"user_id": self.seller_id})],
             },
         )

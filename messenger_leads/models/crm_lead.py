@@ -1,3 +1,4 @@
+import collections
 import datetime
 
 import pytz
@@ -23,6 +24,7 @@ RESPONSE_BANDS = [
 ]
 PLANNING_HORIZON = datetime.timedelta(days=21)  # a deadline is always found within it
 OPEN_SLA_STATES = ("on_track", "at_risk", "breached")
+LIVE_CHAT_CODES = ("telegram", "whatsapp", "viber", "web_chat")
 
 
 class CrmLead(models.Model):
@@ -97,11 +99,12 @@ class CrmLead(models.Model):
         copy=False,
         help="When the breached lead went to the next available salesperson (once per lead).",
     )
+    messenger_assignment_log_ids = fields.One2many(
+        "messenger.assignment.log", "lead_id", string="Assignment log", readonly=True
+    )
     messenger_assignment_reason = fields.Char(
         string="Why this salesperson",
-        readonly=True,
-        copy=False,
-        tracking=True,
+        compute="_compute_messenger_assignment_reason",
         help="How the assignment engine chose the salesperson (see the team's settings).",
     )
 
@@ -143,6 +146,14 @@ class CrmLead(models.Model):
     # ------------------------------------------------------------------
     # Computes
     # ------------------------------------------------------------------
+
+    @api.depends("messenger_assignment_log_ids")
+    def _compute_messenger_assignment_reason(self):
+        latest = {}
+        for log in self.messenger_assignment_log_ids.sorted("id"):
+            latest[log.lead_id.id] = log.reason
+        for lead in self:
+            lead.messenger_assignment_reason = latest.get(lead.id, False)
 
     @api.depends("company_id.messenger_qualification")
     def _compute_messenger_qualification(self):
@@ -294,8 +305,9 @@ class CrmLead(models.Model):
             {"lead_id": lead.id, "criterion_id": criterion.id}
             for lead in self
             for criterion in criteria
-            if criterion.company_id in (lead.company_id, self.env["res.company"])
-            and criterion not in lead.messenger_score_ids.criterion_id
+            if criterion.company_id in (lead.company_id, lead.company_id.browse())
+            or not lead.company_id
+            if criterion not in lead.messenger_score_ids.criterion_id
         ]
         self.env["messenger.lead.score"].create(missing)
 
@@ -365,8 +377,8 @@ class CrmLead(models.Model):
         """Give each lead of a team using our engine to a salesperson, at once.
 
         Leads that already have a salesperson keep them unless that salesperson is excluded
-        (escalation). Concurrency: the team's member rows are locked and the chosen member's
-        row is written, so a worker assigning at the same moment fails to serialise and Odoo
+        (escalation). Concurrency: the team's member rows are locked and the chosen members'
+        rows are written, so a worker assigning at the same moment fails to serialise and Odoo
         replays it with the loads this one committed: nobody goes over capacity.
         """
         exclude_users = exclude_users or self.env["res.users"]
@@ -393,79 +405,145 @@ class CrmLead(models.Model):
                 and member.user_id._messenger_is_at_work(now, team)
             )
         )
-        loads = self._messenger_open_loads(members.user_id)
+        users = members.user_id
+        loads = self._messenger_open_loads(users)
+        chats = self._messenger_live_chat_loads(users)
+        rates = team._messenger_conversion_rates(users)
+        online = users.filtered(lambda user: user.im_status == "online")
         waited = {member.user_id.id: member.messenger_last_assigned_at for member in members}
+        owners = self._messenger_previous_owners(users)
+        choices = []
         for order, lead in enumerate(self):
+            live = lead.channel_id.code in LIVE_CHAT_CODES
             candidates = [
                 assignment.Candidate(
                     member.user_id.id,
                     loads[member.user_id.id],
                     member.messenger_capacity,
                     waited[member.user_id.id],
+                    conversion=rates.get(member.user_id.id),
+                    rating=int(member.messenger_rating or 0),
+                    chats=chats.get(member.user_id.id, 0),
+                    chat_capacity=member.messenger_chat_capacity if live else None,
                 )
                 for member in members
+                if not (live and team.messenger_require_presence) or member.user_id in online
             ]
-            chosen, reason = lead._messenger_choose(team, candidates)
+            chosen, reason = lead._messenger_choose(team, candidates, owners)
             if chosen:
                 loads[chosen.user_id] += 1
-                # ordered within the same second, for the next lead of this batch
+                chats[chosen.user_id] = chats.get(chosen.user_id, 0) + live
+                # ordered within the same second, for the next lead and the next batch
                 waited[chosen.user_id] = now + datetime.timedelta(microseconds=order + 1)
-                members.filtered(lambda m, uid=chosen.user_id: m.user_id.id == uid).write(
-                    {"messenger_last_assigned_at": now}
-                )
-            lead._messenger_apply_assignment(team, chosen and chosen.user_id, reason)
+            choices.append((lead, chosen and chosen.user_id, reason))
+        for member in members.filtered(
+            lambda m: waited[m.user_id.id] != m.messenger_last_assigned_at
+        ):
+            member.messenger_last_assigned_at = waited[member.user_id.id]
+        self._messenger_apply_assignments(team, choices)
 
-    def _messenger_choose(self, team, candidates):
+    def _messenger_previous_owners(self, users):
+        """{customer: salesperson} of the customers' latest other leads owned by `users`."""
+        partners = self.partner_id
+        if not partners or not users:
+            return {}
+        previous = self.with_context(active_test=False).search_read(
+            [
+                ("partner_id", "in", partners.ids),
+                ("id", "not in", self.ids),
+                ("user_id", "in", users.ids),
+            ],
+            ["partner_id", "user_id"],
+            order="id desc",
+        )
+        owners = {}
+        for row in previous:
+            owners.setdefault(row["partner_id"][0], row["user_id"][0])
+        return owners
+
+    def _messenger_choose(self, team, candidates, owners):
         """(candidate or None, reason): the returning customer's salesperson first."""
         self.ensure_one()
         with_room = {c.user_id: c for c in candidates if c.has_room}
-        if self.partner_id:
-            previous = self.search(
-                [
-                    ("partner_id", "=", self.partner_id.id),
-                    ("id", "!=", self.id),
-                    ("user_id", "in", list(with_room)),
-                ],
-                order="id desc",
-                limit=1,
-            )
-            if previous:
-                return with_room[previous.user_id.id], self.env._(
-                    "Returning customer: back to their salesperson"
-                )
-        chosen = assignment.choose(candidates, team.messenger_assignment)
+        owner = owners.get(self.partner_id.id)
+        if owner in with_room:
+            return with_room[owner], self.env._("Returning customer: back to their salesperson")
+        strategy = team.messenger_assignment
+        chosen = assignment.choose(
+            candidates,
+            strategy,
+            min_conversion=team.messenger_min_conversion / 100,
+            hot=self.qualification_grade == "hot",
+        )
         if not chosen:
             return None, self.env._("Nobody available (at work, with room)")
-        if team.messenger_assignment == "least_loaded":
-            others = sorted(c.load for c in with_room.values() if c is not chosen)
-            return chosen, self.env._(
+        return chosen, self._messenger_reason(strategy, chosen, with_room.values())
+
+    def _messenger_reason(self, strategy, chosen, available):
+        """Why `chosen` got the lead, in the words of the strategy."""
+        rate = "-" if chosen.conversion is None else f"{chosen.conversion:.0%}"
+        others = sorted(c.load for c in available if c is not chosen)
+        reasons = {
+            "round_robin": lambda: self.env._("Even: waited longest for a new lead"),
+            "least_loaded": lambda: self.env._(
                 "Least loaded: %(load)s open vs %(others)s",
                 load=chosen.load,
                 others=others[0] if others else "-",
-            )
-        return chosen, self.env._("Even: waited longest for a new lead")
+            ),
+            "conversion": lambda: self.env._(
+                "Conversion-weighted: %(rate)s won, %(load)s open", rate=rate, load=chosen.load
+            ),
+            "threshold": lambda: self.env._(
+                "Conversion %(rate)s meets the threshold; least loaded: %(load)s open",
+                rate=rate,
+                load=chosen.load,
+            ),
+            "rating": lambda: self.env._(
+                "Manager rating %(rating)s of 5, %(load)s open",
+                rating=chosen.rating,
+                load=chosen.load,
+            ),
+            "score_tiers": lambda: (
+                self.env._("Hot lead to a top converter (%(rate)s won)", rate=rate)
+                if self.qualification_grade == "hot"
+                else self.env._("Not hot: to the next tier, %(load)s open", load=chosen.load)
+            ),
+        }
+        return reasons[strategy]()
 
-    def _messenger_apply_assignment(self, team, user_id, reason):
-        """Write the choice, its reason and the log; the fallback when nobody is available."""
-        if not user_id and team.messenger_nobody_available == "leader" and team.user_id:
-            user_id = team.user_id.id
-            reason = self.env._("%(reason)s: to the team leader", reason=reason)
-        elif not user_id and team.user_id:
-            self.activity_schedule(
-                "mail.mail_activity_data_todo",
-                summary=self.env._("A new lead waits in the queue: nobody is available"),
-                user_id=team.user_id.id,
+    def _messenger_apply_assignments(self, team, choices):
+        """Write the choices (one write per salesperson) and the log; the fallback for the rest.
+
+        choices: [(lead, user id or None, reason)].
+        """
+        leader = team.user_id
+        to_leader = team.messenger_nobody_available == "leader" and leader
+        logs = []
+        by_user = collections.defaultdict(list)
+        for lead, chosen_id, why in choices:
+            user_id, reason = chosen_id, why
+            if not user_id and to_leader:
+                user_id = leader.id
+                reason = self.env._("%(reason)s: to the team leader", reason=why)
+            elif not user_id and leader:
+                lead.activity_schedule(
+                    "mail.mail_activity_data_todo",
+                    summary=self.env._("A new lead waits in the queue: nobody is available"),
+                    user_id=leader.id,
+                )
+            by_user[user_id or False].append(lead.id)
+            logs.append(
+                {
+                    "lead_id": lead.id,
+                    "team_id": team.id,
+                    "user_id": user_id or False,
+                    "strategy": team.messenger_assignment,
+                    "reason": reason,
+                }
             )
-        self.write({"user_id": user_id or False, "messenger_assignment_reason": reason})
-        self.env["messenger.assignment.log"].create(
-            {
-                "lead_id": self.id,
-                "team_id": team.id,
-                "user_id": user_id or False,
-                "strategy": team.messenger_assignment,
-                "reason": reason,
-            }
-        )
+        for user_id, lead_ids in by_user.items():
+            self.browse(lead_ids).write({"user_id": user_id})
+        self.env["messenger.assignment.log"].create(logs)
 
     @api.model
     def _messenger_open_loads(self, users):
@@ -479,6 +557,11 @@ class CrmLead(models.Model):
             )
             loads.update({user.id: count for user, count in groups})
         return loads
+
+    @api.model
+    def _messenger_live_chat_loads(self, users):
+        """Live chats in progress per user; the messenger bridge knows them (no chats here)."""
+        return {}
 
     @api.model
     def _cron_messenger_assign(self):

@@ -28,6 +28,7 @@ class TestAssignment(TransactionCase):
                 "user_id": cls.leader.id,
                 "resource_calendar_id": always.id,
                 "messenger_assignment": "round_robin",
+                "messenger_require_presence": False,  # presence has its own tests
             }
         )
         cls.members = cls.env["crm.team.member"].create(
@@ -102,11 +103,112 @@ class TestAssignment(TransactionCase):
     def test_team_settings_form(self):
         with Form(self.env["crm.team"]) as team:
             team.name = "Form team"
-            team.messenger_assignment = "least_loaded"
+            team.messenger_assignment = "threshold"
             self.assertTrue(team.assignment_optout, "Odoo's periodic assignment skips it")
+            team.messenger_min_conversion = 15
+            team.messenger_conversion_days = 30
+            team.messenger_require_presence = False
             team.messenger_nobody_available = "queue"
             team.messenger_reassign_after_minutes = 10
-        self.assertEqual(team.record.messenger_assignment, "least_loaded")
+        self.assertEqual(
+            (
+                team.record.messenger_assignment,
+                team.record.messenger_min_conversion,
+                team.record.messenger_conversion_days,
+            ),
+            ("threshold", 15, 30),
+        )
+
+    def history(self, user, received, won):
+        """`received` past leads of the team for `user`, `won` of them won."""
+        won_stage = self.env["crm.stage"].search([("is_won", "=", True)], limit=1)
+        leads = self.leads(received, user_id=user.id)
+        leads[:won].write({"stage_id": won_stage.id})
+        leads.action_set_lost()  # history only: it must not weigh on the load
+        leads[:won].active = True
+        leads[:won].write({"stage_id": won_stage.id})
+
+    def test_conversion_weighted(self):
+        self.team.messenger_assignment = "conversion"
+        self.members.messenger_capacity = 50
+        self.history(self.ann, 10, 6)
+        self.history(self.bob, 10, 2)
+        self.members[2].messenger_opt_out = True
+        self.assertAlmostEqual(self.members[0].messenger_conversion, 0.6)
+        leads = self.leads(8)
+        self.assertEqual(len(leads.filtered(lambda lead: lead.user_id == self.ann)), 6)
+        self.assertEqual(len(leads.filtered(lambda lead: lead.user_id == self.bob)), 2)
+        self.assertEqual(
+            leads[0].messenger_assignment_reason, "Conversion-weighted: 60% won, 0 open"
+        )
+
+    def test_minimum_conversion_threshold(self):
+        self.team.write({"messenger_assignment": "threshold", "messenger_min_conversion": 25})
+        self.history(self.ann, 10, 1)
+        self.history(self.bob, 10, 3)
+        leads = self.leads(3)
+        self.assertNotIn(self.ann, leads.user_id, "below the threshold: no new leads")
+        self.assertEqual(leads.user_id, self.bob | self.cid, "cid has no history yet")
+
+    def test_manager_rating(self):
+        self.team.messenger_assignment = "rating"
+        self.members[1].messenger_rating = "5"
+        self.members[0].messenger_rating = "3"
+        leads = self.leads(3)
+        self.assertEqual(leads.mapped("user_id"), self.bob | self.ann)
+        self.assertEqual(leads[:2].user_id, self.bob, "best rated until full")
+        self.assertEqual(leads[0].messenger_assignment_reason, "Manager rating 5 of 5, 0 open")
+
+    def test_hot_leads_to_the_best_converters(self):
+        self.team.messenger_assignment = "score_tiers"
+        self.history(self.ann, 10, 5)
+        self.history(self.bob, 10, 1)
+        self.history(self.cid, 10, 0)
+        hot_campaign = self.env["utm.campaign"].create(
+            {"name": "Quote", "messenger_readiness_points": 5}
+        )
+        self.env.company.messenger_hot_score = 5
+        (hot,) = self.leads(1, campaign_id=hot_campaign.id)
+        self.assertEqual(hot.qualification_grade, "hot")
+        self.assertEqual(hot.user_id, self.ann)
+        self.assertIn("Hot lead to a top converter (50% won)", hot.messenger_assignment_reason)
+        self.env.company.messenger_hot_score = 50
+        cold = self.leads(2)
+        self.assertEqual(cold.user_id, self.bob | self.cid)
+
+    def test_live_chats_need_presence_and_chat_room(self):
+        self.team.messenger_require_presence = True
+        telegram = self.env.ref("messenger_leads.messenger_channel_telegram")
+        self.env["bus.presence"].create({"user_id": self.bob.id, "status": "online"})
+        (chat,) = self.leads(1, channel_id=telegram.id)
+        self.assertEqual(chat.user_id, self.bob, "only bob is online")
+        (form,) = self.leads(
+            1, channel_id=self.env.ref("messenger_leads.messenger_channel_web_form").id
+        )
+        self.assertEqual(form.user_id, self.ann, "forms do not need presence")
+        self.members[1].messenger_chat_capacity = 0
+        (chat,) = self.leads(1, channel_id=telegram.id)
+        self.assertEqual(chat.user_id, self.leader, "bob has no room for another chat")
+
+    def test_vacation_of_a_member(self):
+        resource = self.env["resource.resource"].create(
+            {
+                "name": "Ann",
+                "user_id": self.ann.id,
+                "calendar_id": self.team.resource_calendar_id.id,
+            }
+        )
+        self.env["resource.calendar.leaves"].create(
+            {
+                "name": "Vacation",
+                "resource_id": resource.id,
+                "calendar_id": self.team.resource_calendar_id.id,
+                "date_from": dt(2020, 1, 1),
+                "date_to": dt(2099, 1, 1),
+            }
+        )
+        leads = self.leads(2)
+        self.assertNotIn(self.ann, leads.user_id)
 
     def test_breached_lead_is_reassigned_once_after_n_minutes(self):
         self.team.messenger_reassign_after_minutes = 10

@@ -2,7 +2,7 @@ from datetime import datetime as dt
 
 from odoo.tests import BaseCase, tagged
 
-from ..tools.assignment import Candidate, choose
+from ..tools.assignment import Candidate, choose, conversion_rates
 
 
 @tagged("post_install", "-at_install")
@@ -27,3 +27,57 @@ class TestAssignmentRules(BaseCase):
     def test_nobody_with_room(self):
         self.assertIsNone(choose([Candidate(1, 5, 5), Candidate(2, 6, 5)], "least_loaded"))
         self.assertIsNone(choose([], "round_robin"))
+
+    def test_conversion_weighted_carries_load_in_proportion(self):
+        strong = Candidate(1, 0, 100, conversion=0.30)
+        weak = Candidate(2, 0, 100, conversion=0.10)
+        loads = {1: 0, 2: 0}
+        for _lead in range(40):
+            chosen = choose(
+                [
+                    Candidate(1, loads[1], 100, conversion=strong.conversion),
+                    Candidate(2, loads[2], 100, conversion=weak.conversion),
+                ],
+                "conversion",
+            )
+            loads[chosen.user_id] += 1
+        self.assertEqual(loads, {1: 30, 2: 10})
+
+    def test_conversion_weighted_is_capped_by_capacity(self):
+        candidates = [Candidate(1, 3, 3, conversion=0.9), Candidate(2, 5, 10, conversion=0.1)]
+        self.assertEqual(choose(candidates, "conversion").user_id, 2)
+
+    def test_threshold_excludes_weak_converters_but_not_newcomers(self):
+        candidates = [
+            Candidate(1, 0, 5, conversion=0.05),
+            Candidate(2, 3, 5, conversion=0.20),
+            Candidate(3, 2, 5, conversion=None),
+        ]
+        self.assertEqual(choose(candidates, "threshold", min_conversion=0.1).user_id, 3)
+        self.assertIsNone(choose(candidates[:1], "threshold", min_conversion=0.1))
+
+    def test_manager_rating_first_then_load(self):
+        candidates = [Candidate(1, 0, 5, rating=3), Candidate(2, 4, 5, rating=5)]
+        self.assertEqual(choose(candidates, "rating").user_id, 2)
+        candidates.append(Candidate(3, 1, 5, rating=5))
+        self.assertEqual(choose(candidates, "rating").user_id, 3)
+
+    def test_score_tiers(self):
+        candidates = [
+            Candidate(1, 0, 5, conversion=0.40),
+            Candidate(2, 0, 5, conversion=0.30),
+            Candidate(3, 0, 5, conversion=0.05),
+            Candidate(4, 0, 5, conversion=None),
+        ]
+        self.assertIn(choose(candidates, "score_tiers", hot=True).user_id, (1, 2))
+        self.assertIn(choose(candidates, "score_tiers", hot=False).user_id, (3, 4))
+        full_top = [Candidate(1, 5, 5, conversion=0.4), Candidate(2, 0, 5, conversion=0.1)]
+        self.assertEqual(choose(full_top, "score_tiers", hot=True).user_id, 2, "overflow")
+
+    def test_live_chat_capacity(self):
+        busy = Candidate(1, 0, 5, chats=2, chat_capacity=2)
+        self.assertFalse(busy.has_room)
+        self.assertTrue(Candidate(1, 0, 5, chats=2, chat_capacity=None).has_room)
+
+    def test_conversion_rates(self):
+        self.assertEqual(conversion_rates({1: 10, 2: 4, 3: 0}, {1: 3}), {1: 0.3, 2: 0.0})

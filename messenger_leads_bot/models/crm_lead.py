@@ -1,6 +1,11 @@
+import collections
+import datetime
+
 from markupsafe import Markup
 
 from odoo import _, api, fields, models
+
+LIVE_CHAT_WINDOW = datetime.timedelta(hours=1)  # a chat is live while the customer wrote lately
 
 
 class CrmLead(models.Model):
@@ -40,6 +45,22 @@ class CrmLead(models.Model):
         for lead in closed:  # muted (spam) chats are never asked, see _request_rating
             lead.messenger_conversation_ids._request_rating(lead)
         return result
+
+    @api.model
+    def _messenger_live_chat_loads(self, users):
+        """Live chats per salesperson: open leads whose customer wrote within the last hour."""
+        loads = collections.Counter()
+        if users:
+            conversations = self.env["messenger.conversation"].search(
+                [
+                    ("lead_id.user_id", "in", users.ids),
+                    ("lead_id.probability", "<", 100),
+                    ("last_message_at", ">=", fields.Datetime.now() - LIVE_CHAT_WINDOW),
+                    ("muted", "=", False),
+                ]
+            )
+            loads.update(lead.user_id.id for lead in conversations.lead_id)
+        return loads
 
     def _messenger_record_answer(self, question, answer):
         """A qualification answer from the messenger, kept in the chatter of the lead."""

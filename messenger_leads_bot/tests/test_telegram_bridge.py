@@ -502,6 +502,7 @@ class TestAssignedOnArrival(BotCase):
         seller = new_test_user(self.env, "arrival_seller", groups="sales_team.group_sale_salesman")
         self.env["crm.team.member"].create({"crm_team_id": self.team.id, "user_id": seller.id})
         self.team.messenger_assignment = "round_robin"
+        self.env["bus.presence"].create({"user_id": seller.id, "status": "online"})
         self.receive(tg_update(680, "Hello"))
         conversation = self.conversation(680)
         self.assertEqual(conversation.lead_id.user_id, seller)
@@ -514,3 +515,19 @@ class TestAssignedOnArrival(BotCase):
             body="Hello!", message_type="comment", subtype_xmlid="mail.mt_comment"
         )
         self.assertEqual(conversation.lead_id.sla_state, "met")
+
+    def test_busy_in_chats_gets_no_new_chat(self):
+        seller = new_test_user(self.env, "busy_seller", groups="sales_team.group_sale_salesman")
+        member = self.env["crm.team.member"].create(
+            {"crm_team_id": self.team.id, "user_id": seller.id, "messenger_chat_capacity": 1}
+        )
+        self.team.write(
+            {"messenger_assignment": "least_loaded", "messenger_require_presence": False}
+        )
+        self.receive(tg_update(681, "Hello"))
+        self.assertEqual(self.conversation(681).lead_id.user_id, seller)
+        self.receive(tg_update(682, "Hello"))
+        self.assertNotEqual(self.conversation(682).lead_id.user_id, seller, "one live chat at most")
+        member.messenger_chat_capacity = 2
+        self.receive(tg_update(683, "Hello"))
+        self.assertEqual(self.conversation(683).lead_id.user_id, seller)
