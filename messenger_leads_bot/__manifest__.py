@@ -6,7 +6,7 @@
     "website": "https://github.com/messenger-leads/messenger-leads",
     "author": "Messenger Leads",
     "license": "LGPL-3",
-    "depends": ["messenger_leads", "im_livechat"],
+    "depends": ["messenger_leads", "im_livechat", "link_tracker"],
     "external_dependencies": {"python": ["python-telegram-bot", "phonenumbers", "requests"]},
     "data": [
         "security/ir.model.access.csv",

@@ -7,3 +7,5 @@ from . import discuss_channel
 from . import crm_lead
 from . import chatbot_script_answer
 from . import chatbot_script_step
+from . import link_tracker
+from . import link_tracker_click

@@ -68,6 +68,12 @@ class MessengerBotAccount(models.Model):
         ),
     )
     conversation_ids = fields.One2many("messenger.conversation", "account_id")
+    track_links = fields.Boolean(
+        string="Track links",
+        default=True,
+        help="Links sent to customers go through a short tracked link (Odoo's link tracker): "
+        "a click adds the 'Clicked a link' signal to the lead's score.",
+    )
     active = fields.Boolean(default=True)
     company_id = fields.Many2one(
         "res.company", required=True, default=lambda self: self.env.company

@@ -323,6 +323,8 @@ class MessengerConversation(models.Model):
         """Queue text for the customer; it is sent after the transaction commits."""
         self.ensure_one()
         outbox = self.env["messenger.outbox"]
+        if self.account_id.track_links and self.lead_id:
+            text = self.env["link.tracker"]._messenger_track_links(text, self.lead_id)
         chunks = self.account_id._client_text_chunks(text)
         return outbox.create(
             [

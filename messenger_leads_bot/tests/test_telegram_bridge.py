@@ -472,6 +472,27 @@ class TestSendFromLead(BotCase):
         self.assertNotIn("price-sensitive", " ".join(outbox.mapped("text")))
         self.assertIn("Price: 45,000", self.thread_messages(conversation)[-1].body)
 
+    def test_links_are_tracked_and_a_click_scores(self):
+        self.receive(tg_update(671, "Hello"))
+        conversation = self.conversation(671)
+        lead = conversation.lead_id
+        conversation.discuss_channel_id.with_user(self.leader).message_post(
+            body="Catalogue: https://shop.example/catalogue?page=2. And https://shop.example/",
+            message_type="comment",
+            subtype_xmlid="mail.mt_comment",
+        )
+        sent = self.env["messenger.outbox"].search([("conversation_id", "=", conversation.id)])[-1]
+        trackers = self.env["link.tracker"].search([("messenger_lead_id", "=", lead.id)])
+        self.assertEqual(
+            sorted(trackers.mapped("url")),
+            ["https://shop.example/", "https://shop.example/catalogue?page=2"],
+        )
+        self.assertNotIn("shop.example", sent.text)
+        self.assertTrue(sent.text.startswith("Catalogue: " + trackers[0].short_url_host))
+        self.assertIn(". And ", sent.text, "the sentence's full stop stays out of the link")
+        self.env["link.tracker.click"].sudo().add_click(trackers[0].code, ip="192.0.2.1")
+        self.assertIn("link_clicked", lead.messenger_signal_ids.signal_id.mapped("code"))
+
 
 @tagged("post_install", "-at_install")
 class TestAccountButtons(BotCase):
