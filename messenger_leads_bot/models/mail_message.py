@@ -15,3 +15,15 @@ class MailMessage(models.Model):
         readonly=True,
         help="Delivery to the customer's messenger of a message written in Odoo.",
     )
+
+    def _to_store(self, store, /, *, fields=None, **kwargs):
+        super()._to_store(store, fields=fields, **kwargs)
+        for message in self.filtered("messenger_delivery_state"):
+            store.add(message, {"messenger_delivery_state": message.messenger_delivery_state})
+
+    def _messenger_set_delivery_state(self, state):
+        """Keep the delivery state and show it at once in the open threads."""
+        self.write({"messenger_delivery_state": state})
+        for message in self.filtered(lambda m: m.model == "discuss.channel"):
+            channel = self.env["discuss.channel"].browse(message.res_id)
+            channel._bus_send_store(message, {"messenger_delivery_state": state})

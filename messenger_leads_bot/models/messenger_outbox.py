@@ -57,7 +57,7 @@ class MessengerOutbox(models.Model):
 
     def _schedule_delivery(self):
         """Deliver right after the current transaction commits; the cron catches the rest."""
-        self.mail_message_id.write({"messenger_delivery_state": "queued"})
+        self.mail_message_id._messenger_set_delivery_state("queued")
         dbname = self.env.cr.dbname
 
         @self.env.cr.postcommit.add
@@ -146,7 +146,7 @@ class MessengerOutbox(models.Model):
                 "error": False,
             }
         )
-        self.mail_message_id.write({"messenger_delivery_state": "sent"})
+        self.mail_message_id._messenger_set_delivery_state("sent")
 
     def _record_failure(self, error):
         attempts = self.attempts + 1
@@ -174,7 +174,7 @@ class MessengerOutbox(models.Model):
     def _fail(self, reason):
         """A permanent failure: shown in the thread and on the lead, never retried."""
         self.write({"state": "failed", "error": reason})
-        self.mail_message_id.write({"messenger_delivery_state": "failed"})
+        self.mail_message_id._messenger_set_delivery_state("failed")
         conversation = self.conversation_id
         notice = _(
             "Not delivered to %(channel)s: %(reason)s",

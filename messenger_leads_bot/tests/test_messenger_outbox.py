@@ -3,6 +3,8 @@ from datetime import timedelta
 from odoo import fields
 from odoo.tests import tagged
 
+from odoo.addons.mail.tools.discuss import Store
+
 from ..models.messenger_outbox import retry_delay
 from .common import BotCase, tg_update
 
@@ -27,6 +29,26 @@ class TestMessengerOutbox(BotCase):
         self.assertEqual(sent["text"], ack.text)
         self.assertEqual(sent["reply_markup"]["keyboard"][0][0]["request_contact"], True)
         self.assertEqual(ack.external_message_id, str(sent["message_id"]))
+
+    def test_delivery_state_reaches_discuss(self):
+        ack = self.ack_of(709)
+        message = ack.mail_message_id
+        self.assertEqual(self.store_state(message), "queued")
+        self.env["bus.bus"].search([]).unlink()
+        self.deliver()
+        self.assertEqual(self.store_state(message), "sent")
+        self.env.cr.precommit.run()  # the bus writes its notifications when the transaction commits
+        notifications = self.env["bus.bus"].search([]).mapped("message")
+        self.assertTrue(
+            any('"messenger_delivery_state":"sent"' in n for n in notifications),
+            "the open thread is told at once",
+        )
+
+    def store_state(self, message):
+        store = Store()
+        message._to_store(store)
+        (data,) = store.get_result()["mail.message"]
+        return data["messenger_delivery_state"]
 
     def test_429_is_retried_after_the_asked_delay(self):
         ack = self.ack_of(702)

@@ -17,6 +17,10 @@ registry.category("web_tour.tours").add("messenger_leads_bot_discuss_tour", {
             trigger: ".o-mail-Message:contains(Do you have it in blue?)",
         },
         {
+            content: "The bot's answer shows its delivery to the messenger",
+            trigger: ".o-mail-Message .o-messenger-delivery[data-state]",
+        },
+        {
             content: "Open the lead from the thread",
             trigger: ".o-mail-Discuss-header button[title='Open the lead']",
             run: "click",
