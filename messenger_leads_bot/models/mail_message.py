@@ -17,9 +17,10 @@ class MailMessage(models.Model):
     )
 
     def _to_store(self, store, /, *, fields=None, **kwargs):
-        super()._to_store(store, fields=fields, **kwargs)
+        result = super()._to_store(store, fields=fields, **kwargs)
         for message in self.filtered("messenger_delivery_state"):
             store.add(message, {"messenger_delivery_state": message.messenger_delivery_state})
+        return result
 
     def _messenger_set_delivery_state(self, state):
         """Keep the delivery state and show it at once in the open threads."""
