@@ -5,7 +5,10 @@ from . import messenger_lead_score
 from . import messenger_lead_signal
 from . import utm_campaign
 from . import res_company
+from . import messenger_callback_attempt
 from . import crm_lead
+from . import crm_lead_callback
+from . import res_partner
 from . import crm_team
 from . import crm_team_member
 from . import messenger_assignment_log

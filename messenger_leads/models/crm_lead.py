@@ -277,7 +277,7 @@ class CrmLead(models.Model):
 
     @api.model_create_multi
     def create(self, vals_list):
-        leads = super().create(vals_list)
+        leads = super().create([self._messenger_e164(vals) for vals in vals_list])
         # forms, emails and walk-ins arrive with the lead; messengers set it from the message
         leads.filtered(lambda lead: lead.channel_id and not lead.first_message_at).write(
             {"first_message_at": fields.Datetime.now()}
@@ -287,12 +287,17 @@ class CrmLead(models.Model):
         )
         leads._messenger_flag_big_budget()
         leads.filtered(lambda lead: not lead.user_id)._messenger_assign()
+        leads._callback_start()
         return leads
 
     def write(self, vals):
-        result = super().write(vals)
+        result = super().write(self._messenger_e164(vals))
         if vals.get("messenger_budget"):
             self._messenger_flag_big_budget()
+        if vals.get("phone"):
+            self._callback_start()
+        if "stage_id" in vals or "active" in vals or "probability" in vals:
+            self.filtered(lambda lead: not lead.active or lead.probability >= 100)._callback_stop()
         return result
 
     # ------------------------------------------------------------------

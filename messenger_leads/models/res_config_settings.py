@@ -35,3 +35,54 @@ class ResConfigSettings(models.TransientModel):
         help="A lead whose declared budget is above this amount gets the top priority and an "
         "activity for its salesperson at once. 0: off.",
     )
+    messenger_callback = fields.Boolean(
+        related="company_id.messenger_callback",
+        readonly=False,
+        help="Plan call attempts for every open lead with a valid phone, as scheduled Call "
+        "activities for its salesperson.",
+    )
+    messenger_callback_attempts = fields.Integer(
+        related="company_id.messenger_callback_attempts",
+        readonly=False,
+        help="How many times to call before the lead counts as unreachable.",
+    )
+    messenger_callback_mobile_per_day = fields.Integer(
+        related="company_id.messenger_callback_mobile_per_day",
+        readonly=False,
+        help="At most this many calls to a mobile per day of the customer.",
+    )
+    messenger_callback_mobile_gap = fields.Integer(
+        related="company_id.messenger_callback_mobile_gap",
+        readonly=False,
+        help="Minutes at least between two calls to a mobile.",
+    )
+    messenger_callback_fixed_gap = fields.Integer(
+        related="company_id.messenger_callback_fixed_gap",
+        readonly=False,
+        help="Minutes at least between two calls to a fixed line (no daily limit).",
+    )
+    messenger_callback_window_start = fields.Float(
+        related="company_id.messenger_callback_window_start",
+        readonly=False,
+        help="Calls start at this hour of the customer's local time.",
+    )
+    messenger_callback_window_end = fields.Float(
+        related="company_id.messenger_callback_window_end",
+        readonly=False,
+        help="Calls end at this hour of the customer's local time.",
+    )
+    messenger_callback_overdue = fields.Integer(
+        related="company_id.messenger_callback_overdue",
+        readonly=False,
+        help="A planned call not logged this many minutes after its time goes to the team "
+        "leader, once.",
+    )
+    messenger_callback_exhausted = fields.Selection(
+        related="company_id.messenger_callback_exhausted",
+        readonly=False,
+        help="What happens to a lead after the last attempt failed. If the customer has a "
+        "messenger chat, the bot writes to them instead.",
+    )
+    messenger_callback_exhausted_stage_id = fields.Many2one(
+        related="company_id.messenger_callback_exhausted_stage_id", readonly=False
+    )

@@ -5,3 +5,5 @@ from . import test_assignment_rules
 from . import test_assignment
 from . import test_qualification_rules
 from . import test_qualification
+from . import test_callback_rules
+from . import test_callback

@@ -1,0 +1,1 @@
+from . import messenger_callback_later_wizard
