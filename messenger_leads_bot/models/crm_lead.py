@@ -62,6 +62,18 @@ class CrmLead(models.Model):
             loads.update(lead.user_id.id for lead in conversations.lead_id)
         return loads
 
+    def _callback_offer_messenger(self):
+        """Unreachable by phone: the bot asks in the customer's chat when to call instead."""
+        conversation = self.messenger_conversation_ids.filtered(
+            lambda c: not (c.muted or c.blocked or c.unsubscribed)
+        )[:1]
+        if not conversation:
+            return super()._callback_offer_messenger()
+        account = conversation.account_id.with_context(
+            lang=conversation.partner_id.lang or self.env.lang
+        )
+        return conversation._say(account, account.callback_unreachable_text)
+
     def _messenger_record_answer(self, question, answer):
         """A qualification answer from the messenger, kept in the chatter of the lead."""
         self.message_post(

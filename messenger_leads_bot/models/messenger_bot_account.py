@@ -15,6 +15,7 @@ BOT_TEXT_FIELDS = (
     "phone_thanks_text",
     "rating_request_text",
     "rating_thanks_text",
+    "callback_unreachable_text",
 )
 WEBHOOK_ROUTE = "/messenger_leads/{provider}/{account_id}"
 
@@ -125,6 +126,15 @@ class MessengerBotAccount(models.Model):
     )
     rating_thanks_text = fields.Text(
         translate=True, default=lambda self: self.env._("Thank you for your rating!")
+    )
+    callback_unreachable_text = fields.Text(
+        string="Could not reach by phone",
+        translate=True,
+        help="Sent instead of closing the lead when every planned call went unanswered.",
+        default=lambda self: self.env._(
+            "We tried to call you but could not get through. When is it convenient to call? "
+            "You can also simply write here."
+        ),
     )
     chatbot_script_id = fields.Many2one(
         "chatbot.script",

@@ -196,6 +196,20 @@ class TestTelegramBridge(BotCase):
             self.conversation(614).lead_id.messenger_signal_ids.signal_id.code, "bot_blocked"
         )
 
+    def test_unreachable_by_phone_gets_the_bot_instead(self):
+        self.env.company.messenger_callback_attempts = 1
+        self.receive(tg_update(618, "Hello"))
+        lead = self.conversation(618).lead_id
+        lead.phone = "+7 916 555-00-18"
+        self.assertEqual(lead.callback_state, "planned")
+        lead.action_callback_no_answer()
+        self.assertEqual(lead.callback_state, "exhausted")
+        self.assertTrue(lead.active, "the chat is tried before the lead is closed")
+        last = self.env["messenger.outbox"].search(
+            [("conversation_id", "=", self.conversation(618).id)]
+        )[-1]
+        self.assertIn("could not get through", last.text)
+
     def test_stop_silences_the_bot_until_start(self):
         self.receive(tg_update(617, "Hello"))
         conversation = self.conversation(617)
