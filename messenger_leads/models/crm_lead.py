@@ -681,13 +681,30 @@ class CrmLead(models.Model):
                 for lead in self
             }
         )
+        self._messenger_escalate_to_leaders(
+            self.env._("Missed first response: answer the customer now")
+        )
+        self.write({"sla_escalated_at": fields.Datetime.now()})
+
+    def _messenger_escalate_to_leaders(self, summary):
+        """A to-do per lead for its team leader (else its salesperson), and one notice each.
+
+        Quiet activities (no e-mail per activity): an escalation can hit hundreds of leads at
+        once, and the leader gets a single notification listing how many.
+        """
         for leader, leads in self.grouped(
             lambda lead: lead.team_id.user_id or lead.user_id
         ).items():
-            if leader:
-                leads.activity_schedule(
-                    "mail.mail_activity_data_todo",
-                    summary=self.env._("Missed first response: answer the customer now"),
-                    user_id=leader.id,
-                )
-        self.write({"sla_escalated_at": fields.Datetime.now()})
+            if not leader:
+                continue
+            leads.with_context(mail_activity_quick_update=True).activity_schedule(
+                "mail.mail_activity_data_todo", summary=summary, user_id=leader.id
+            )
+            leader._bus_send(
+                "simple_notification",
+                {
+                    "type": "danger",
+                    "title": summary,
+                    "message": self.env._("%(count)s leads escalated to you.", count=len(leads)),
+                },
+            )

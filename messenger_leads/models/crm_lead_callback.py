@@ -247,7 +247,11 @@ class CrmLead(models.Model):
                         "type": "warning",
                         "sticky": True,
                         "title": _("Call-backs due"),
-                        "message": ", ".join(user_due.lead_id.mapped("display_name")),
+                        "message": _(
+                            "%(count)s calls to make now: %(leads)s",
+                            count=len(user_due),
+                            leads=", ".join(user_due[:5].lead_id.mapped("display_name")),
+                        ),
                     },
                 )
         due.reminded_at = now
@@ -259,11 +263,7 @@ class CrmLead(models.Model):
                 ("planned_at", "<=", now - overdue_after),
             ]
         )
-        for leader, late in overdue.grouped(lambda a: a.lead_id.team_id.user_id).items():
-            if leader:
-                late.lead_id.activity_schedule(
-                    "mail.mail_activity_data_todo",
-                    summary=_("A planned call-back is overdue: make sure the customer is called"),
-                    user_id=leader.id,
-                )
+        overdue.lead_id._messenger_escalate_to_leaders(
+            _("A planned call-back is overdue: make sure the customer is called")
+        )
         overdue.escalated_at = now

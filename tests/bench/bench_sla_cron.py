@@ -9,7 +9,8 @@ DUE = 1_000
 def main():
     with odoo_env() as env:
         cr = env.cr
-        team = env["crm.team"].create({"name": "SLA bench team"})
+        leader = env["res.users"].create({"name": "SLA bench leader", "login": "bench-sla-leader"})
+        team = env["crm.team"].create({"name": "SLA bench team", "user_id": leader.id})
         channel = env.ref("messenger_leads.messenger_channel_telegram")
         # Leads inserted in bulk (the ORM would take minutes for 100,000); waiting ones are due
         # in 1 to 48 hours, the last DUE ones passed their deadline a minute ago.
