@@ -8,7 +8,9 @@ import pytest
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 TRANSLATED = ["messenger_leads", "messenger_leads_bot"]
-PYTHON_STRING = re.compile(r"""env\._\(\s*\n?\s*"([^"]+)\"""")
+# env._("...") and _("..."), with implicit concatenation over several lines
+PYTHON_STRING = re.compile(r"""(?:\benv\._|(?<![\w.])_)\(\s*((?:"[^"]*"\s*)+)""")
+LITERAL = re.compile(r'"([^"]*)"')
 
 
 @pytest.mark.parametrize("module", TRANSLATED)
@@ -27,10 +29,10 @@ def test_template_has_the_code_strings(module):
         entry.msgid for entry in polib.pofile(str(ROOT / module / "i18n" / f"{module}.pot"))
     }
     in_code = {
-        match
+        "".join(LITERAL.findall(literals))
         for path in (ROOT / module).rglob("*.py")
         if "tests" not in path.parts
-        for match in PYTHON_STRING.findall(path.read_text())
+        for literals in PYTHON_STRING.findall(path.read_text())
     }
     missing = sorted(in_code - template)
     assert not missing, f"the .pot is stale, export it again: {missing[:5]}"

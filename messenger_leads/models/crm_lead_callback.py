@@ -69,12 +69,18 @@ class CrmLead(models.Model):
             planned = lead.callback_attempt_ids.filtered(lambda a: a.state == "planned")
             lead.callback_next_at = min(planned.mapped("planned_at"), default=False)
 
+    @api.onchange("phone")
+    def _onchange_messenger_phone_check(self):
+        if warning := self.env["res.partner"]._messenger_phone_warning(self.phone):
+            return {"warning": warning}
+        return None
+
     @api.model
-    def _messenger_e164(self, vals, company=None):
+    def _messenger_e164(self, vals):
         """vals with its phone in E.164 when it is a valid number; kept as typed otherwise."""
         if not vals.get("phone"):
             return vals
-        region = (company or self.env.company).country_id.code
+        region = self.env.company.country_id.code
         try:
             return dict(vals, phone=callback.phone_info(vals["phone"], region).e164)
         except callback.InvalidPhone:

@@ -15,6 +15,31 @@ class ResPartner(models.Model):
     def write(self, vals):
         return super().write(self._messenger_e164_phones(vals))
 
+    @api.onchange("phone", "mobile")
+    def _onchange_messenger_phone_check(self):
+        for fname in ("phone", "mobile"):
+            if warning := self._messenger_phone_warning(self[fname]):
+                return {"warning": warning}
+        return None
+
+    @api.model
+    def _messenger_phone_warning(self, number):
+        """The warning a form shows for an invalid number, or None."""
+        if not number:
+            return None
+        try:
+            callback.phone_info(number, self.env.company.country_id.code)
+        except callback.InvalidPhone:
+            return {
+                "title": self.env._("Invalid phone number"),
+                "message": self.env._(
+                    "%(number)s is not a valid phone number. It is kept as typed; check it "
+                    "with the customer.",
+                    number=number,
+                ),
+            }
+        return None
+
     @api.model
     def _messenger_e164_phones(self, vals):
         """vals with valid phone and mobile numbers in E.164; others kept as typed."""

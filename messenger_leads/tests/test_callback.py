@@ -134,6 +134,13 @@ class TestCallback(TransactionCase):
         lead.phone = "+7 916 765-43-21"
         self.assertEqual((lead.phone, lead.callback_state), ("+79167654321", "planned"))
 
+    def test_invalid_phone_gets_a_clear_warning_in_the_form(self):
+        form = Form(self.env["crm.lead"])
+        form.name = "Typo"
+        with self.assertLogs("odoo.tests.form", "WARNING") as logged:
+            form.phone = "+7 916"
+        self.assertIn("is not a valid phone number", logged.output[0])
+
     def test_partner_phones_are_normalised(self):
         partner = self.env["res.partner"].create(
             {"name": "P", "phone": "+49 30 123456789", "mobile": "bad"}
