@@ -7,7 +7,6 @@ from . import utm_campaign
 from . import res_company
 from . import messenger_callback_attempt
 from . import crm_lead
-from . import crm_lead_callback
 from . import res_partner
 from . import crm_team
 from . import crm_team_member
