@@ -1,7 +1,7 @@
 {
     "name": "Messenger Leads: reports",
-    "summary": "Conversion by channel, response times and manager KPIs for messenger leads",
-    "version": "18.0.1.0.0",
+    "summary": "Funnel by channel, response times, manager KPIs, targets for messenger leads",
+    "version": "18.0.1.1.0",
     "category": "Sales/CRM",
     "website": "https://github.com/messenger-leads/messenger-leads",
     "author": "Messenger Leads",
@@ -9,8 +9,19 @@
     "depends": ["messenger_leads"],
     "data": [
         "security/ir.model.access.csv",
+        "security/messenger_leads_reports_security.xml",
         "views/messenger_lead_report_views.xml",
+        "views/messenger_conversion_target_views.xml",
+        "views/messenger_leads_reports_menus.xml",
+        "report/messenger_monthly_summary_report.xml",
+        "data/mail_template_data.xml",
+        "data/ir_cron_data.xml",
     ],
+    "demo": ["demo/messenger_conversion_target_demo.xml"],
+    "assets": {
+        "web.assets_backend": ["messenger_leads_reports/static/src/**/*"],
+        "web.assets_tests": ["messenger_leads_reports/static/tests/tours/**/*"],
+    },
     "installable": True,
     "application": False,
 }

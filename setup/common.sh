@@ -99,6 +99,12 @@ ensure_chromium() {
         || apt_install chromium || die "could not install chromium for the tours (see .state/log/apt.log)"
 }
 
+# PDF reports (the monthly summary) are printed by wkhtmltopdf.
+ensure_wkhtmltopdf() {
+    command -v wkhtmltopdf > /dev/null || apt_install wkhtmltopdf \
+        || die "could not install wkhtmltopdf for PDF reports (see .state/log/apt.log)"
+}
+
 # --- PostgreSQL --------------------------------------------------------------
 # The server named by PG* variables if any is set, else a private cluster under .state/pg.
 PG_PRIVATE=0

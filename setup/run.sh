@@ -5,6 +5,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
 ensure_odoo_source
 ensure_venv
+ensure_wkhtmltopdf
 ensure_postgres
 
 DB="${ML_DB:-messenger_leads}"

@@ -5,6 +5,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
 ensure_odoo_source
 ensure_venv
+ensure_wkhtmltopdf
 ensure_chromium
 ensure_postgres
 trap stop_postgres EXIT

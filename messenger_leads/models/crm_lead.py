@@ -146,6 +146,13 @@ class CrmLead(models.Model):
         tracking=True,
         help="Hot, warm or cold by the score thresholds in Settings.",
     )
+    messenger_rating = fields.Integer(
+        string="Customer rating",
+        readonly=True,
+        tracking=True,
+        help="1 (bad) to 5 (excellent): the customer's rating of the conversation, "
+        "asked by the messenger bot once the lead is closed.",
+    )
     messenger_budget = fields.Monetary(
         string="Declared budget",
         currency_field="company_currency",

@@ -13,12 +13,6 @@ class CrmLead(models.Model):
 
     messenger_conversation_ids = fields.One2many("messenger.conversation", "lead_id")
     messenger_conversation_count = fields.Integer(compute="_compute_messenger_conversation_count")
-    messenger_rating = fields.Integer(
-        string="Customer rating",
-        readonly=True,
-        tracking=True,
-        help="1 (bad) to 5 (excellent): the customer's answer to the bot after the lead closed.",
-    )
 
     @api.depends("messenger_conversation_ids")
     def _compute_messenger_conversation_count(self):

@@ -1,1 +1,2 @@
 from . import messenger_lead_report
+from . import messenger_report_dashboard

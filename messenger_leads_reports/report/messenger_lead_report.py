@@ -1,8 +1,23 @@
 from odoo import fields, models, tools
+from odoo.tools import SQL
+
+from odoo.addons.messenger_leads.models.crm_lead import (
+    LIVE_CHAT_CODES,
+    RESPONSE_BANDS,
+    SLA_STATES,
+)
+from odoo.addons.messenger_leads.tools.qualification import GRADES
 
 
 class MessengerLeadReport(models.Model):
-    """One row per lead with what the funnel-by-channel analysis groups and sums."""
+    """One row per lead: the funnel, response, salesperson and quality figures all read it.
+
+    The funnel steps nest: won ⊂ opportunity ⊂ qualified ⊂ leads. A lead is an opportunity once
+    it is of type opportunity and past the first stage (or won); qualified once it is an
+    opportunity or graded warm or hot. Rates are 0 or 100 per lead, averaged by the pivot; a
+    rate is NULL on the leads it does not apply to (e.g. the won rate of leads that never
+    became opportunities), which AVG skips.
+    """
 
     _name = "messenger.lead.report"
     _description = "Messenger leads analysis"
@@ -12,45 +27,131 @@ class MessengerLeadReport(models.Model):
 
     lead_id = fields.Many2one("crm.lead", string="Lead", readonly=True)
     create_date = fields.Datetime(string="Created on", readonly=True)
+    date_closed = fields.Datetime(string="Closed on", readonly=True)
     channel_id = fields.Many2one("messenger.channel", string="Channel", readonly=True)
     source_id = fields.Many2one("utm.source", string="Source", readonly=True)
+    medium_id = fields.Many2one("utm.medium", string="Medium", readonly=True)
     campaign_id = fields.Many2one("utm.campaign", string="Campaign", readonly=True)
     team_id = fields.Many2one("crm.team", string="Sales team", readonly=True)
     user_id = fields.Many2one("res.users", string="Salesperson", readonly=True)
     stage_id = fields.Many2one("crm.stage", string="Stage", readonly=True)
     lost_reason_id = fields.Many2one("crm.lost.reason", string="Lost reason", readonly=True)
     company_id = fields.Many2one("res.company", string="Company", readonly=True)
+    qualification_grade = fields.Selection(GRADES, string="Grade", readonly=True)
+    response_band = fields.Selection(RESPONSE_BANDS, string="Response band", readonly=True)
+    sla_state = fields.Selection(SLA_STATES, string="First response", readonly=True)
+    arrival_hour = fields.Integer(string="Hour of arrival", readonly=True, aggregator=None)
+
     lead_count = fields.Integer(string="Leads", readonly=True, aggregator="sum")
+    qualified_count = fields.Integer(string="Qualified", readonly=True, aggregator="sum")
     opportunity_count = fields.Integer(string="Opportunities", readonly=True, aggregator="sum")
     won_count = fields.Integer(string="Won", readonly=True, aggregator="sum")
     lost_count = fields.Integer(string="Lost", readonly=True, aggregator="sum")
+    qualified_rate = fields.Float(string="Lead → qualified (%)", readonly=True, aggregator="avg")
+    opportunity_rate = fields.Float(
+        string="Qualified → opportunity (%)", readonly=True, aggregator="avg"
+    )
+    won_rate = fields.Float(string="Opportunity → won (%)", readonly=True, aggregator="avg")
+    conversion_rate = fields.Float(string="Conversion (%)", readonly=True, aggregator="avg")
     won_revenue = fields.Float(string="Won revenue", readonly=True, aggregator="sum")
+    won_amount = fields.Float(string="Average deal", readonly=True, aggregator="avg")
+    deal_cycle_days = fields.Float(string="Deal cycle (days)", readonly=True, aggregator="avg")
+
+    response_minutes = fields.Float(
+        string="First response (working min)", readonly=True, aggregator="avg"
+    )
+    within_target_rate = fields.Float(
+        string="Answered within target (%)", readonly=True, aggregator="avg"
+    )
+    breach_count = fields.Integer(string="SLA breaches", readonly=True, aggregator="sum")
+    qualification_score = fields.Float(string="Score", readonly=True, aggregator="avg")
+    call_attempts = fields.Float(string="Call attempts per lead", readonly=True, aggregator="avg")
+    chat_count = fields.Integer(string="Chats handled", readonly=True, aggregator="sum")
+    customer_rating = fields.Float(string="Customer rating", readonly=True, aggregator="avg")
 
     def init(self):
         tools.drop_view_if_exists(self.env.cr, self._table)
         self.env.cr.execute(
-            f"""
-            CREATE OR REPLACE VIEW {self._table} AS (
+            SQL(
+                """
+            CREATE OR REPLACE VIEW %(table)s AS (
                 SELECT
                     lead.id AS id,
                     lead.id AS lead_id,
                     lead.create_date,
+                    lead.date_closed,
                     lead.channel_id,
                     lead.source_id,
+                    lead.medium_id,
                     lead.campaign_id,
                     lead.team_id,
                     lead.user_id,
                     lead.stage_id,
                     lead.lost_reason_id,
                     lead.company_id,
+                    lead.qualification_grade,
+                    lead.response_band,
+                    lead.sla_state,
+                    EXTRACT(hour FROM lead.first_message_at AT TIME ZONE 'UTC'
+                            AT TIME ZONE COALESCE(calendar.tz, 'UTC'))::int AS arrival_hour,
                     1 AS lead_count,
-                    CASE WHEN lead.type = 'opportunity' THEN 1 ELSE 0 END AS opportunity_count,
-                    CASE WHEN stage.is_won THEN 1 ELSE 0 END AS won_count,
-                    CASE WHEN NOT lead.active AND lead.probability = 0 THEN 1 ELSE 0 END
-                        AS lost_count,
-                    CASE WHEN stage.is_won THEN lead.expected_revenue ELSE 0 END AS won_revenue
+                    step.qualified::int AS qualified_count,
+                    step.opportunity::int AS opportunity_count,
+                    step.won::int AS won_count,
+                    step.lost::int AS lost_count,
+                    CASE WHEN step.qualified THEN 100.0 ELSE 0.0 END AS qualified_rate,
+                    CASE WHEN step.qualified THEN
+                        (CASE WHEN step.opportunity THEN 100.0 ELSE 0.0 END)
+                    END AS opportunity_rate,
+                    CASE WHEN step.opportunity THEN
+                        (CASE WHEN step.won THEN 100.0 ELSE 0.0 END)
+                    END AS won_rate,
+                    CASE WHEN step.won THEN 100.0 ELSE 0.0 END AS conversion_rate,
+                    CASE WHEN step.won THEN lead.expected_revenue ELSE 0 END AS won_revenue,
+                    CASE WHEN step.won THEN lead.expected_revenue END AS won_amount,
+                    CASE WHEN step.won THEN
+                        EXTRACT(epoch FROM lead.date_closed - lead.create_date) / 86400.0
+                    END AS deal_cycle_days,
+                    CASE WHEN lead.first_response_at IS NOT NULL
+                        THEN lead.response_minutes END AS response_minutes,
+                    CASE WHEN lead.sla_state IN ('met', 'met_late', 'breached') THEN
+                        (CASE WHEN lead.sla_state = 'met' THEN 100.0 ELSE 0.0 END)
+                    END AS within_target_rate,
+                    (lead.sla_state IN ('met_late', 'breached'))::int AS breach_count,
+                    lead.qualification_score,
+                    CASE WHEN lead.callback_state IS NOT NULL
+                        THEN COALESCE(attempts.done, 0) END AS call_attempts,
+                    (channel.code IN %(live_codes)s
+                        AND lead.first_response_at IS NOT NULL)::int AS chat_count,
+                    NULLIF(lead.messenger_rating, 0) AS customer_rating
                 FROM crm_lead lead
                 LEFT JOIN crm_stage stage ON stage.id = lead.stage_id
+                LEFT JOIN messenger_channel channel ON channel.id = lead.channel_id
+                LEFT JOIN crm_team team ON team.id = lead.team_id
+                LEFT JOIN resource_calendar calendar ON calendar.id = team.resource_calendar_id
+                LEFT JOIN (
+                    SELECT lead_id, count(*) AS done
+                      FROM messenger_callback_attempt
+                     WHERE state = 'done'
+                  GROUP BY lead_id
+                ) attempts ON attempts.lead_id = lead.id
+                CROSS JOIN LATERAL (
+                    SELECT COALESCE(stage.is_won, false) AS won,
+                           NOT lead.active AND lead.probability = 0 AS lost,
+                           COALESCE(stage.is_won, false) OR (
+                               lead.type = 'opportunity'
+                               AND stage.sequence > (SELECT min(sequence) FROM crm_stage)
+                           ) AS opportunity
+                ) funnel
+                CROSS JOIN LATERAL (
+                    SELECT funnel.won, funnel.lost, funnel.opportunity,
+                           funnel.opportunity OR lead.qualification_grade IN ('hot', 'warm')
+                               AS qualified
+                ) step
+                WHERE lead.active OR lead.probability = 0
             )
-            """
+            """,
+                table=SQL.identifier(self._table),
+                live_codes=LIVE_CHAT_CODES,
+            )
         )

@@ -1,1 +1,3 @@
 from . import test_messenger_lead_report
+from . import test_report_exports
+from . import test_funnel_rules

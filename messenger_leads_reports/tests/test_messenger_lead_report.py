@@ -1,35 +1,179 @@
-from odoo.tests import TransactionCase, tagged
+from odoo.exceptions import ValidationError
+from odoo.tests import tagged
+
+from .common import ReportCase
 
 
 @tagged("post_install", "-at_install")
-class TestMessengerLeadReport(TransactionCase):
+class TestMessengerLeadReport(ReportCase):
     def test_funnel_by_channel(self):
-        telegram = self.env.ref("messenger_leads.messenger_channel_telegram")
-        team = self.env["crm.team"].create({"name": "Report team"})
-        won_stage = self.env["crm.stage"].search([("is_won", "=", True)], limit=1)
-        leads = self.env["crm.lead"].create(
-            [
-                {"name": "won", "type": "opportunity", "expected_revenue": 1000},
-                {"name": "open", "type": "opportunity", "expected_revenue": 500},
-                {"name": "lead", "type": "lead"},
-                {"name": "lost", "type": "opportunity"},
-            ]
-        )
-        leads.write({"channel_id": telegram.id, "team_id": team.id})
-        leads[0].stage_id = won_stage
-        leads[3].action_set_lost()
-        self.env.flush_all()
+        funnel = self.dashboard()["funnel"]
+        telegram, web_form = funnel["rows"]
+        # Telegram: 6 leads; qualified L1 L2 L3 L5; opportunities L1 L2 L5; won L1 L5; lost L4
+        self.assertEqual(telegram["name"], "Telegram")
+        self.assertEqual(telegram["counts"], [6, 4, 3, 2])
+        self.assertEqual(telegram["rates"], [66.7, 75.0, 66.7])
+        self.assertEqual(telegram["conversion"], 33.3)
+        self.assertEqual(telegram["lost"], 1)
+        self.assertEqual(telegram["drop_index"], 0)  # 66.7 twice: the first is the largest
+        # Web form: 4 leads; qualified L7 L8; opportunity L7; none won; lost L9
+        self.assertEqual(web_form["counts"], [4, 2, 1, 0])
+        self.assertEqual(web_form["rates"], [50.0, 50.0, 0.0])
+        self.assertEqual(web_form["conversion"], 0.0)
+        self.assertEqual(web_form["drop_index"], 2)
+        total = funnel["total"]
+        self.assertEqual(total["counts"], [10, 6, 4, 2])
+        self.assertEqual(total["rates"], [60.0, 66.7, 50.0])
+        self.assertEqual(total["conversion"], 20.0)
+        self.assertEqual(total["lost"], 2)
+        self.assertEqual(total["drop_index"], 2)
 
-        report = self.env["messenger.lead.report"].with_context(active_test=False)
-        (row,) = report._read_group(
-            [("team_id", "=", team.id)],
+    def test_pivot_rates_are_averages_over_the_step(self):
+        report = self.env["messenger.lead.report"]
+        rows = report._read_group(
+            [("team_id", "=", self.team.id)],
             ["channel_id"],
+            ["qualified_rate:avg", "opportunity_rate:avg", "won_rate:avg", "conversion_rate:avg"],
+        )
+        rounded = {channel: [round(value, 1) for value in rates] for channel, *rates in rows}
+        self.assertEqual(rounded[self.telegram], [66.7, 75.0, 66.7, 33.3])
+        self.assertEqual(rounded[self.web_form], [50.0, 50.0, 0.0, 0.0])
+
+    def test_lost_reasons(self):
+        self.assertEqual(
+            self.dashboard()["lost_reasons"],
             [
-                "lead_count:sum",
-                "opportunity_count:sum",
-                "won_count:sum",
-                "lost_count:sum",
-                "won_revenue:sum",
+                {"name": "Report: no need", "count": 1},
+                {"name": "Report: too expensive", "count": 1},
             ],
         )
-        self.assertEqual(row, (telegram, 4, 3, 1, 1, 1000.0))
+
+    def test_response_times_and_bands(self):
+        data = self.dashboard()
+        response = data["response"]
+        # answered in 2, 3, 10, 15, 30, 200 min: median (10 + 15) / 2, p90 30 + 0.5 * 170
+        self.assertEqual(response["median"], 12.5)
+        self.assertEqual(response["p90"], 115.0)
+        # 7 leads with a deadline, 3 answered in time (L1 L5 L7)
+        self.assertEqual(response["within_target"], 42.9)
+        self.assertEqual(response["breaches"], 4)  # L2 L3 L8 late, L4 never
+        self.assertEqual(
+            response["bands"],
+            [
+                {"name": "Up to 20 min", "count": 4, "conversion": 50.0},  # L1 L2 L5 L7
+                {"name": "Up to 3 h", "count": 1, "conversion": 0.0},  # L3
+                {"name": "Up to 12 h", "count": 1, "conversion": 0.0},  # L8
+            ],
+        )
+        hours = [0] * 24
+        hours[9], hours[22] = 3, 1  # L2 L3 L8 came at 9:00, L4 at 22:00
+        self.assertEqual(data["breaches_by_hour"], hours)
+        breaches = data["breaches"]
+        self.assertEqual(breaches["team_id"], [{"name": "Report team", "count": 4}])
+        self.assertEqual(
+            breaches["user_id"],
+            [{"name": name, "count": 2} for name in sorted([self.alice.name, self.bob.name])],
+        )
+        self.assertEqual(
+            breaches["channel_id"],
+            [{"name": "Telegram", "count": 3}, {"name": "Web form", "count": 1}],
+        )
+
+    def test_salesperson_kpis(self):
+        people = {row["name"]: row for row in self.dashboard()["salespeople"]}
+        alice = people[self.alice.name]
+        # L1 L2 L3 L7 L10: qualified 4 of 5, opportunities 3 of 4, won 1 of 3
+        self.assertEqual(
+            {key: value for key, value in alice.items() if key != "name"},
+            {
+                "lead_count": 5,
+                "qualified_rate": 80.0,
+                "opportunity_rate": 75.0,
+                "won_rate": 33.3,
+                "conversion_rate": 20.0,
+                "deal_cycle_days": 10.0,
+                "won_amount": 1000.0,
+                "won_revenue": 1000.0,
+                "lost_count": 0,
+                "call_attempts": 1.5,  # L2 three calls, L3 none yet
+                "chat_count": 3,  # Telegram leads answered: L1 L2 L3
+                "customer_rating": 5.0,
+            },
+        )
+        bob = people[self.bob.name]
+        # L4 L5 L6 L8 L9: qualified L5 L8, opportunity L5, won L5
+        self.assertEqual(
+            {key: value for key, value in bob.items() if key != "name"},
+            {
+                "lead_count": 5,
+                "qualified_rate": 40.0,
+                "opportunity_rate": 50.0,
+                "won_rate": 100.0,
+                "conversion_rate": 20.0,
+                "deal_cycle_days": 4.0,
+                "won_amount": 3000.0,
+                "won_revenue": 3000.0,
+                "lost_count": 2,
+                "call_attempts": None,
+                "chat_count": 1,
+                "customer_rating": 2.0,
+            },
+        )
+        self.assertEqual([row["name"] for row in self.dashboard()["salespeople"]][0], self.bob.name)
+
+    def test_lead_quality_by_channel(self):
+        quality = {row["name"]: row for row in self.dashboard()["quality"]}
+        telegram = quality["Telegram"]
+        self.assertEqual(telegram["count"], 6)
+        self.assertEqual(telegram["score"], 9.8)  # (15 + 10 + 18 + 4 + 12 + 0) / 6
+        self.assertEqual(
+            sorted((g["name"], g["count"], g["conversion"]) for g in telegram["grades"]),
+            [("Cold", 1, 0.0), ("Hot", 2, 50.0), ("Not graded", 1, 0.0), ("Warm", 2, 50.0)],
+        )
+        web_form = quality["Web form"]
+        self.assertEqual((web_form["count"], web_form["score"]), (4, 6.0))  # (11 + 10 + 3) / 4
+
+    def test_targets_actual_against_target(self):
+        targets = self.env["messenger.conversion.target"].create(
+            [
+                {
+                    "channel_id": self.telegram.id,
+                    "team_id": self.team.id,
+                    "date_from": "2026-11-01",
+                    "date_to": "2026-11-30",
+                    "target_rate": 30,
+                },
+                {
+                    "channel_id": self.web_form.id,
+                    "team_id": self.team.id,
+                    "date_from": "2026-11-01",
+                    "date_to": "2026-11-30",
+                    "target_rate": 10,
+                },
+            ]
+        )
+        self.assertEqual(targets.mapped("lead_count"), [6, 4])
+        self.assertEqual(targets.mapped("won_count"), [2, 0])
+        self.assertEqual(targets.mapped("actual_rate"), [33.3, 0.0])
+        self.assertEqual(targets.mapped("reached"), [True, False])
+        rows = [row for row in self.dashboard()["targets"] if row["team"] == "Report team"]
+        self.assertEqual(
+            [(row["channel"], row["target"], row["actual"], row["reached"]) for row in rows],
+            [("Telegram", 30.0, 33.3, True), ("Web form", 10.0, 0.0, False)],
+        )
+        with self.assertRaisesRegex(ValidationError, "already has a target in this period"):
+            targets[0].copy({"date_from": "2026-11-15", "date_to": "2026-12-15"})
+
+    def test_salespeople_see_their_own_figures(self):
+        total = self.dashboard(user=self.alice)["funnel"]["total"]
+        self.assertEqual(total["counts"], [5, 4, 3, 1])  # L1 L2 L3 L7 L10 only
+        self.assertEqual(
+            [row["name"] for row in self.dashboard(user=self.alice)["salespeople"]],
+            [self.alice.name],
+        )
+        self.assertEqual(self.dashboard(user=self.manager)["funnel"]["total"]["counts"][0], 10)
+
+    def test_other_periods(self):
+        self.assertEqual(self.dashboard(period="last_month")["funnel"]["rows"], [])
+        self.assertEqual(self.dashboard(period="last_3_months")["funnel"]["total"]["counts"][0], 10)
+        self.assertEqual(self.dashboard(period="this_year")["period"]["start"], "2026-01-01")

@@ -1,0 +1,2 @@
+from . import messenger_conversion_target
+from . import crm_team
