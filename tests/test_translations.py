@@ -7,7 +7,7 @@ import polib
 import pytest
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
-TRANSLATED = ["messenger_leads", "messenger_leads_bot"]
+TRANSLATED = ["messenger_leads", "messenger_leads_bot", "messenger_leads_reports"]
 # env._("...") and _("..."), with implicit concatenation over several lines
 PYTHON_STRING = re.compile(r"""(?:\benv\._|(?<![\w.])_)\(\s*((?:"[^"]*"\s*)+)""")
 LITERAL = re.compile(r'"([^"]*)"')

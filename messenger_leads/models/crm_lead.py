@@ -446,12 +446,10 @@ class CrmLead(models.Model):
         )
         now = fields.Datetime.now()
         members = team.crm_team_member_ids.filtered(
-            lambda member: (
-                not member.messenger_opt_out
-                and member.user_id not in exclude_users
-                and member.user_id._messenger_is_at_work(now, team)
-            )
+            lambda member: not member.messenger_opt_out and member.user_id not in exclude_users
         )
+        at_work = members.user_id._messenger_at_work(now, team)
+        members = members.filtered(lambda member: member.user_id in at_work)
         users = members.user_id
         loads = self._messenger_open_loads(users)
         chats = self._messenger_live_chat_loads(users)
@@ -459,22 +457,33 @@ class CrmLead(models.Model):
         online = users.filtered(lambda user: user.im_status == "online")
         waited = {member.user_id.id: member.messenger_last_assigned_at for member in members}
         owners = self._messenger_previous_owners(users)
+        # read once, not per lead: the loop below runs 10,000 times for a backlog
+        profiles = [
+            (
+                member.user_id.id,
+                member.messenger_capacity,
+                member.messenger_chat_capacity,
+                int(member.messenger_rating or 0),
+                member.user_id in online or not team.messenger_require_presence,
+            )
+            for member in members
+        ]
         choices = []
         for order, lead in enumerate(self):
             live = lead.channel_id.code in LIVE_CHAT_CODES
             candidates = [
                 assignment.Candidate(
-                    member.user_id.id,
-                    loads[member.user_id.id],
-                    member.messenger_capacity,
-                    waited[member.user_id.id],
-                    conversion=rates.get(member.user_id.id),
-                    rating=int(member.messenger_rating or 0),
-                    chats=chats.get(member.user_id.id, 0),
-                    chat_capacity=member.messenger_chat_capacity if live else None,
+                    user_id,
+                    loads[user_id],
+                    capacity,
+                    waited[user_id],
+                    conversion=rates.get(user_id),
+                    rating=rating,
+                    chats=chats.get(user_id, 0),
+                    chat_capacity=chat_capacity if live else None,
                 )
-                for member in members
-                if not (live and team.messenger_require_presence) or member.user_id in online
+                for user_id, capacity, chat_capacity, rating, may_chat in profiles
+                if may_chat or not live
             ]
             chosen, reason = lead._messenger_choose(team, candidates, owners)
             if chosen:
@@ -588,9 +597,25 @@ class CrmLead(models.Model):
                     "reason": reason,
                 }
             )
+        # One write per salesperson, without a chatter message and an e-mail per lead (the
+        # assignment log on the lead tells who and why); the salesperson follows their leads.
+        quiet = self.with_context(tracking_disable=True)
         for user_id, lead_ids in by_user.items():
-            self.browse(lead_ids).write({"user_id": user_id})
+            leads = quiet.browse(lead_ids)
+            user = self.env["res.users"].browse(user_id)
+            # The company check of a write re-reads every company field of every lead (half
+            # the time of a backlog): check here the one field written, once per salesperson.
+            if not (leads.company_id - user.company_ids):
+                leads = leads.with_context(messenger_assignment_company_checked=True)
+            leads.write({"user_id": user_id})
+            if user:
+                leads.message_subscribe(partner_ids=user.partner_id.ids)
         self.env["messenger.assignment.log"].create(logs)
+
+    def _check_company(self, fnames=None):
+        if self.env.context.get("messenger_assignment_company_checked"):
+            return  # see _messenger_apply_assignments
+        return super()._check_company(fnames)
 
     @api.model
     def _messenger_open_loads(self, users):

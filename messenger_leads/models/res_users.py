@@ -8,15 +8,21 @@ from odoo import models
 class ResUsers(models.Model):
     _inherit = "res.users"
 
-    def _messenger_is_at_work(self, now, team):
-        """Inside their working hours now, not on leave (their own calendar, else the team's)."""
-        self.ensure_one()
-        calendar = self.resource_calendar_id or team.resource_calendar_id
-        if not calendar:
-            return True
+    def _messenger_at_work(self, now, team):
+        """The users inside their working hours now and not on leave.
+
+        Each user's own calendar, else the team's; one calendar query for all who share one.
+        """
         start = pytz.utc.localize(now)
-        resource = self.resource_ids[:1]
-        intervals = calendar._work_intervals_batch(
-            start, start + datetime.timedelta(minutes=1), resources=resource
+        end = start + datetime.timedelta(minutes=1)
+        at_work = self.browse()
+        by_calendar = self.grouped(
+            lambda user: user.resource_calendar_id or team.resource_calendar_id
         )
-        return bool(intervals[resource.id])
+        for calendar, users in by_calendar.items():
+            if not calendar:
+                at_work |= users
+                continue
+            intervals = calendar._work_intervals_batch(start, end, resources=users.resource_ids)
+            at_work |= users.filtered(lambda user: intervals[user.resource_ids[:1].id])
+        return at_work

@@ -118,14 +118,14 @@ class MessengerReportDashboard(models.AbstractModel):
         )[0]
         [(_none, totals)] = self._read(domain, [], ["within_target_rate:avg", "breach_count:sum"])
         bands = report._fields["response_band"]._description_selection(self.env)
-        by_band = dict(
-            (band, row)
+        by_band = {
+            band: row
             for (band,), row in self._read(
                 [*domain, ("response_band", "!=", False)],
                 ["response_band"],
                 ["lead_count:sum", "conversion_rate:avg"],
             )
-        )
+        }
         return {
             "median": _rounded(median),
             "p90": _rounded(p90),

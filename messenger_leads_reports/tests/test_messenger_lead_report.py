@@ -119,7 +119,7 @@ class TestMessengerLeadReport(ReportCase):
                 "customer_rating": 2.0,
             },
         )
-        self.assertEqual([row["name"] for row in self.dashboard()["salespeople"]][0], self.bob.name)
+        self.assertEqual(self.dashboard()["salespeople"][0]["name"], self.bob.name)
 
     def test_lead_quality_by_channel(self):
         quality = {row["name"]: row for row in self.dashboard()["quality"]}

@@ -81,8 +81,9 @@ def insert_leads(env, team, count, label):
             "count": count,
         },
     )
+    ids = sorted(row[0] for row in env.cr.fetchall())
     env.invalidate_all()
-    return env["crm.lead"].browse(sorted(row[0] for row in env.cr.fetchall()))
+    return env["crm.lead"].browse(ids)
 
 
 def assigned_count(env, team):

@@ -14,7 +14,7 @@ import odoo  # importable only once ODOO_DIR is on the path
 def odoo_env(rollback=True):
     """An Odoo superuser environment on the benchmark database; rolled back by default."""
     odoo.tools.config.parse_config(["-c", os.environ["ODOO_CONF"], "--log-level", "warn"])
-    registry = odoo.registry(os.environ["ML_BENCH_DB"])
+    registry = odoo.modules.registry.Registry(os.environ["ML_BENCH_DB"])
     with registry.cursor() as cr:
         env = odoo.api.Environment(cr, odoo.SUPERUSER_ID, {})
         try:
