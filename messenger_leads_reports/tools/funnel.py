@@ -1,6 +1,7 @@
 """Funnel arithmetic and report periods: pure functions the dashboard and the PDF share."""
 
 import datetime
+import itertools
 
 STEPS = ("lead_count", "qualified_count", "opportunity_count", "won_count")
 PERIODS = ("this_month", "last_month", "last_3_months", "this_year")
@@ -13,7 +14,7 @@ def rate(part, whole):
 
 def step_rates(counts):
     """Conversion from each step to the next: [lead→qualified, qualified→opp, opp→won]."""
-    return [rate(counts[later], counts[earlier]) for earlier, later in zip(STEPS, STEPS[1:])]
+    return [rate(counts[later], counts[earlier]) for earlier, later in itertools.pairwise(STEPS)]
 
 
 def largest_drop(rates):
