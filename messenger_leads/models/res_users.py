@@ -24,5 +24,7 @@ class ResUsers(models.Model):
                 at_work |= users
                 continue
             intervals = calendar._work_intervals_batch(start, end, resources=users.resource_ids)
-            at_work |= users.filtered(lambda user: intervals[user.resource_ids[:1].id])
+            at_work |= users.filtered(
+                lambda user, intervals=intervals: intervals[user.resource_ids[:1].id]
+            )
         return at_work
