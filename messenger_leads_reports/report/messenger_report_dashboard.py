@@ -3,7 +3,12 @@ from odoo.tools import SQL
 
 from ..tools import funnel
 
-FUNNEL_MEASURES = [f"{step}:sum" for step in funnel.STEPS] + ["lost_count:sum"]
+CHANNEL_MEASURES = [
+    *(f"{step}:sum" for step in funnel.STEPS),
+    "lost_count:sum",
+    "breach_count:sum",
+    "qualification_score:avg",
+]
 SALESPERSON_MEASURES = [
     "lead_count:sum",
     "qualified_rate:avg",
@@ -36,22 +41,30 @@ class MessengerReportDashboard(models.AbstractModel):
         domain = [("create_date", ">=", start), ("create_date", "<", end)]
         if team_id:
             domain.append(("team_id", "=", team_id))
+        # one scan per grouping: each of them serves several parts of the dashboard
+        by_channel = self._read(domain, ["channel_id"], CHANNEL_MEASURES)
+        by_user = self._read(domain, ["user_id"], [*SALESPERSON_MEASURES, "breach_count:sum"])
         return {
             "period": {
                 "key": period,
                 "start": fields.Date.to_string(start),
                 "end": fields.Date.to_string(end),
             },
-            "funnel": self._funnel(domain),
-            "lost_reasons": self._counts(domain, "lost_reason_id", "lost_count"),
+            "funnel": self._funnel(by_channel),
+            "lost_reasons": self._counts(
+                self._read(domain, ["lost_reason_id"], ["lost_count:sum"]), "lost_count"
+            ),
             "response": self._response(domain),
-            "breaches": {
-                group: self._counts(domain, group, "breach_count")
-                for group in ("team_id", "user_id", "channel_id")
-            },
             "breaches_by_hour": self._breaches_by_hour(domain),
-            "salespeople": self._salespeople(domain),
-            "quality": self._quality(domain),
+            "breaches": {
+                "team_id": self._counts(
+                    self._read(domain, ["team_id"], ["breach_count:sum"]), "breach_count"
+                ),
+                "user_id": self._counts(by_user, "breach_count"),
+                "channel_id": self._counts(by_channel, "breach_count"),
+            },
+            "salespeople": self._salespeople(by_user),
+            "quality": self._quality(domain, by_channel),
             "targets": self.env["messenger.conversion.target"]._dashboard_rows(start, end),
         }
 
@@ -77,10 +90,11 @@ class MessengerReportDashboard(models.AbstractModel):
             rows.append((values[: len(groupby)], row))
         return rows
 
-    def _funnel(self, domain):
+    def _funnel(self, by_channel):
         rows = []
         totals = dict.fromkeys([*funnel.STEPS, "lost_count"], 0)
-        for (channel,), counts in self._read(domain, ["channel_id"], FUNNEL_MEASURES):
+        for (channel,), values in by_channel:
+            counts = {key: values[key] for key in totals}
             for key, value in counts.items():
                 totals[key] += value
             rows.append(self._funnel_row(_name(channel, self.env._("No channel")), counts))
@@ -97,26 +111,31 @@ class MessengerReportDashboard(models.AbstractModel):
             "drop_index": funnel.largest_drop(rates),
         }
 
-    def _counts(self, domain, group, measure):
-        """[{name, count}] of a summed measure by a many2one, largest first, zeros left out."""
-        rows = [
-            {"name": _name(record, self.env._("None")), "count": row[measure]}
-            for (record,), row in self._read(domain, [group], [f"{measure}:sum"])
-            if row[measure]
-        ]
+    def _counts(self, grouped, measure):
+        """[{name, count}] of one summed measure of a grouping, largest first, zeros left out."""
+        rows = []
+        for (record,), values in grouped:
+            count = values[measure]
+            if count:
+                rows.append({"name": _name(record, self.env._("None")), "count": count})
         return sorted(rows, key=lambda row: (-row["count"], row["name"]))
 
     def _response(self, domain):
         report = self.env["messenger.lead.report"]
         query = report._search(domain)
-        minutes = SQL.identifier(query.table, "response_minutes")
-        median, p90 = self.env.execute_query(
+
+        def column(name):
+            return SQL.identifier(query.table, name)
+
+        # percentiles are no read_group aggregate: one query for them and the totals
+        [(median, p90, within, breaches)] = self.env.execute_query(
             query.select(
-                SQL("percentile_cont(0.5) WITHIN GROUP (ORDER BY %s)", minutes),
-                SQL("percentile_cont(0.9) WITHIN GROUP (ORDER BY %s)", minutes),
+                SQL("percentile_cont(0.5) WITHIN GROUP (ORDER BY %s)", column("response_minutes")),
+                SQL("percentile_cont(0.9) WITHIN GROUP (ORDER BY %s)", column("response_minutes")),
+                SQL("AVG(%s)", column("within_target_rate")),
+                SQL("COALESCE(SUM(%s), 0)", column("breach_count")),
             )
-        )[0]
-        [(_none, totals)] = self._read(domain, [], ["within_target_rate:avg", "breach_count:sum"])
+        )
         bands = report._fields["response_band"]._description_selection(self.env)
         by_band = {
             band: row
@@ -129,8 +148,8 @@ class MessengerReportDashboard(models.AbstractModel):
         return {
             "median": _rounded(median),
             "p90": _rounded(p90),
-            "within_target": totals["within_target_rate"],
-            "breaches": totals["breach_count"],
+            "within_target": _rounded(within),
+            "breaches": breaches,
             "bands": [
                 {
                     "name": label,
@@ -151,14 +170,17 @@ class MessengerReportDashboard(models.AbstractModel):
                 hours[hour] = row["breach_count"]
         return hours
 
-    def _salespeople(self, domain):
+    def _salespeople(self, by_user):
         rows = [
-            dict(row, name=_name(user, self.env._("Unassigned")))
-            for (user,), row in self._read(domain, ["user_id"], SALESPERSON_MEASURES)
+            dict(
+                {key: value for key, value in values.items() if key != "breach_count"},
+                name=_name(user, self.env._("Unassigned")),
+            )
+            for (user,), values in by_user
         ]
         return sorted(rows, key=lambda row: (-row["won_revenue"], row["name"]))
 
-    def _quality(self, domain):
+    def _quality(self, domain, by_channel):
         """Per channel: leads, average score, and each grade's leads and conversion."""
         grades = dict(
             self.env["messenger.lead.report"]
@@ -172,9 +194,7 @@ class MessengerReportDashboard(models.AbstractModel):
                 "score": row["qualification_score"],
                 "grades": [],
             }
-            for (channel,), row in self._read(
-                domain, ["channel_id"], ["lead_count:sum", "qualification_score:avg"]
-            )
+            for (channel,), row in by_channel
         }
         for (channel, grade), row in self._read(
             domain, ["channel_id", "qualification_grade"], ["lead_count:sum", "conversion_rate:avg"]
