@@ -453,7 +453,11 @@ class CrmLead(models.Model):
         users = members.user_id
         loads = self._messenger_open_loads(users)
         chats = self._messenger_live_chat_loads(users)
-        rates = team._messenger_conversion_rates(users)
+        rates = (
+            team._messenger_conversion_rates(users)
+            if team.messenger_assignment in assignment.BY_CONVERSION
+            else {}
+        )
         online = users.filtered(lambda user: user.im_status == "online")
         waited = {member.user_id.id: member.messenger_last_assigned_at for member in members}
         owners = self._messenger_previous_owners(users)

@@ -70,6 +70,8 @@ def tier_for(candidates, hot):
     return ranked[:split] if hot else ranked[split:]
 
 
+BY_CONVERSION = ("conversion", "threshold", "score_tiers")  # strategies that read the rates
+
 STRATEGY_KEYS = {
     "round_robin": lambda c: 0,
     "least_loaded": lambda c: c.load,
