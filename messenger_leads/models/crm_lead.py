@@ -459,43 +459,39 @@ class CrmLead(models.Model):
             else {}
         )
         online = users.filtered(lambda user: user.im_status == "online")
-        waited = {member.user_id.id: member.messenger_last_assigned_at for member in members}
         owners = self._messenger_previous_owners(users)
-        # read once, not per lead: the loop below runs 10,000 times for a backlog
-        profiles = [
-            (
-                member.user_id.id,
-                member.messenger_capacity,
-                member.messenger_chat_capacity,
-                int(member.messenger_rating or 0),
-                member.user_id in online or not team.messenger_require_presence,
-            )
-            for member in members
-        ]
+        # Built once and updated after each choice: a backlog of 10,000 leads reads no member
+        # field again. A live chat goes to members online (if the team asks) with chat room.
+        pools = {
+            live: [
+                assignment.Candidate(
+                    member.user_id.id,
+                    loads[member.user_id.id],
+                    member.messenger_capacity,
+                    member.messenger_last_assigned_at,
+                    conversion=rates.get(member.user_id.id),
+                    rating=int(member.messenger_rating or 0),
+                    chats=chats.get(member.user_id.id, 0),
+                    chat_capacity=member.messenger_chat_capacity if live else None,
+                )
+                for member in members
+                if not live or member.user_id in online or not team.messenger_require_presence
+            ]
+            for live in (False, True)
+        }
         choices = []
         for order, lead in enumerate(self):
             live = lead.channel_id.code in LIVE_CHAT_CODES
-            candidates = [
-                assignment.Candidate(
-                    user_id,
-                    loads[user_id],
-                    capacity,
-                    waited[user_id],
-                    conversion=rates.get(user_id),
-                    rating=rating,
-                    chats=chats.get(user_id, 0),
-                    chat_capacity=chat_capacity if live else None,
-                )
-                for user_id, capacity, chat_capacity, rating, may_chat in profiles
-                if may_chat or not live
-            ]
-            chosen, reason = lead._messenger_choose(team, candidates, owners)
+            chosen, reason = lead._messenger_choose(team, pools[live], owners)
             if chosen:
-                loads[chosen.user_id] += 1
-                chats[chosen.user_id] = chats.get(chosen.user_id, 0) + live
                 # ordered within the same second, for the next lead and the next batch
-                waited[chosen.user_id] = now + datetime.timedelta(microseconds=order + 1)
+                at = now + datetime.timedelta(microseconds=order + 1)
+                pools = {
+                    pool_live: assignment.took_lead(pool, chosen.user_id, live, at)
+                    for pool_live, pool in pools.items()
+                }
             choices.append((lead, chosen and chosen.user_id, reason))
+        waited = {candidate.user_id: candidate.last_assigned for candidate in pools[False]}
         for member in members.filtered(
             lambda m: waited[m.user_id.id] != m.messenger_last_assigned_at
         ):
@@ -578,7 +574,7 @@ class CrmLead(models.Model):
         """
         leader = team.user_id
         to_leader = team.messenger_nobody_available == "leader" and leader
-        logs = []
+        logged = []
         by_user = collections.defaultdict(list)
         for lead, chosen_id, why in choices:
             user_id, reason = chosen_id, why
@@ -592,29 +588,43 @@ class CrmLead(models.Model):
                     user_id=leader.id,
                 )
             by_user[user_id or False].append(lead.id)
-            logs.append(
-                {
-                    "lead_id": lead.id,
-                    "team_id": team.id,
-                    "user_id": user_id or False,
-                    "strategy": team.messenger_assignment,
-                    "reason": reason,
-                }
-            )
+            logged.append((lead, user_id or False, reason))
         # One write per salesperson, without a chatter message and an e-mail per lead (the
         # assignment log on the lead tells who and why); the salesperson follows their leads.
         quiet = self.with_context(tracking_disable=True)
         for user_id, lead_ids in by_user.items():
             leads = quiet.browse(lead_ids)
             user = self.env["res.users"].browse(user_id)
-            # The company check of a write re-reads every company field of every lead (half
-            # the time of a backlog): check here the one field written, once per salesperson.
-            if not (leads.company_id - user.company_ids):
-                leads = leads.with_context(messenger_assignment_company_checked=True)
-            leads.write({"user_id": user_id})
+            steady = leads._messenger_keeping_team_and_company(team, user)
+            # The team and the company stay (see above): the ORM would still recompute every
+            # field that depends on them, and check every company field of every lead, for
+            # thousands of leads; protect those fields and check the one written, user_id.
+            with self.env.protecting(self._messenger_team_and_company_fields(), steady):
+                steady.with_context(messenger_assignment_company_checked=True).write(
+                    {"user_id": user_id}
+                )
+            (leads - steady).write({"user_id": user_id})
             if user:
                 leads.message_subscribe(partner_ids=user.partner_id.ids)
-        self.env["messenger.assignment.log"].create(logs)
+        self.env["messenger.assignment.log"]._record(self, team, logged)
+
+    def _messenger_keeping_team_and_company(self, team, user):
+        """The leads (all of `team`) whose team and company crm keeps when `user` takes them.
+
+        crm recomputes the team when the salesperson changes and keeps it when they are a
+        member or the leader (ours always are); it keeps the company when the salesperson
+        works for it and it is the team's, if the team has one.
+        """
+        if not user or user not in team.member_ids | team.user_id:
+            return self.browse()
+        kept = set((team.company_id or user.company_ids).ids) & set(user.company_ids.ids)
+        return self.filtered(lambda lead: lead.company_id.id in kept)
+
+    def _messenger_team_and_company_fields(self):
+        """The team, the company and every stored field of the lead computed from them."""
+        own = [self._fields["team_id"], self._fields["company_id"]]
+        dependents = self.pool.get_trigger_tree(own).root
+        return own + [field for field in dependents if field.model_name == self._name]
 
     def _check_company(self, fnames=None):
         if self.env.context.get("messenger_assignment_company_checked"):

@@ -56,6 +56,29 @@ class TestAssignment(TransactionCase):
         log = self.env["messenger.assignment.log"].search([("lead_id", "in", leads.ids)])
         self.assertEqual(len(log), 4)
 
+    def test_assigned_leads_stay_consistent_with_crm(self):
+        """A backlog skips recomputing what the team and company drive; crm's rules still hold."""
+        other = self.env["res.company"].create({"name": "Other company"})
+        ours, foreign = self.leads(2, type="opportunity")
+        (ours | foreign).user_id = False  # a backlog: unassigned again
+        self.assertFalse(ours.date_open)
+        foreign.company_id = other
+        probability = ours.probability
+        self.team.action_messenger_assign_backlog()
+        for lead in ours | foreign:
+            self.assertTrue(lead.user_id)
+            self.assertEqual(lead.team_id, self.team)
+            self.assertTrue(lead.date_open, "crm dates the assignment")
+            self.assertIn(lead.user_id.partner_id, lead.message_partner_ids)
+        self.assertEqual(ours.company_id, self.env.company)
+        self.assertEqual(foreign.company_id, self.env.company, "crm: the salesperson's company")
+        self.assertEqual(ours.probability, probability)
+        log = ours.messenger_assignment_log_ids[:1]  # the latest
+        self.assertEqual(
+            (log.user_id, log.company_id, log.team_id, log.strategy),
+            (ours.user_id, self.env.company, self.team, "round_robin"),
+        )
+
     def test_least_loaded(self):
         self.team.messenger_assignment = "least_loaded"
         self.leads(2, user_id=self.ann.id)

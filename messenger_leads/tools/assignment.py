@@ -55,6 +55,16 @@ def choose(candidates, strategy, min_conversion=0.0, hot=False):
     return min(available, key=lambda c: (key(c), c.waited))
 
 
+def took_lead(candidates, user_id, live, at):
+    """The candidates once `user_id` took a lead at `at` (a live chat if `live`)."""
+    return [
+        dataclasses.replace(c, load=c.load + 1, chats=c.chats + live, last_assigned=at)
+        if c.user_id == user_id
+        else c
+        for c in candidates
+    ]
+
+
 def passes_threshold(candidate, min_conversion):
     return candidate.conversion is None or candidate.conversion >= min_conversion
 
