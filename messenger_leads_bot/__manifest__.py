@@ -7,7 +7,9 @@
     "author": "Messenger Leads",
     "license": "LGPL-3",
     "depends": ["messenger_leads", "im_livechat", "link_tracker"],
-    "external_dependencies": {"python": ["python-telegram-bot", "phonenumbers", "requests"]},
+    "external_dependencies": {
+        "python": ["python-telegram-bot", "httpx", "phonenumbers", "requests"]
+    },
     "data": [
         "security/ir.model.access.csv",
         "security/messenger_bot_security.xml",

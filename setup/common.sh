@@ -181,7 +181,8 @@ psql_admin() {
 db_exists() { [ "$(psql_admin -c "SELECT 1 FROM pg_database WHERE datname='$1'")" = 1 ]; }
 
 # --- Odoo configuration ------------------------------------------------------
-# Writes an odoo.conf for database $1 into .state and sets ODOO_CONF.
+# Writes an odoo.conf for database $1 into .state and sets ODOO_CONF. db_name alone exposes only
+# that database; a dbfilter would make Odoo list the cluster's databases on every request.
 write_odoo_conf() {
     local db="$1" conf="$STATE/odoo-$1.conf"
     cat > "$conf" <<EOF
@@ -193,7 +194,6 @@ db_port = ${DB_PORT}
 db_user = ${DB_USER}
 db_password = ${DB_PASSWORD:-False}
 db_name = $db
-dbfilter = ^$db\$
 list_db = False
 http_interface = 127.0.0.1
 http_port = ${ODOO_PORT:-8069}

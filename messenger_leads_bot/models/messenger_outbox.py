@@ -4,6 +4,7 @@ import time
 
 from odoo import _, api, fields, models
 from odoo.modules.registry import Registry
+from odoo.service.model import PG_CONCURRENCY_EXCEPTIONS_TO_RETRY
 from odoo.tools.sql import create_index
 
 from ..adapters import DeliveryError
@@ -13,6 +14,7 @@ _logger = logging.getLogger(__name__)
 MAX_ATTEMPTS = 8
 PER_CHAT_INTERVAL = 1.0  # seconds between two messages to one chat (Telegram's limit)
 PER_BOT_PER_SECOND = 30  # messages per second per bot (Telegram's limit)
+DELIVERY_ATTEMPTS_AFTER_COMMIT = 3  # workers delivering at once may collide on the same rows
 
 
 def retry_delay(attempts, retry_after=0.0):
@@ -62,8 +64,18 @@ class MessengerOutbox(models.Model):
 
         @self.env.cr.postcommit.add
         def deliver():
-            with Registry(dbname).cursor() as cr:
-                self.env(cr=cr)["messenger.outbox"]._deliver_due()
+            # What triggered it is committed: a failure here must not fail the request, it
+            # only leaves the message to the cron.
+            for _attempt in range(DELIVERY_ATTEMPTS_AFTER_COMMIT):
+                try:
+                    with Registry(dbname).cursor() as cr:
+                        self.env(cr=cr)["messenger.outbox"]._deliver_due()
+                    return
+                except PG_CONCURRENCY_EXCEPTIONS_TO_RETRY:
+                    continue  # another worker changed rows of this round: look again
+                except Exception:
+                    _logger.exception("messenger outbox: delivery after commit failed")
+                    return
 
         return self
 

@@ -1,4 +1,7 @@
 from datetime import timedelta
+from unittest.mock import patch
+
+from psycopg2.errors import SerializationFailure
 
 from odoo import fields
 from odoo.tests import tagged
@@ -29,6 +32,21 @@ class TestMessengerOutbox(BotCase):
         self.assertEqual(sent["text"], ack.text)
         self.assertEqual(sent["reply_markup"]["keyboard"][0][0]["request_contact"], True)
         self.assertEqual(ack.external_message_id, str(sent["message_id"]))
+
+    def test_delivery_after_commit_never_fails_the_request(self):
+        """Workers delivering at once may collide: try again; anything else waits for the cron."""
+        self.ack_of(711)
+        (deliver,) = [f for f in self.env.cr.postcommit._funcs if f.__name__ == "deliver"]
+        outbox = type(self.env["messenger.outbox"])
+        collision_then_success = [SerializationFailure(), None]
+        with patch.object(outbox, "_deliver_due", side_effect=collision_then_success) as due:
+            deliver()
+        self.assertEqual(due.call_count, 2, "a collision is tried again at once")
+        with (
+            patch.object(outbox, "_deliver_due", side_effect=RuntimeError("down")),
+            self.assertLogs("odoo.addons.messenger_leads_bot.models.messenger_outbox", "ERROR"),
+        ):
+            deliver()  # logged, not raised: the update is committed and the cron will send
 
     def test_delivery_state_reaches_discuss(self):
         ack = self.ack_of(709)
