@@ -1,11 +1,19 @@
 """Messenger adapters: everything that speaks one messenger's API, and nothing that knows Odoo.
 
 Another messenger is one more module here that turns its webhook bodies into `InboundMessage`s and
-sends text through the `Client` interface.
+sends `OutboundMessage`s through the `Client` interface.
 """
 
-from .base import Client, DeliveryError, InboundMessage, OutboundResult, split_text
+from .base import (
+    Client,
+    DeliveryError,
+    InboundMessage,
+    OutboundMessage,
+    OutboundResult,
+    split_text,
+)
 from .telegram import TelegramClient, parse_telegram_update
+from .whatsapp import WhatsAppClient, parse_whatsapp_update
 
-CLIENTS = {"telegram": TelegramClient}
-PARSERS = {"telegram": parse_telegram_update}
+CLIENTS = {"telegram": TelegramClient, "whatsapp": WhatsAppClient}
+PARSERS = {"telegram": parse_telegram_update, "whatsapp": parse_whatsapp_update}

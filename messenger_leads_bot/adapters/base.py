@@ -2,6 +2,16 @@
 
 import dataclasses
 import datetime
+import unicodedata
+
+SHARE_PHONE = "share_phone"  # keyboard key: ask for the customer's own number, where it can
+
+
+def clean_text(text):
+    """Text as people see it: control characters (NUL and the like) dropped, lines kept."""
+    if not text:
+        return ""
+    return "".join(char for char in text if char in "\n\t" or unicodedata.category(char) != "Cc")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -11,7 +21,7 @@ class InboundMessage:
     update_id: str
     chat_id: str
     user_id: str
-    kind: str  # text, photo, document, voice, location, contact, blocked, unblocked
+    kind: str  # text, photo, document, voice, location, contact, blocked, unblocked, status
     date: datetime.datetime
     message_id: str = ""
     edited: bool = False
@@ -27,11 +37,23 @@ class InboundMessage:
     latitude: float = 0.0
     longitude: float = 0.0
     start_payload: str = ""
+    sender_phone: str = ""  # E.164, when the messenger identifies customers by number
+    delivery_status: str = ""  # kind "status": sent, delivered, read or failed (of message_id)
 
     @property
     def display_name(self):
         full = " ".join(part for part in (self.first_name, self.last_name) if part)
         return full or (f"@{self.username}" if self.username else f"{self.chat_id}")
+
+
+@dataclasses.dataclass(frozen=True)
+class OutboundMessage:
+    """One message to a customer: text with reply buttons [[(key, label)]], or a template."""
+
+    chat_id: str
+    text: str
+    buttons: list | None = None  # None: leave the keyboard; []: remove it
+    template: dict | None = None  # {"name", "language"}: a messenger-approved template
 
 
 @dataclasses.dataclass(frozen=True)
@@ -59,7 +81,7 @@ class Client:
         raise NotImplementedError
 
     def send_texts(self, messages):
-        """Send [(chat_id, text, keyboard)] in order; yield OutboundResult or DeliveryError."""
+        """Send OutboundMessages in order; return an OutboundResult or a DeliveryError each."""
         raise NotImplementedError
 
     def download(self, file_id):

@@ -5,7 +5,6 @@ import datetime
 import functools
 import logging
 import os
-import unicodedata
 
 import httpx
 from telegram import (
@@ -18,7 +17,7 @@ from telegram import (
 from telegram import error as tg_error
 from telegram.request import HTTPXRequest
 
-from .base import Client, DeliveryError, InboundMessage, OutboundResult
+from .base import SHARE_PHONE, Client, DeliveryError, InboundMessage, OutboundResult, clean_text
 
 # httpx logs every request URL at INFO, and Telegram's URLs carry the bot token: keep it out of
 # the logs.
@@ -28,14 +27,6 @@ logging.getLogger("httpx").setLevel(logging.WARNING)
 os.environ.setdefault("PTB_TIMEDELTA", "true")
 
 ALLOWED_UPDATES = ["message", "edited_message", "my_chat_member"]
-SHARE_PHONE = "share_phone"  # keyboard button that asks Telegram for the user's own number
-
-
-def _clean(text):
-    """Text as people see it: control characters (NUL and the like) dropped, lines kept."""
-    if not text:
-        return ""
-    return "".join(char for char in text if char in "\n\t" or unicodedata.category(char) != "Cc")
 
 
 def parse_telegram_update(data):
@@ -69,9 +60,9 @@ def _parse_chat_member(update):
             user_id=str(member.from_user.id),
             kind="blocked" if status == "kicked" else "unblocked",
             date=member.date,
-            username=_clean(member.from_user.username),
-            first_name=_clean(member.from_user.first_name),
-            last_name=_clean(member.from_user.last_name),
+            username=clean_text(member.from_user.username),
+            first_name=clean_text(member.from_user.first_name),
+            last_name=clean_text(member.from_user.last_name),
         )
     ]
 
@@ -85,11 +76,11 @@ def _parse_message(update_id, message, edited):
         "message_id": str(message.message_id),
         "date": message.date or datetime.datetime.now(datetime.UTC),
         "edited": edited,
-        "username": _clean(user.username),
-        "first_name": _clean(user.first_name),
-        "last_name": _clean(user.last_name),
+        "username": clean_text(user.username),
+        "first_name": clean_text(user.first_name),
+        "last_name": clean_text(user.last_name),
         "language_code": user.language_code or "",
-        "text": _clean(message.text or message.caption),
+        "text": clean_text(message.text or message.caption),
     }
     if message.text and message.text.startswith("/start"):
         fields["start_payload"] = message.text[len("/start") :].strip()
@@ -223,9 +214,11 @@ class TelegramClient(Client):
 
         async def work(bot):
             results = []
-            for chat_id, text, buttons in messages:
+            for message in messages:
                 try:
-                    sent = await bot.send_message(chat_id, text, reply_markup=_keyboard(buttons))
+                    sent = await bot.send_message(
+                        message.chat_id, message.text, reply_markup=_keyboard(message.buttons)
+                    )
                     results.append(OutboundResult(str(sent.message_id)))
                 except tg_error.TelegramError as exc:
                     results.append(_delivery_error(exc))

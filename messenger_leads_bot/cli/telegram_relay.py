@@ -48,7 +48,9 @@ class TelegramRelay(Command):
         registry = odoo.modules.registry.Registry(database)
         with registry.cursor() as cr:
             env = odoo.api.Environment(cr, odoo.SUPERUSER_ID, {})
-            accounts = env["messenger.bot.account"].search([("mode", "=", "polling")])
+            accounts = env["messenger.bot.account"].search(
+                [("mode", "=", "polling"), ("provider", "=", "telegram")]
+            )
             return {
                 account.id: (
                     account.provider,

@@ -5,17 +5,46 @@ import logging
 from odoo import http
 from odoo.http import request
 
+from ..adapters.whatsapp import delivery_key, signature_valid
+
 _logger = logging.getLogger(__name__)
 
-MAX_BODY_BYTES = 1024 * 1024  # Telegram updates are small; anything larger is not one
+MAX_BODY_BYTES = 1024 * 1024  # messenger notifications are small; anything larger is not one
 
 
 def _answer(status, text):
     return request.make_response(text, headers=[("Content-Type", "text/plain")], status=status)
 
 
+def _account(account_id, provider):
+    account = request.env["messenger.bot.account"].sudo().browse(account_id).exists()
+    return account if account and account.active and account.provider == provider else None
+
+
+def _same(given, expected):
+    return bool(expected) and hmac.compare_digest((given or "").encode(), expected.encode())
+
+
+def _read_json(account_id):
+    """(body, data) of the request, or (None, error response)."""
+    # cached: Odoo replays the request when it loses a race for the same chat
+    body = request.httprequest.get_data()
+    if len(body) > MAX_BODY_BYTES:
+        return None, _answer(413, "update too large")
+    try:
+        return body, json.loads(body)
+    except (ValueError, RecursionError):
+        _logger.info("messenger webhook %s: body is not JSON", account_id)
+        return None, _answer(400, "body is not JSON")
+
+
+def _store(account, data, external_id):
+    stored = request.env["messenger.update"].sudo()._receive(account, data, external_id)
+    return _answer(200, "ok" if stored else "duplicate")
+
+
 class MessengerWebhook(http.Controller):
-    """One entry for every update: Telegram's webhook and the polling relay both post here."""
+    """Where messengers deliver: Telegram's webhook and its polling relay, WhatsApp's webhook."""
 
     @http.route(
         "/messenger_leads/telegram/<int:account_id>",
@@ -26,27 +55,58 @@ class MessengerWebhook(http.Controller):
         save_session=False,
     )
     def telegram(self, account_id, **_kwargs):
-        account = request.env["messenger.bot.account"].sudo().browse(account_id).exists()
-        secret = request.httprequest.headers.get("X-Telegram-Bot-Api-Secret-Token", "")
-        if (
-            not account
-            or not account.active
-            or account.provider != "telegram"
-            or not hmac.compare_digest(secret.encode(), (account.webhook_secret or "").encode())
-        ):
+        account = _account(account_id, "telegram")
+        secret = request.httprequest.headers.get("X-Telegram-Bot-Api-Secret-Token")
+        if not account or not _same(secret, account.webhook_secret):
             _logger.info("telegram webhook %s: refused, wrong or missing secret", account_id)
             return _answer(403, "forbidden")
-        # cached: Odoo replays the request when it loses a race for the same chat
-        body = request.httprequest.get_data()
-        if len(body) > MAX_BODY_BYTES:
-            return _answer(413, "update too large")
-        try:
-            data = json.loads(body)
-        except (ValueError, RecursionError):
-            _logger.info("telegram webhook %s: body is not JSON", account_id)
-            return _answer(400, "body is not JSON")
+        body, data = _read_json(account_id)
+        if body is None:
+            return data
         if not isinstance(data, dict) or not isinstance(data.get("update_id"), int):
             _logger.info("telegram webhook %s: not a Telegram update", account_id)
             return _answer(400, "not a Telegram update: no integer update_id")
-        stored = request.env["messenger.update"].sudo()._receive(account, data)
-        return _answer(200, "ok" if stored else "duplicate")
+        return _store(account, data, str(data["update_id"]))
+
+    @http.route(
+        "/messenger_leads/whatsapp/<int:account_id>",
+        type="http",
+        auth="public",
+        methods=["GET"],
+        csrf=False,
+        save_session=False,
+    )
+    def whatsapp_verify(self, account_id, **params):
+        """Meta's subscription check: echo the challenge when the verify token matches."""
+        account = _account(account_id, "whatsapp")
+        if (
+            not account
+            or params.get("hub.mode") != "subscribe"
+            or not _same(params.get("hub.verify_token"), account.webhook_secret)
+        ):
+            _logger.info("whatsapp webhook %s: verification refused", account_id)
+            return _answer(403, "forbidden")
+        return _answer(200, params.get("hub.challenge", ""))
+
+    @http.route(
+        "/messenger_leads/whatsapp/<int:account_id>",
+        type="http",
+        auth="public",
+        methods=["POST"],
+        csrf=False,
+        save_session=False,
+    )
+    def whatsapp(self, account_id, **_kwargs):
+        account = _account(account_id, "whatsapp")
+        body = request.httprequest.get_data()
+        signature = request.httprequest.headers.get("X-Hub-Signature-256")
+        if not account or not signature_valid(body, signature, account.app_secret):
+            _logger.info("whatsapp webhook %s: refused, wrong or missing signature", account_id)
+            return _answer(403, "forbidden")
+        body, data = _read_json(account_id)
+        if body is None:
+            return data
+        if not isinstance(data, dict) or data.get("object") != "whatsapp_business_account":
+            _logger.info("whatsapp webhook %s: not a WhatsApp notification", account_id)
+            return _answer(400, "not a WhatsApp Cloud API notification")
+        return _store(account, data, delivery_key(data))

@@ -11,7 +11,13 @@ class MailMessage(models.Model):
         help="Bot account, chat and message id of a message bridged from a messenger.",
     )
     messenger_delivery_state = fields.Selection(
-        [("queued", "Queued"), ("sent", "Sent"), ("failed", "Not delivered")],
+        [
+            ("queued", "Queued"),
+            ("sent", "Sent"),
+            ("delivered", "Delivered"),
+            ("read", "Read"),
+            ("failed", "Not delivered"),
+        ],
         readonly=True,
         help="Delivery to the customer's messenger of a message written in Odoo.",
     )

@@ -1,11 +1,16 @@
 import secrets
 
 from odoo import _, api, fields, models
-from odoo.exceptions import UserError
+from odoo.exceptions import UserError, ValidationError
 
 from ..adapters import CLIENTS, DeliveryError, split_text
+from ..adapters.whatsapp import GRAPH_API_URL
 
-TELEGRAM_API_URL = "https://api.telegram.org"
+API_URLS = {"telegram": "https://api.telegram.org", "whatsapp": GRAPH_API_URL}
+CHANNELS = {
+    "telegram": "messenger_leads.messenger_channel_telegram",
+    "whatsapp": "messenger_leads.messenger_channel_whatsapp",
+}
 BOT_TEXT_FIELDS = (
     "acknowledgement_text",
     "out_of_hours_text",
@@ -29,26 +34,49 @@ class MessengerBotAccount(models.Model):
     _order = "name, id"
 
     name = fields.Char(required=True, tracking=True)
-    provider = fields.Selection([("telegram", "Telegram")], required=True, default="telegram")
+    provider = fields.Selection(
+        [("telegram", "Telegram"), ("whatsapp", "WhatsApp")], required=True, default="telegram"
+    )
     token = fields.Char(
         groups="base.group_system",
         copy=False,
-        help="The bot token from @BotFather. Only administrators can read it.",
+        help="Telegram: the bot token from @BotFather. WhatsApp: a permanent access token of "
+        "the Meta app (system user). Only administrators can read it.",
     )
     webhook_secret = fields.Char(
         groups="base.group_system",
         copy=False,
         default=lambda self: secrets.token_urlsafe(32),
-        help="Sent by Telegram in X-Telegram-Bot-Api-Secret-Token; "
-        "requests without it are refused.",
+        help="Telegram sends it in X-Telegram-Bot-Api-Secret-Token; for WhatsApp it is the "
+        "Verify token to enter in the Meta app. Requests without it are refused.",
     )
     api_url = fields.Char(
-        string="Bot API URL",
-        default=TELEGRAM_API_URL,
+        string="API URL",
         required=True,
         groups="base.group_system",
-        help="Telegram Bot API server. Change only for a self-hosted Bot API server.",
+        help="The messenger's API server. Change only for a self-hosted Telegram Bot API server "
+        "or another Graph API version.",
     )
+    whatsapp_phone_number_id = fields.Char(
+        string="Phone number ID",
+        groups="base.group_system",
+        help="WhatsApp: the business phone number's ID (Meta app › WhatsApp › API Setup).",
+    )
+    app_secret = fields.Char(
+        groups="base.group_system",
+        copy=False,
+        help="WhatsApp: the Meta app's secret; every notification is signed with it "
+        "(X-Hub-Signature-256) and unsigned ones are refused.",
+    )
+    whatsapp_template = fields.Char(
+        string="Re-engagement template",
+        help="WhatsApp: an approved message template sent when a salesperson wants to write "
+        "more than 24 hours after the customer's last message.",
+    )
+    whatsapp_template_language = fields.Char(
+        string="Template language", default="ru", help="The template's language code, e.g. ru."
+    )
+    webhook_url = fields.Char(compute="_compute_webhook_url", string="Webhook URL")
     mode = fields.Selection(
         [("webhook", "Webhook"), ("polling", "Polling relay")],
         default="webhook",
@@ -60,14 +88,7 @@ class MessengerBotAccount(models.Model):
     team_id = fields.Many2one(
         "crm.team", string="Sales team", help="Team that receives the leads of this bot."
     )
-    channel_id = fields.Many2one(
-        "messenger.channel",
-        string="Channel",
-        required=True,
-        default=lambda self: self.env.ref(
-            "messenger_leads.messenger_channel_telegram", raise_if_not_found=False
-        ),
-    )
+    channel_id = fields.Many2one("messenger.channel", string="Channel", required=True)
     conversation_ids = fields.One2many("messenger.conversation", "account_id")
     track_links = fields.Boolean(
         string="Track links",
@@ -149,8 +170,28 @@ class MessengerBotAccount(models.Model):
         help="The bot never sends a customer more automated messages than this in 24 hours.",
     )
 
+    def _compute_webhook_url(self):
+        for account in self:
+            account.webhook_url = account.id and account._webhook_url()
+
+    @api.constrains("mode", "provider")
+    def _check_polling_provider(self):
+        if any(a.mode == "polling" and a.provider != "telegram" for a in self):
+            raise ValidationError(_("Only Telegram bots can use the polling relay."))
+
+    @api.onchange("provider")
+    def _onchange_provider(self):
+        self.api_url = API_URLS[self.provider]
+        self.channel_id = self.env.ref(CHANNELS[self.provider])
+        if self.provider != "telegram":
+            self.mode = "webhook"
+
     @api.model_create_multi
     def create(self, vals_list):
+        for vals in vals_list:
+            provider = vals.get("provider", "telegram")
+            vals.setdefault("api_url", API_URLS[provider])
+            vals.setdefault("channel_id", self.env.ref(CHANNELS[provider]).id)
         accounts = super().create(vals_list)
         accounts._translate_default_texts()
         return accounts
@@ -177,7 +218,10 @@ class MessengerBotAccount(models.Model):
         account = self.sudo()
         if not account.token:
             raise UserError(_("Bot account %(name)s has no token.", name=self.name))
-        return CLIENTS[self.provider](account.token, account.api_url)
+        options = {}
+        if self.provider == "whatsapp":
+            options["phone_number_id"] = account.whatsapp_phone_number_id
+        return CLIENTS[self.provider](account.token, account.api_url, **options)
 
     def _client_text_chunks(self, text):
         """Text cut to the messenger's message length (4,096 characters for Telegram)."""
@@ -192,7 +236,13 @@ class MessengerBotAccount(models.Model):
         try:
             described = self._client().check()
         except DeliveryError as exc:
-            raise UserError(_("Telegram refused the connection: %(error)s", error=exc)) from exc
+            raise UserError(
+                _(
+                    "%(messenger)s refused the connection: %(error)s",
+                    messenger=self._provider_name(),
+                    error=exc,
+                )
+            ) from exc
         return self._notify(_("Connected to %(bot)s.", bot=described))
 
     def action_set_webhook(self):
@@ -212,6 +262,9 @@ class MessengerBotAccount(models.Model):
         except DeliveryError as exc:
             raise UserError(_("Telegram refused: %(error)s", error=exc)) from exc
         return self._notify(_("Webhook removed."))
+
+    def _provider_name(self):
+        return dict(self._fields["provider"]._description_selection(self.env))[self.provider]
 
     def _notify(self, message):
         return {

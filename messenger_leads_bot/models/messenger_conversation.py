@@ -3,8 +3,10 @@ import datetime
 from markupsafe import Markup
 
 from odoo import Command, _, api, fields, models
+from odoo.exceptions import UserError
 
 from ..adapters import DeliveryError
+from ..adapters.whatsapp import SERVICE_WINDOW
 
 STOP_COMMANDS = ("/stop", "/unsubscribe")
 
@@ -21,6 +23,7 @@ class MessengerConversation(models.Model):
         "messenger.bot.account", required=True, ondelete="cascade", index=True
     )
     channel_id = fields.Many2one(related="account_id.channel_id", store=True)
+    provider = fields.Selection(related="account_id.provider")
     external_chat_id = fields.Char(string="Chat ID", required=True)
     external_user_id = fields.Char(string="User ID", index=True)
     external_username = fields.Char(string="Username")
@@ -169,12 +172,25 @@ class MessengerConversation(models.Model):
         if event.language_code:
             values["language_code"] = event.language_code
         if not self.partner_id:
-            values["partner_id"] = (
-                self.env["res.partner"]
-                .create({"name": event.display_name, "lang": self._partner_lang(event)})
-                .id
-            )
+            values["partner_id"] = self._customer_partner(event).id
         self.write(values)
+
+    def _customer_partner(self, event):
+        """The contact of a new chat: the one with the sender's number (the same customer in
+        another messenger), else a new one."""
+        phone = event.sender_phone and self.env["res.partner"]._phone_format(
+            number=event.sender_phone, force_format="E164"
+        )
+        if phone:
+            # messenger_leads keeps contacts' numbers in E.164
+            known = self.env["res.partner"].search(
+                ["|", ("phone", "=", phone), ("mobile", "=", phone)], limit=1
+            )
+            if known:
+                return known
+        return self.env["res.partner"].create(
+            {"name": event.display_name, "lang": self._partner_lang(event), "phone": phone}
+        )
 
     def _partner_lang(self, event):
         code = (event.language_code or "").split("-")[0]
@@ -343,9 +359,62 @@ class MessengerConversation(models.Model):
     def _register_person_reply(self, message):
         """A person wrote in the thread: the bot falls silent and the message goes out."""
         self.ensure_one()
+        self._check_service_window()
         self.person_replied_at = fields.Datetime.now()
         self.lead_id._messenger_register_first_response(self.person_replied_at)
         self._queue_outbound(message.preview or "", "person", message=message)
+
+    def _check_service_window(self):
+        """WhatsApp takes free-form messages only within 24 hours of the customer's last one."""
+        closed_since = self.last_message_at and self.last_message_at + SERVICE_WINDOW
+        if self.account_id.provider == "whatsapp" and (
+            not closed_since or closed_since < fields.Datetime.now()
+        ):
+            raise UserError(
+                _(
+                    "WhatsApp accepts a free reply only within 24 hours of the customer's last "
+                    "message. Send the approved template instead (Send WhatsApp template on the "
+                    "chat, from Chats on the lead); the conversation opens again when the "
+                    "customer answers."
+                )
+            )
+
+    def action_send_whatsapp_template(self):
+        """Re-open a WhatsApp conversation after 24 hours with the account's approved template."""
+        for conversation in self:
+            account = conversation.account_id
+            if account.provider != "whatsapp" or not account.whatsapp_template:
+                raise UserError(
+                    _(
+                        "Set a re-engagement template on the WhatsApp account %(account)s first.",
+                        account=account.name,
+                    )
+                )
+            conversation._ensure_thread()
+            note = _("Template %(template)s sent.", template=account.whatsapp_template)
+            message = (
+                conversation.discuss_channel_id.sudo()
+                .with_context(messenger_inbound=True)
+                .message_post(
+                    body=note,
+                    author_id=self.env.user.partner_id.id,
+                    message_type="comment",
+                    subtype_xmlid="mail.mt_comment",
+                )
+            )
+            self.env["messenger.outbox"].create(
+                {
+                    "conversation_id": conversation.id,
+                    "text": note,
+                    "origin": "person",
+                    "mail_message_id": message.id,
+                    "template": {
+                        "name": account.whatsapp_template,
+                        "language": account.whatsapp_template_language or "en",
+                    },
+                }
+            )._schedule_delivery()
+        return True
 
     # ------------------------------------------------------------------
     # The bot

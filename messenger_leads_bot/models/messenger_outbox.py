@@ -7,13 +7,14 @@ from odoo.modules.registry import Registry
 from odoo.service.model import PG_CONCURRENCY_EXCEPTIONS_TO_RETRY
 from odoo.tools.sql import create_index
 
-from ..adapters import DeliveryError
+from ..adapters import DeliveryError, OutboundMessage
 
 _logger = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 8
 PER_CHAT_INTERVAL = 1.0  # seconds between two messages to one chat (Telegram's limit)
 PER_BOT_PER_SECOND = 30  # messages per second per bot (Telegram's limit)
+DELIVERY_PROGRESS = ["queued", "sent", "delivered", "read"]
 DELIVERY_ATTEMPTS_AFTER_COMMIT = 3  # workers delivering at once may collide on the same rows
 
 
@@ -35,6 +36,10 @@ class MessengerOutbox(models.Model):
     account_id = fields.Many2one(related="conversation_id.account_id", store=True)
     text = fields.Text(required=True)
     buttons = fields.Json(help="Reply keyboard rows of (key, label).")
+    template = fields.Json(
+        help="A messenger-approved template ({name, language}) sent instead of the text: "
+        "WhatsApp allows nothing else 24 hours after the customer's last message."
+    )
     origin = fields.Selection([("person", "Person"), ("bot", "Bot")], required=True)
     mail_message_id = fields.Many2one("mail.message", ondelete="set null", index="btree_not_null")
     state = fields.Selection(
@@ -46,7 +51,7 @@ class MessengerOutbox(models.Model):
     attempts = fields.Integer(default=0)
     error = fields.Text()
     sent_at = fields.Datetime()
-    external_message_id = fields.Char()
+    external_message_id = fields.Char(index="btree_not_null")  # statuses refer to it
 
     def init(self):
         create_index(
@@ -140,7 +145,12 @@ class MessengerOutbox(models.Model):
         if not sendable:
             return postponed
         results = account._client().send_texts(
-            [(row.conversation_id.external_chat_id, row.text, row.buttons) for row in sendable]
+            [
+                OutboundMessage(
+                    row.conversation_id.external_chat_id, row.text, row.buttons, row.template
+                )
+                for row in sendable
+            ]
         )
         for row, result in zip(sendable, results, strict=True):
             if isinstance(result, DeliveryError):
@@ -159,6 +169,22 @@ class MessengerOutbox(models.Model):
             }
         )
         self.mail_message_id._messenger_set_delivery_state("sent")
+
+    @api.model
+    def _apply_status(self, account, event):
+        """What the messenger says became of a message we sent: delivered, read or failed."""
+        row = self.search(
+            [("account_id", "=", account.id), ("external_message_id", "=", event.message_id)],
+            limit=1,
+        )
+        if not row:
+            return
+        if event.delivery_status == "failed":
+            row._fail(event.text or _("the messenger could not deliver it"))
+            return
+        known = DELIVERY_PROGRESS.index(row.mail_message_id.messenger_delivery_state or "sent")
+        if event.delivery_status in DELIVERY_PROGRESS[known + 1 :]:  # statuses come unordered
+            row.mail_message_id._messenger_set_delivery_state(event.delivery_status)
 
     def _record_failure(self, error):
         attempts = self.attempts + 1

@@ -42,13 +42,13 @@ class MessengerUpdate(models.Model):
     ]
 
     @api.model
-    def _receive(self, account, data):
-        """Store and process one update; return False when it was already stored.
+    def _receive(self, account, data, external_id):
+        """Store and process one update, unique per account by `external_id`; return False when
+        it was already stored.
 
         The insert is idempotent under concurrency: a second request with the same update waits
         for the first transaction and then finds the row.
         """
-        external_id = str(data["update_id"])
         self.env.cr.execute(
             """
             INSERT INTO messenger_update
@@ -77,6 +77,9 @@ class MessengerUpdate(models.Model):
                     events = PARSERS[update.account_id.provider](json.loads(update.payload))
                     conversations = self.env["messenger.conversation"]
                     for event in events:
+                        if event.kind == "status":
+                            self.env["messenger.outbox"]._apply_status(update.account_id, event)
+                            continue
                         conversations |= conversations._bridge_inbound(update.account_id, event)
                     update.write({"state": "done", "error": False})
                     update.conversation_id = conversations[:1]

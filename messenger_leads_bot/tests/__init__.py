@@ -4,3 +4,4 @@ from . import test_telegram_bridge
 from . import test_messenger_outbox
 from . import test_webhook
 from . import test_discuss_tour
+from . import test_whatsapp

@@ -47,6 +47,39 @@ def tg_blocked(chat_id, update_id):
     }
 
 
+def always_open_team(env):
+    """A team with a leader, always at work."""
+    always_open = env["resource.calendar"].create(
+        {
+            "name": "24/7",
+            "tz": "UTC",
+            "attendance_ids": [Command.clear()]
+            + [
+                Command.create(
+                    {
+                        "name": str(day),
+                        "dayofweek": str(day),
+                        "hour_from": 0,
+                        "hour_to": 24,
+                        "day_period": "morning",
+                    }
+                )
+                for day in range(7)
+            ],
+        }
+    )
+    leader = env["res.users"].create(
+        {
+            "name": "Team Leader",
+            "login": "bot_leader",
+            "groups_id": [Command.set([env.ref("sales_team.group_sale_manager").id])],
+        }
+    )
+    return env["crm.team"].create(
+        {"name": "Bot team", "user_id": leader.id, "resource_calendar_id": always_open.id}
+    )
+
+
 class BotCase(TransactionCase):
     """A bot account talking to a local Bot API server, with a team that is always at work."""
 
@@ -56,39 +89,9 @@ class BotCase(TransactionCase):
         cls.api = FakeBotApi()
         cls.api.__enter__()
         cls.addClassCleanup(cls.api.__exit__, None, None, None)
-        cls.always_open = cls.env["resource.calendar"].create(
-            {
-                "name": "24/7",
-                "tz": "UTC",
-                "attendance_ids": [Command.clear()]
-                + [
-                    Command.create(
-                        {
-                            "name": str(day),
-                            "dayofweek": str(day),
-                            "hour_from": 0,
-                            "hour_to": 24,
-                            "day_period": "morning",
-                        }
-                    )
-                    for day in range(7)
-                ],
-            }
-        )
-        cls.leader = cls.env["res.users"].create(
-            {
-                "name": "Team Leader",
-                "login": "bot_leader",
-                "groups_id": [Command.set([cls.env.ref("sales_team.group_sale_manager").id])],
-            }
-        )
-        cls.team = cls.env["crm.team"].create(
-            {
-                "name": "Bot team",
-                "user_id": cls.leader.id,
-                "resource_calendar_id": cls.always_open.id,
-            }
-        )
+        cls.team = always_open_team(cls.env)
+        cls.leader = cls.team.user_id
+        cls.always_open = cls.team.resource_calendar_id
         cls.account = cls.env["messenger.bot.account"].create(
             {
                 "name": "@test_shop_bot",
@@ -99,7 +102,7 @@ class BotCase(TransactionCase):
         )
 
     def receive(self, update):
-        return self.env["messenger.update"]._receive(self.account, update)
+        return self.env["messenger.update"]._receive(self.account, update, str(update["update_id"]))
 
     def conversation(self, chat_id):
         return self.env["messenger.conversation"].search(

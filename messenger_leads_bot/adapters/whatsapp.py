@@ -1,0 +1,250 @@
+"""WhatsApp Cloud API (Meta's Graph API) with requests: check, parse and answer webhooks."""
+
+import datetime
+import hashlib
+import hmac
+
+import requests
+
+from .base import (
+    SHARE_PHONE,
+    Client,
+    DeliveryError,
+    InboundMessage,
+    OutboundResult,
+    clean_text,
+)
+
+GRAPH_API_URL = "https://graph.facebook.com/v21.0"
+SERVICE_WINDOW = datetime.timedelta(hours=24)  # free-form replies only within it
+REENGAGEMENT_REQUIRED = 131047  # the window is closed: only a template can go
+RATE_LIMIT_CODES = (4, 80007, 130429, 131048, 131056)
+MAX_REPLY_BUTTONS = 3  # more options go as a list
+BUTTON_TITLE_LENGTH = 20
+LIST_TITLE_LENGTH = 24
+INTERACTIVE_BODY_LENGTH = 1024
+MEDIA_KINDS = {
+    "image": "photo",
+    "document": "document",
+    "audio": "voice",
+    "video": "document",
+    "sticker": "photo",
+}
+
+
+def signature_valid(body, header, app_secret):
+    """X-Hub-Signature-256: "sha256=" and the HMAC-SHA256 of the raw body with the app secret."""
+    if not app_secret or not header or not header.startswith("sha256="):
+        return False
+    expected = hmac.new(app_secret.encode(), body, hashlib.sha256).hexdigest()
+    return hmac.compare_digest(header[len("sha256=") :].encode(), expected.encode())
+
+
+def delivery_key(data):
+    """What identifies a delivery, Meta retrying the same one: its messages and statuses."""
+    parts = sorted(
+        f"{item.get('id')}:{item.get('status', 'message')}"
+        for entry in data.get("entry") or []
+        for change in entry.get("changes") or []
+        for kind in ("messages", "statuses")
+        for item in (change.get("value") or {}).get(kind) or []
+    )
+    return "wa:" + hashlib.sha256("|".join(parts).encode()).hexdigest()
+
+
+def parse_whatsapp_update(data):
+    """Return the InboundMessages (messages and statuses) of one webhook notification.
+
+    Raises ValueError when the body is not a WhatsApp Cloud API notification.
+    """
+    if not isinstance(data, dict) or data.get("object") != "whatsapp_business_account":
+        raise ValueError("not a WhatsApp Cloud API notification")
+    try:
+        events = []
+        for entry in data["entry"]:
+            for change in entry.get("changes") or []:
+                value = change.get("value") or {}
+                names = {
+                    str(contact.get("wa_id")): (contact.get("profile") or {}).get("name", "")
+                    for contact in value.get("contacts") or []
+                }
+                events += [_parse_message(m, names) for m in value.get("messages") or []]
+                events += [_parse_status(s) for s in value.get("statuses") or []]
+        return events
+    except (TypeError, KeyError, ValueError, AttributeError) as exc:
+        raise ValueError(f"malformed WhatsApp notification: {exc}") from exc
+
+
+def _when(timestamp):
+    return datetime.datetime.fromtimestamp(int(timestamp), datetime.UTC)
+
+
+def _parse_message(message, names):
+    sender = str(message["from"])
+    fields = {
+        "update_id": message["id"],
+        "chat_id": sender,
+        "user_id": sender,
+        "message_id": message["id"],
+        "date": _when(message["timestamp"]),
+        "first_name": clean_text(names.get(sender, "")),
+        "sender_phone": f"+{sender}",
+        "kind": "text",
+    }
+    kind = message.get("type")
+    if kind == "text":
+        fields["text"] = clean_text(message["text"]["body"])
+    elif kind in MEDIA_KINDS:
+        media = message[kind]
+        fields.update(
+            kind=MEDIA_KINDS[kind],
+            file_id=media["id"],
+            file_name=media.get("filename", ""),
+            mimetype=media.get("mime_type", ""),
+            text=clean_text(media.get("caption", "")),
+        )
+    elif kind == "location":
+        location = message["location"]
+        fields.update(
+            kind="location", latitude=location["latitude"], longitude=location["longitude"]
+        )
+    elif kind == "contacts":
+        contact = message["contacts"][0]
+        phone = (contact.get("phones") or [{}])[0]
+        own = str(phone.get("wa_id", "")) == sender
+        fields.update(
+            kind="contact" if own else "text",
+            phone=phone.get("phone", ""),
+            text=clean_text(
+                f"{(contact.get('name') or {}).get('formatted_name', '')} {phone.get('phone', '')}"
+            ).strip(),
+        )
+    elif kind == "interactive":
+        interactive = message["interactive"]
+        reply = interactive.get("button_reply") or interactive.get("list_reply") or {}
+        # the id carries the whole label: titles are cut to 20 characters
+        fields["text"] = clean_text(reply.get("id") or reply.get("title", ""))
+    elif kind == "button":
+        fields["text"] = clean_text(message["button"].get("text", ""))
+    else:
+        fields["text"] = f"[{kind}]"  # shown in the thread: nothing the customer sent is lost
+    return InboundMessage(**fields)
+
+
+def _parse_status(status):
+    errors = status.get("errors") or [{}]
+    return InboundMessage(
+        update_id=status["id"],
+        chat_id=str(status.get("recipient_id", "")),
+        user_id=str(status.get("recipient_id", "")),
+        kind="status",
+        date=_when(status["timestamp"]),
+        message_id=status["id"],
+        delivery_status=status["status"],
+        text=clean_text(errors[0].get("title") or errors[0].get("message") or ""),
+    )
+
+
+def _delivery_error(status_code, body):
+    error = (body or {}).get("error") or {}
+    code = error.get("code")
+    text = f"WhatsApp {status_code}: {error.get('message') or 'no details'} (code {code})"
+    if code == REENGAGEMENT_REQUIRED:
+        return DeliveryError(
+            f"{text}: more than 24 hours since the customer's last message, only an approved "
+            "template can be sent",
+            permanent=True,
+        )
+    if status_code == 429 or code in RATE_LIMIT_CODES or status_code >= 500:
+        return DeliveryError(text)
+    return DeliveryError(text, permanent=True)
+
+
+class WhatsAppClient(Client):
+    """The Cloud API for one business phone number, with plain HTTP calls."""
+
+    def __init__(self, token, api_url, phone_number_id="", timeout=10.0):
+        self.token = token
+        self.api_url = api_url.rstrip("/")
+        self.phone_number_id = phone_number_id
+        self.timeout = timeout
+
+    def _call(self, method, path, payload=None):
+        try:
+            response = requests.request(
+                method,
+                f"{self.api_url}/{path}",
+                json=payload,
+                headers={"Authorization": f"Bearer {self.token}"},
+                timeout=self.timeout,
+            )
+        except requests.RequestException as exc:
+            raise DeliveryError(f"WhatsApp unreachable: {exc}") from exc
+        try:
+            body = response.json()
+        except ValueError:
+            body = {}
+        if not response.ok:
+            raise _delivery_error(response.status_code, body)
+        return body
+
+    def check(self):
+        number = self._call(
+            "GET", f"{self.phone_number_id}?fields=display_phone_number,verified_name"
+        )
+        return f"{number.get('verified_name')} ({number.get('display_phone_number')})"
+
+    def send_texts(self, messages):
+        results = []
+        for message in messages:
+            try:
+                sent = self._call("POST", f"{self.phone_number_id}/messages", _payload(message))
+                results.append(OutboundResult(sent["messages"][0]["id"]))
+            except DeliveryError as exc:
+                results.append(exc)
+            except (KeyError, IndexError, TypeError) as exc:
+                results.append(DeliveryError(f"WhatsApp answered without a message id: {exc}"))
+        return results
+
+    def download(self, file_id):
+        media = self._call("GET", file_id)
+        try:
+            response = requests.get(
+                media["url"],
+                headers={"Authorization": f"Bearer {self.token}"},
+                timeout=self.timeout,
+            )
+            response.raise_for_status()
+        except (KeyError, requests.RequestException) as exc:
+            raise DeliveryError(f"WhatsApp media {file_id} not fetched: {exc}") from exc
+        extension = (media.get("mime_type") or "").split("/")[-1].split(";")[0]
+        return response.content, f"{file_id}.{extension}" if extension else file_id
+
+
+def _payload(message):
+    """The Cloud API body of an OutboundMessage: template, text, reply buttons or a list."""
+    base = {"messaging_product": "whatsapp", "recipient_type": "individual", "to": message.chat_id}
+    if message.template:
+        language = {"code": message.template["language"]}
+        return base | {
+            "type": "template",
+            "template": {"name": message.template["name"], "language": language},
+        }
+    # WhatsApp gives the number with every message: no button asks for it
+    options = [label for row in message.buttons or [] for key, label in row if key != SHARE_PHONE]
+    if not options or len(message.text) > INTERACTIVE_BODY_LENGTH:
+        return base | {"type": "text", "text": {"body": message.text, "preview_url": True}}
+    if len(options) <= MAX_REPLY_BUTTONS:
+        action = {
+            "buttons": [
+                {"type": "reply", "reply": {"id": label, "title": label[:BUTTON_TITLE_LENGTH]}}
+                for label in options
+            ]
+        }
+        kind = "button"
+    else:
+        rows = [{"id": label, "title": label[:LIST_TITLE_LENGTH]} for label in options]
+        action = {"button": "☰", "sections": [{"rows": rows}]}  # the list's opening button
+        kind = "list"
+    interactive = {"type": kind, "body": {"text": message.text}, "action": action}
+    return base | {"type": "interactive", "interactive": interactive}

@@ -1,0 +1,241 @@
+import hashlib
+import hmac
+import itertools
+import json
+from datetime import UTC, datetime, timedelta
+
+from odoo import fields
+from odoo.exceptions import UserError
+from odoo.tests import HttpCase, tagged
+
+from ..adapters.whatsapp import parse_whatsapp_update
+from .common import always_open_team, tg_update
+from .fake_whatsapp_api import PHONE_NUMBER_ID, FakeWhatsAppApi
+
+APP_SECRET = "app-secret"
+_ids = itertools.count(1)
+
+
+def wa_notification(wa_id, message=None, statuses=None, name="Ivan Petrov"):
+    """A Cloud API webhook notification with one customer message and/or statuses."""
+    value = {
+        "messaging_product": "whatsapp",
+        "metadata": {"display_phone_number": "79990000000", "phone_number_id": PHONE_NUMBER_ID},
+    }
+    if message is not None:
+        value["contacts"] = [{"profile": {"name": name}, "wa_id": wa_id}]
+        value["messages"] = [
+            {
+                "from": wa_id,
+                "id": f"wamid.IN{next(_ids)}",
+                "timestamp": str(int(datetime.now(UTC).timestamp())),
+                **message,
+            }
+        ]
+    if statuses:
+        value["statuses"] = statuses
+    return {
+        "object": "whatsapp_business_account",
+        "entry": [{"id": "WABA", "changes": [{"field": "messages", "value": value}]}],
+    }
+
+
+def text(body):
+    return {"type": "text", "text": {"body": body}}
+
+
+def status(wamid, state, wa_id):
+    return {
+        "id": wamid,
+        "status": state,
+        "timestamp": str(int(datetime.now(UTC).timestamp())),
+        "recipient_id": wa_id,
+    }
+
+
+@tagged("post_install", "-at_install")
+class TestWhatsAppParsing(HttpCase):
+    def test_messages_and_statuses(self):
+        data = wa_notification("79161234567", text("Hello"), [status("wamid.X", "read", "7916")])
+        message, read = parse_whatsapp_update(data)
+        self.assertEqual(
+            (message.kind, message.text, message.chat_id, message.sender_phone, message.first_name),
+            ("text", "Hello", "79161234567", "+79161234567", "Ivan Petrov"),
+        )
+        self.assertEqual(
+            (read.kind, read.message_id, read.delivery_status), ("status", "wamid.X", "read")
+        )
+        photo = wa_notification(
+            "7916",
+            {"type": "image", "image": {"id": "M1", "mime_type": "image/jpeg", "caption": "Look"}},
+        )
+        (event,) = parse_whatsapp_update(photo)
+        self.assertEqual((event.kind, event.file_id, event.text), ("photo", "M1", "Look"))
+        button = wa_notification(
+            "7916",
+            {
+                "type": "interactive",
+                "interactive": {
+                    "type": "button_reply",
+                    "button_reply": {
+                        "id": "Connect me to a person",
+                        "title": "Connect me to a pers",
+                    },
+                },
+            },
+        )
+        (event,) = parse_whatsapp_update(button)
+        self.assertEqual(event.text, "Connect me to a person", "the whole label, not the cut title")
+        where = wa_notification(
+            "7916", {"type": "location", "location": {"latitude": 55.75, "longitude": 37.61}}
+        )
+        self.assertEqual(parse_whatsapp_update(where)[0].kind, "location")
+        for broken in ({"object": "page"}, {"object": "whatsapp_business_account", "entry": 5}, []):
+            with self.assertRaises(ValueError):
+                parse_whatsapp_update(broken)
+
+
+@tagged("post_install", "-at_install")
+class TestWhatsAppWebhook(HttpCase):
+    """Meta's side over HTTP: the webhook route, a local Graph API for what Odoo sends."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.api = FakeWhatsAppApi()
+        cls.api.__enter__()
+        cls.addClassCleanup(cls.api.__exit__, None, None, None)
+        cls.team = always_open_team(cls.env)
+        cls.account = cls.env["messenger.bot.account"].create(
+            {
+                "name": "Shop WhatsApp",
+                "provider": "whatsapp",
+                "token": cls.api.token,
+                "api_url": cls.api.url,
+                "whatsapp_phone_number_id": PHONE_NUMBER_ID,
+                "app_secret": APP_SECRET,
+                "whatsapp_template": "reopen_chat",
+                "team_id": cls.team.id,
+            }
+        )
+        cls.path = f"/messenger_leads/whatsapp/{cls.account.id}"
+
+    def post(self, data, secret=APP_SECRET):
+        body = json.dumps(data).encode()
+        signature = "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+        return self.url_open(
+            self.path,
+            data=body,
+            headers={"Content-Type": "application/json", "X-Hub-Signature-256": signature},
+        )
+
+    def conversation(self, wa_id):
+        return self.env["messenger.conversation"].search(
+            [("account_id", "=", self.account.id), ("external_chat_id", "=", wa_id)]
+        )
+
+    def deliver(self):
+        self.env["messenger.outbox"]._deliver_due(auto_commit=False)
+
+    def test_subscription_check(self):
+        token = self.account.webhook_secret
+        query = f"hub.mode=subscribe&hub.challenge=1158201444&hub.verify_token={token}"
+        answer = self.url_open(f"{self.path}?{query}")
+        self.assertEqual((answer.status_code, answer.text), (200, "1158201444"))
+        wrong = self.url_open(f"{self.path}?hub.mode=subscribe&hub.challenge=1&hub.verify_token=x")
+        self.assertEqual(wrong.status_code, 403)
+
+    def test_wrong_or_missing_signature_is_refused(self):
+        updates = self.env["messenger.update"].search_count([])
+        self.assertEqual(
+            self.post(wa_notification("79160000001", text("hi")), "other").status_code, 403
+        )
+        answer = self.url_open(self.path, data=b"{}", headers={"Content-Type": "application/json"})
+        self.assertEqual(answer.status_code, 403)
+        self.assertEqual(self.env["messenger.update"].search_count([]), updates, "nothing stored")
+
+    def test_customer_writes_lead_acknowledgement_and_statuses(self):
+        self.assertEqual(self.post(wa_notification("79160000002", text("Price?"))).text, "ok")
+        conversation = self.conversation("79160000002")
+        lead = conversation.lead_id
+        self.assertEqual(
+            lead.channel_id, self.env.ref("messenger_leads.messenger_channel_whatsapp")
+        )
+        self.assertEqual(conversation.partner_id.phone, "+79160000002", "WhatsApp gives the number")
+        self.assertEqual(lead.team_id, self.team)
+        self.deliver()
+        (ack,) = self.api.sent_to("79160000002")
+        self.assertEqual(ack["type"], "interactive", "the hand-off button goes with it")
+        self.assertIn(
+            "Connect me to a person",
+            [b["reply"]["id"] for b in ack["interactive"]["action"]["buttons"]],
+        )
+        outbox = self.env["messenger.outbox"].search([("conversation_id", "=", conversation.id)])
+        self.assertEqual((outbox.state, outbox.external_message_id), ("sent", ack["message_id"]))
+        for state in ("read", "delivered"):  # Meta does not promise the order
+            self.post(
+                wa_notification(
+                    "79160000002", statuses=[status(ack["message_id"], state, "79160000002")]
+                )
+            )
+        self.assertEqual(outbox.mail_message_id.messenger_delivery_state, "read")
+
+    def test_duplicate_delivery_is_ignored(self):
+        data = wa_notification("79160000003", text("Once"))
+        self.assertEqual(self.post(data).text, "ok")
+        self.assertEqual(self.post(data).text, "duplicate")
+        messages = self.env["mail.message"].search(
+            [
+                ("model", "=", "discuss.channel"),
+                ("res_id", "=", self.conversation("79160000003").discuss_channel_id.id),
+                ("author_id", "=", self.conversation("79160000003").partner_id.id),
+            ]
+        )
+        self.assertEqual(len(messages), 1)
+
+    def test_rate_limit_then_success(self):
+        self.api.fail_next("messages", 429)
+        self.post(wa_notification("79160000004", text("Hi")))
+        outbox = self.env["messenger.outbox"].search(
+            [("conversation_id", "=", self.conversation("79160000004").id)]
+        )
+        self.deliver()
+        self.assertEqual((outbox.state, outbox.attempts), ("queued", 1), "tried again later")
+        outbox.next_attempt_at = fields.Datetime.now()
+        self.deliver()
+        self.assertEqual(outbox.state, "sent")
+
+    def test_after_24_hours_only_a_template(self):
+        self.post(wa_notification("79160000005", text("Call me next week")))
+        self.deliver()  # the acknowledgement
+        conversation = self.conversation("79160000005")
+        conversation.last_message_at = fields.Datetime.now() - timedelta(hours=25)
+        self.api.closed_windows.add("79160000005")
+        salesperson = self.team.user_id
+        with self.assertRaisesRegex(UserError, "24 hours"):
+            conversation.discuss_channel_id.with_user(salesperson).message_post(
+                body="Hello again", message_type="comment", subtype_xmlid="mail.mt_comment"
+            )
+        conversation.action_send_whatsapp_template()
+        self.deliver()
+        template = self.api.sent_to("79160000005")[-1]
+        self.assertEqual(
+            (template["type"], template["template"]["name"]), ("template", "reopen_chat")
+        )
+
+    def test_same_phone_is_one_customer_across_messengers(self):
+        telegram = self.env["messenger.bot.account"].create(
+            {"name": "@shop_bot", "token": "1:T", "api_url": self.api.url, "team_id": self.team.id}
+        )
+        update = tg_update(
+            5501, contact={"phone_number": "79160000006", "first_name": "Ivan", "user_id": 5501}
+        )
+        self.env["messenger.update"]._receive(telegram, update, str(update["update_id"]))
+        telegram_chat = self.env["messenger.conversation"].search(
+            [("account_id", "=", telegram.id)]
+        )
+        self.assertEqual(telegram_chat.partner_id.phone, "+79160000006")
+        self.post(wa_notification("79160000006", text("It's me again, from WhatsApp")))
+        whatsapp_chat = self.conversation("79160000006")
+        self.assertEqual(whatsapp_chat.partner_id, telegram_chat.partner_id)
+        self.assertEqual(whatsapp_chat.lead_id, telegram_chat.lead_id, "one open lead")
