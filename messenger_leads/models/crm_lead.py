@@ -332,6 +332,20 @@ class CrmLead(models.Model):
         leads._callback_start()
         return leads
 
+    @api.model
+    def message_new(self, msg_dict, custom_values=None):
+        """A lead from an e-mail alias: the e-mail channel, its clock from the e-mail's date.
+
+        The alias's own defaults (custom_values) win, e.g. an alias for a web form's channel.
+        """
+        email = self.env.ref("messenger_leads.messenger_channel_email", raise_if_not_found=False)
+        values = {}
+        if email:
+            values = {"channel_id": email.id, "medium_id": email.medium_id.id}
+        if msg_dict.get("date"):
+            values["first_message_at"] = msg_dict["date"]
+        return super().message_new(msg_dict, {**values, **(custom_values or {})})
+
     def write(self, vals):
         result = super().write(self._messenger_e164(vals))
         if vals.get("messenger_budget"):

@@ -32,6 +32,23 @@ class TestMessengerChannel(TransactionCase):
             },
         )
 
+    def test_lead_from_an_email_alias(self):
+        raw = (
+            "From: Olga <olga@example.com>\r\nTo: sales@example.com\r\n"
+            "Subject: Quote for 20 chairs\r\nDate: Mon, 23 Nov 2026 09:00:00 +0000\r\n"
+            "Message-ID: <quote-20-chairs@example.com>\r\n\r\nHow much for 20 chairs?\r\n"
+        )
+        lead_id = self.env["mail.thread"].message_process("crm.lead", raw)
+        lead = self.env["crm.lead"].browse(lead_id)
+        self.assertEqual(lead.channel_id, self.email)
+        self.assertEqual(str(lead.first_message_at), "2026-11-23 09:00:00", "the e-mail's time")
+        self.assertTrue(lead.response_deadline, "a first-response deadline, like any channel")
+        form_alias = {"channel_id": self.web_form.id}
+        lead_id = self.env["mail.thread"].message_process(
+            "crm.lead", raw.replace("quote-20-chairs", "form-1"), custom_values=form_alias
+        )
+        self.assertEqual(self.env["crm.lead"].browse(lead_id).channel_id, self.web_form)
+
     def test_channel_from_source(self):
         lead = self.env["crm.lead"].create(
             {"name": "From Telegram", "source_id": self.telegram.source_id.id}
