@@ -13,7 +13,12 @@ from .base import (
     split_text,
 )
 from .telegram import TelegramClient, parse_telegram_update
+from .viber import ViberClient, parse_viber_update
 from .whatsapp import WhatsAppClient, parse_whatsapp_update
 
-CLIENTS = {"telegram": TelegramClient, "whatsapp": WhatsAppClient}
-PARSERS = {"telegram": parse_telegram_update, "whatsapp": parse_whatsapp_update}
+CLIENTS = {"telegram": TelegramClient, "whatsapp": WhatsAppClient, "viber": ViberClient}
+PARSERS = {
+    "telegram": parse_telegram_update,
+    "whatsapp": parse_whatsapp_update,
+    "viber": parse_viber_update,
+}

@@ -5,7 +5,7 @@ import logging
 from odoo import http
 from odoo.http import request
 
-from ..adapters.whatsapp import delivery_key, signature_valid
+from ..adapters import viber, whatsapp
 
 _logger = logging.getLogger(__name__)
 
@@ -44,7 +44,7 @@ def _store(account, data, external_id):
 
 
 class MessengerWebhook(http.Controller):
-    """Where messengers deliver: Telegram's webhook and its polling relay, WhatsApp's webhook."""
+    """Where messengers deliver: Telegram's webhook and its polling relay, WhatsApp, Viber."""
 
     @http.route(
         "/messenger_leads/telegram/<int:account_id>",
@@ -100,7 +100,7 @@ class MessengerWebhook(http.Controller):
         account = _account(account_id, "whatsapp")
         body = request.httprequest.get_data()
         signature = request.httprequest.headers.get("X-Hub-Signature-256")
-        if not account or not signature_valid(body, signature, account.app_secret):
+        if not account or not whatsapp.signature_valid(body, signature, account.app_secret):
             _logger.info("whatsapp webhook %s: refused, wrong or missing signature", account_id)
             return _answer(403, "forbidden")
         body, data = _read_json(account_id)
@@ -109,4 +109,27 @@ class MessengerWebhook(http.Controller):
         if not isinstance(data, dict) or data.get("object") != "whatsapp_business_account":
             _logger.info("whatsapp webhook %s: not a WhatsApp notification", account_id)
             return _answer(400, "not a WhatsApp Cloud API notification")
-        return _store(account, data, delivery_key(data))
+        return _store(account, data, whatsapp.delivery_key(data))
+
+    @http.route(
+        "/messenger_leads/viber/<int:account_id>",
+        type="http",
+        auth="public",
+        methods=["POST"],
+        csrf=False,
+        save_session=False,
+    )
+    def viber(self, account_id, **_kwargs):
+        account = _account(account_id, "viber")
+        body = request.httprequest.get_data()
+        signature = request.httprequest.headers.get("X-Viber-Content-Signature")
+        if not account or not viber.signature_valid(body, signature, account.token):
+            _logger.info("viber webhook %s: refused, wrong or missing signature", account_id)
+            return _answer(403, "forbidden")
+        body, data = _read_json(account_id)
+        if body is None:
+            return data
+        if not isinstance(data, dict) or not isinstance(data.get("event"), str):
+            _logger.info("viber webhook %s: not a Viber callback", account_id)
+            return _answer(400, "not a Viber callback: no event")
+        return _store(account, data, viber.delivery_key(data))

@@ -4,12 +4,18 @@ from odoo import _, api, fields, models
 from odoo.exceptions import UserError, ValidationError
 
 from ..adapters import CLIENTS, DeliveryError, split_text
+from ..adapters.viber import VIBER_API_URL
 from ..adapters.whatsapp import GRAPH_API_URL
 
-API_URLS = {"telegram": "https://api.telegram.org", "whatsapp": GRAPH_API_URL}
+API_URLS = {
+    "telegram": "https://api.telegram.org",
+    "whatsapp": GRAPH_API_URL,
+    "viber": VIBER_API_URL,
+}
 CHANNELS = {
     "telegram": "messenger_leads.messenger_channel_telegram",
     "whatsapp": "messenger_leads.messenger_channel_whatsapp",
+    "viber": "messenger_leads.messenger_channel_viber",
 }
 BOT_TEXT_FIELDS = (
     "acknowledgement_text",
@@ -35,13 +41,16 @@ class MessengerBotAccount(models.Model):
 
     name = fields.Char(required=True, tracking=True)
     provider = fields.Selection(
-        [("telegram", "Telegram"), ("whatsapp", "WhatsApp")], required=True, default="telegram"
+        [("telegram", "Telegram"), ("whatsapp", "WhatsApp"), ("viber", "Viber")],
+        required=True,
+        default="telegram",
     )
     token = fields.Char(
         groups="base.group_system",
         copy=False,
         help="Telegram: the bot token from @BotFather. WhatsApp: a permanent access token of "
-        "the Meta app (system user). Only administrators can read it.",
+        "the Meta app (system user). Viber: the bot's token from the Viber admin panel; it "
+        "also signs Viber's callbacks. Only administrators can read it.",
     )
     webhook_secret = fields.Char(
         groups="base.group_system",
@@ -221,6 +230,8 @@ class MessengerBotAccount(models.Model):
         options = {}
         if self.provider == "whatsapp":
             options["phone_number_id"] = account.whatsapp_phone_number_id
+        if self.provider == "viber":
+            options["sender_name"] = account.name
         return CLIENTS[self.provider](account.token, account.api_url, **options)
 
     def _client_text_chunks(self, text):
@@ -251,7 +262,13 @@ class MessengerBotAccount(models.Model):
         try:
             self._client().set_webhook(url, self.sudo().webhook_secret)
         except DeliveryError as exc:
-            raise UserError(_("Telegram refused the webhook: %(error)s", error=exc)) from exc
+            raise UserError(
+                _(
+                    "%(messenger)s refused the webhook: %(error)s",
+                    messenger=self._provider_name(),
+                    error=exc,
+                )
+            ) from exc
         self.mode = "webhook"
         return self._notify(_("Webhook set to %(url)s.", url=url))
 
@@ -260,7 +277,9 @@ class MessengerBotAccount(models.Model):
         try:
             self._client().delete_webhook()
         except DeliveryError as exc:
-            raise UserError(_("Telegram refused: %(error)s", error=exc)) from exc
+            raise UserError(
+                _("%(messenger)s refused: %(error)s", messenger=self._provider_name(), error=exc)
+            ) from exc
         return self._notify(_("Webhook removed."))
 
     def _provider_name(self):

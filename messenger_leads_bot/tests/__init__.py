@@ -5,3 +5,4 @@ from . import test_messenger_outbox
 from . import test_webhook
 from . import test_discuss_tour
 from . import test_whatsapp
+from . import test_viber

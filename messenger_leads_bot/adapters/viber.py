@@ -1,0 +1,208 @@
+"""Viber REST Bot API with requests: check and parse callbacks, send messages with keyboards."""
+
+import datetime
+import hashlib
+import hmac
+
+import requests
+
+from .base import (
+    SHARE_PHONE,
+    Client,
+    DeliveryError,
+    InboundMessage,
+    OutboundResult,
+    clean_text,
+)
+
+VIBER_API_URL = "https://chatapi.viber.com/pa"
+EVENT_TYPES = ["delivered", "seen", "failed", "subscribed", "unsubscribed"]
+STATUSES = {"delivered": "delivered", "seen": "read", "failed": "failed"}
+MEDIA_KINDS = {"picture": "photo", "video": "document", "file": "document", "sticker": "photo"}
+# https://developers.viber.com/docs/api/rest-bot-api/#error-codes
+PERMANENT_STATUSES = {1, 2, 3, 4, 5, 6, 7, 8, 9, 11}
+NOT_SUBSCRIBED = 6  # the customer unsubscribed: like a blocked bot
+MIN_API_VERSION = 3  # the share-phone button needs it
+
+
+def signature_valid(body, header, token):
+    """X-Viber-Content-Signature: the HMAC-SHA256 of the raw body keyed with the bot token."""
+    if not token or not header:
+        return False
+    expected = hmac.new(token.encode(), body, hashlib.sha256).hexdigest()
+    return hmac.compare_digest(header.encode(), expected.encode())
+
+
+def delivery_key(data):
+    """Every callback carries the token of its message: one event per token and kind."""
+    return f"viber:{data.get('event')}:{data.get('message_token')}:{data.get('user_id', '')}"
+
+
+def parse_viber_update(data):
+    """Return the InboundMessages of one Viber callback; [] for events we do not bridge.
+
+    Raises ValueError when the body is not a Viber callback.
+    """
+    if not isinstance(data, dict) or not isinstance(data.get("event"), str):
+        raise ValueError("not a Viber callback: no event")
+    try:
+        event = data["event"]
+        when = datetime.datetime.fromtimestamp(int(data["timestamp"]) / 1000, datetime.UTC)
+        if event == "message":
+            return [_parse_message(data, when)]
+        if event in STATUSES:
+            user_id = str(data.get("user_id", ""))
+            return [
+                InboundMessage(
+                    update_id=str(data["message_token"]),
+                    chat_id=user_id,
+                    user_id=user_id,
+                    kind="status",
+                    date=when,
+                    message_id=str(data["message_token"]),
+                    delivery_status=STATUSES[event],
+                    text=clean_text(data.get("desc", "")),
+                )
+            ]
+        if event in ("subscribed", "unsubscribed"):
+            user = data.get("user") or {"id": data["user_id"]}
+            return [
+                InboundMessage(
+                    update_id=str(data.get("message_token", "")),
+                    chat_id=str(user["id"]),
+                    user_id=str(user["id"]),
+                    kind="unblocked" if event == "subscribed" else "blocked",
+                    date=when,
+                    first_name=clean_text(user.get("name", "")),
+                )
+            ]
+        return []  # webhook checks, conversation_started, ...
+    except (TypeError, KeyError, ValueError, AttributeError) as exc:
+        raise ValueError(f"malformed Viber callback: {exc}") from exc
+
+
+def _parse_message(data, when):
+    sender = data["sender"]
+    message = data["message"]
+    kind = message.get("type")
+    fields = {
+        "update_id": str(data["message_token"]),
+        "chat_id": str(sender["id"]),
+        "user_id": str(sender["id"]),
+        "message_id": str(data["message_token"]),
+        "date": when,
+        "first_name": clean_text(sender.get("name", "")),
+        "language_code": sender.get("language", ""),
+        "kind": "text",
+        "text": clean_text(message.get("text", "")),
+    }
+    if kind in MEDIA_KINDS:
+        fields.update(
+            kind=MEDIA_KINDS[kind], file_id=message["media"], file_name=message.get("file_name", "")
+        )
+    elif kind == "location":
+        location = message["location"]
+        fields.update(kind="location", latitude=location["lat"], longitude=location["lon"])
+    elif kind == "contact":
+        contact = message["contact"]
+        # a number shared with the share-phone button comes with the sender's own name
+        fields.update(kind="contact", phone=contact.get("phone_number", ""))
+        fields["text"] = clean_text(f"{contact.get('name', '')} {fields['phone']}").strip()
+    elif kind == "url":
+        fields["text"] = clean_text(message.get("media", ""))
+    elif kind != "text":
+        fields["text"] = f"[{kind}]"
+    return InboundMessage(**fields)
+
+
+class ViberClient(Client):
+    """The REST Bot API of one Viber bot, with plain HTTP calls."""
+
+    max_text_length = 7000
+
+    def __init__(self, token, api_url, sender_name="", timeout=10.0):
+        self.token = token
+        self.api_url = api_url.rstrip("/")
+        self.sender_name = sender_name[:28]  # Viber's limit
+        self.timeout = timeout
+
+    def _call(self, method, payload):
+        try:
+            response = requests.post(
+                f"{self.api_url}/{method}",
+                json=payload,
+                headers={"X-Viber-Auth-Token": self.token},
+                timeout=self.timeout,
+            )
+            body = response.json()
+        except (requests.RequestException, ValueError) as exc:
+            raise DeliveryError(f"Viber unreachable: {exc}") from exc
+        if response.status_code >= 500 or response.status_code == 429:
+            raise DeliveryError(f"Viber {response.status_code}")
+        status = body.get("status")
+        if status != 0:
+            text = f"Viber {body.get('status_message') or 'error'} (status {status})"
+            raise DeliveryError(
+                text, permanent=status in PERMANENT_STATUSES, blocked=status == NOT_SUBSCRIBED
+            )
+        return body
+
+    def check(self):
+        info = self._call("get_account_info", {})
+        return f"{info.get('name')} ({info.get('uri')})"
+
+    def set_webhook(self, url, _secret):
+        """Viber signs callbacks with the token itself: no separate secret."""
+        return self._call(
+            "set_webhook", {"url": url, "event_types": EVENT_TYPES, "send_name": True}
+        )
+
+    def delete_webhook(self):
+        return self._call("set_webhook", {"url": ""})
+
+    def send_texts(self, messages):
+        results = []
+        for message in messages:
+            try:
+                sent = self._call("send_message", self._payload(message))
+                results.append(OutboundResult(str(sent["message_token"])))
+            except DeliveryError as exc:
+                results.append(exc)
+            except KeyError as exc:
+                results.append(DeliveryError(f"Viber answered without a message token: {exc}"))
+        return results
+
+    def _payload(self, message):
+        payload = {
+            "receiver": message.chat_id,
+            "min_api_version": MIN_API_VERSION,
+            "sender": {"name": self.sender_name},
+            "type": "text",
+            "text": message.text,
+        }
+        if message.buttons:
+            payload["keyboard"] = {
+                "Type": "keyboard",
+                "DefaultHeight": False,
+                "Buttons": [
+                    {
+                        "ActionType": "share-phone" if key == SHARE_PHONE else "reply",
+                        "ActionBody": label,
+                        "Text": label,
+                        "Columns": 6,
+                        "Rows": 1,
+                    }
+                    for row in message.buttons
+                    for key, label in row
+                ],
+            }
+        return payload
+
+    def download(self, file_id):
+        """Viber gives a plain URL for each media."""
+        try:
+            response = requests.get(file_id, timeout=self.timeout)
+            response.raise_for_status()
+        except requests.RequestException as exc:
+            raise DeliveryError(f"Viber media not fetched: {exc}") from exc
+        return response.content, file_id.rsplit("/", 1)[-1].split("?")[0] or "file"

@@ -1,0 +1,71 @@
+"""A local HTTP server that speaks the Viber REST Bot API, for tests.
+
+It shares the Telegram fake's server, records and failure queue: `fail_next("send_message", 12)`
+answers Viber's status 12 (too many requests), `blocked_chats.add(user_id)` status 6.
+"""
+
+import itertools
+import json
+import time
+from http.server import BaseHTTPRequestHandler
+from urllib.parse import urlparse
+
+from .fake_bot_api import FakeBotApi
+
+STATUS_MESSAGES = {2: "invalidAuthToken", 6: "receiverNotSubscribed", 12: "tooManyRequests"}
+
+
+class FakeViberApi(FakeBotApi):
+    def __init__(self, token="4453b6ac-TEST"):
+        self._tokens = itertools.count(5741311803571721087)
+        super().__init__(token)
+
+    def _viber(self, method, body, token):
+        if token != self.token:
+            return {"status": 2, "status_message": STATUS_MESSAGES[2]}
+        with self._lock:
+            self.calls.append((method, body))
+            failures = self._failures.get(method)
+            if failures:
+                status, _retry_after = failures.pop(0)
+                return {"status": status, "status_message": STATUS_MESSAGES.get(status, "error")}
+        handler = getattr(self, f"_viber_{method}", None)
+        return handler(body) if handler else {"status": 3, "status_message": "badData"}
+
+    def _viber_get_account_info(self, _body):
+        return {"status": 0, "status_message": "ok", "name": "Test shop", "uri": "testshop"}
+
+    def _viber_set_webhook(self, body):
+        self.webhook = body
+        return {"status": 0, "status_message": "ok", "event_types": body.get("event_types")}
+
+    def _viber_send_message(self, body):
+        chat_id = str(body.get("receiver"))
+        if chat_id in self.blocked_chats:
+            return {"status": 6, "status_message": STATUS_MESSAGES[6]}
+        token = next(self._tokens)
+        with self._lock:
+            self.sent.append(dict(body, chat_id=chat_id, message_id=token, at=time.monotonic()))
+        return {"status": 0, "status_message": "ok", "message_token": token}
+
+    def _handler(self):
+        api = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args):
+                pass
+
+            def do_POST(self):
+                length = int(self.headers.get("Content-Length") or 0)
+                body = json.loads(self.rfile.read(length)) if length else {}
+                method = urlparse(self.path).path.rsplit("/", 1)[-1]
+                data = json.dumps(
+                    api._viber(method, body, self.headers.get("X-Viber-Auth-Token"))
+                ).encode()
+                self.send_response(200)  # Viber answers 200 and tells errors in the body
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+        return Handler

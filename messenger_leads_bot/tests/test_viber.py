@@ -1,0 +1,155 @@
+import hashlib
+import hmac
+import itertools
+import json
+import time
+
+from odoo import fields
+from odoo.tests import HttpCase, tagged
+
+from ..adapters.viber import parse_viber_update
+from .common import always_open_team
+from .fake_viber_api import FakeViberApi
+
+_tokens = itertools.count(4912661846655238145)
+
+
+def viber_event(sender, event="message", message=None, **extra):
+    """A Viber callback as the REST Bot API sends it."""
+    data = {
+        "event": event,
+        "timestamp": int(time.time() * 1000),
+        "message_token": next(_tokens),
+        **extra,
+    }
+    if event == "message":
+        data["sender"] = {"id": sender, "name": "Anna Ivanova", "language": "ru"}
+        data["message"] = message or {"type": "text", "text": "Hello"}
+    return data
+
+
+@tagged("post_install", "-at_install")
+class TestViber(HttpCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.api = FakeViberApi()
+        cls.api.__enter__()
+        cls.addClassCleanup(cls.api.__exit__, None, None, None)
+        cls.team = always_open_team(cls.env)
+        cls.account = cls.env["messenger.bot.account"].create(
+            {
+                "name": "Shop Viber",
+                "provider": "viber",
+                "token": cls.api.token,
+                "api_url": cls.api.url,
+                "team_id": cls.team.id,
+            }
+        )
+        cls.path = f"/messenger_leads/viber/{cls.account.id}"
+
+    def post(self, data, token=None):
+        body = json.dumps(data).encode()
+        key = (token or self.api.token).encode()
+        return self.url_open(
+            self.path,
+            data=body,
+            headers={
+                "Content-Type": "application/json",
+                "X-Viber-Content-Signature": hmac.new(key, body, hashlib.sha256).hexdigest(),
+            },
+        )
+
+    def conversation(self, user_id):
+        return self.env["messenger.conversation"].search(
+            [("account_id", "=", self.account.id), ("external_chat_id", "=", user_id)]
+        )
+
+    def deliver(self):
+        self.env["messenger.outbox"]._deliver_due(auto_commit=False)
+
+    def test_parsing(self):
+        (text,) = parse_viber_update(viber_event("U1=", message={"type": "text", "text": "Hi"}))
+        self.assertEqual(
+            (text.kind, text.chat_id, text.first_name), ("text", "U1=", "Anna Ivanova")
+        )
+        shared = viber_event(
+            "U1=",
+            message={"type": "contact", "contact": {"name": "Anna", "phone_number": "79031112233"}},
+        )
+        self.assertEqual(parse_viber_update(shared)[0].phone, "79031112233")
+        seen = parse_viber_update(
+            {"event": "seen", "timestamp": 1, "message_token": 7, "user_id": "U1="}
+        )
+        self.assertEqual((seen[0].kind, seen[0].delivery_status), ("status", "read"))
+        gone = parse_viber_update(
+            {"event": "unsubscribed", "timestamp": 1, "message_token": 8, "user_id": "U1="}
+        )
+        self.assertEqual(gone[0].kind, "blocked")
+        self.assertEqual(
+            parse_viber_update({"event": "webhook", "timestamp": 1, "message_token": 9}), []
+        )
+        for broken in ([], {"event": 5}, {"event": "message", "timestamp": "x"}):
+            with self.assertRaises(ValueError):
+                parse_viber_update(broken)
+
+    def test_set_webhook_and_check(self):
+        self.account.action_set_webhook()
+        self.assertTrue(self.api.webhook["url"].endswith(self.path))
+        self.assertIn("seen", self.api.webhook["event_types"])
+        notification = self.account.action_check_connection()
+        self.assertIn("Test shop", notification["params"]["message"])
+
+    def test_wrong_signature_is_refused(self):
+        updates = self.env["messenger.update"].search_count([])
+        self.assertEqual(self.post(viber_event("U2="), token="not-the-token").status_code, 403)
+        self.assertEqual(self.env["messenger.update"].search_count([]), updates, "nothing stored")
+
+    def test_customer_writes_lead_keyboard_and_share_phone(self):
+        self.assertEqual(self.post(viber_event("U3=")).text, "ok")
+        conversation = self.conversation("U3=")
+        self.assertEqual(
+            conversation.lead_id.channel_id, self.env.ref("messenger_leads.messenger_channel_viber")
+        )
+        self.deliver()
+        (ack,) = self.api.sent_to("U3=")
+        actions = [button["ActionType"] for button in ack["keyboard"]["Buttons"]]
+        self.assertEqual(
+            actions, ["share-phone", "reply"], "share my phone, connect me to a person"
+        )
+        self.assertEqual(ack["sender"]["name"], "Shop Viber")
+        contact = {"type": "contact", "contact": {"name": "Anna", "phone_number": "79031112233"}}
+        self.post(viber_event("U3=", message=contact))
+        self.assertEqual(conversation.partner_id.phone, "+79031112233")
+        outbox = self.env["messenger.outbox"].search([("conversation_id", "=", conversation.id)])[
+            :1
+        ]
+        self.post(
+            {
+                "event": "delivered",
+                "timestamp": 1,
+                "message_token": int(ack["message_id"]),
+                "user_id": "U3=",
+            }
+        )
+        self.assertEqual(outbox.mail_message_id.messenger_delivery_state, "delivered")
+
+    def test_duplicate_callback_is_ignored(self):
+        event = viber_event("U4=")
+        self.assertEqual(self.post(event).text, "ok")
+        self.assertEqual(self.post(event).text, "duplicate")
+        self.assertEqual(len(self.conversation("U4=").lead_id), 1)
+
+    def test_too_many_requests_then_success_and_unsubscribed(self):
+        self.api.fail_next("send_message", 12)
+        self.post(viber_event("U5="))
+        outbox = self.env["messenger.outbox"].search(
+            [("conversation_id", "=", self.conversation("U5=").id)]
+        )
+        self.deliver()
+        self.assertEqual((outbox.state, outbox.attempts), ("queued", 1))
+        outbox.next_attempt_at = fields.Datetime.now()
+        self.deliver()
+        self.assertEqual(outbox.state, "sent")
+        self.post(viber_event("U5=", event="unsubscribed", user_id="U5="))
+        self.assertTrue(self.conversation("U5=").blocked)
