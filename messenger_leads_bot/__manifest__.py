@@ -6,7 +6,7 @@
     "website": "https://github.com/messenger-leads/messenger-leads",
     "author": "Messenger Leads",
     "license": "LGPL-3",
-    "depends": ["messenger_leads", "im_livechat", "link_tracker"],
+    "depends": ["messenger_leads", "im_livechat", "crm_livechat", "link_tracker"],
     "external_dependencies": {
         "python": ["python-telegram-bot", "httpx", "phonenumbers", "requests"]
     },
@@ -17,6 +17,7 @@
         "data/crm_lost_reason_data.xml",
         "views/messenger_bot_account_views.xml",
         "views/messenger_conversation_views.xml",
+        "views/im_livechat_channel_views.xml",
         "views/messenger_send_wizard_views.xml",
         "views/crm_lead_views.xml",
         "views/chatbot_script_step_views.xml",

@@ -4,6 +4,7 @@ from . import messenger_update
 from . import messenger_outbox
 from . import mail_message
 from . import discuss_channel
+from . import im_livechat_channel
 from . import crm_lead
 from . import chatbot_script_answer
 from . import chatbot_script_step

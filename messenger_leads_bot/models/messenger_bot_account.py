@@ -31,6 +31,11 @@ BOT_TEXT_FIELDS = (
 WEBHOOK_ROUTE = "/messenger_leads/{provider}/{account_id}"
 
 
+def default_acknowledgement(env):
+    """The acknowledgement of a new message, for bots and the website chat alike."""
+    return env._("Hello! We have your message. A manager will answer you within {minutes} minutes.")
+
+
 class MessengerBotAccount(models.Model):
     """A company's bot in a messenger: credentials, how updates arrive, where leads go."""
 
@@ -112,9 +117,7 @@ class MessengerBotAccount(models.Model):
     # What the bot says. Every text is editable per account and per language.
     acknowledgement_text = fields.Text(
         translate=True,
-        default=lambda self: self.env._(
-            "Hello! We have your message. A manager will answer you within {minutes} minutes."
-        ),
+        default=lambda self: default_acknowledgement(self.env),
         help="Sent at once to a new message in working hours. {minutes}: the expected wait.",
     )
     out_of_hours_text = fields.Text(

@@ -6,3 +6,4 @@ from . import test_webhook
 from . import test_discuss_tour
 from . import test_whatsapp
 from . import test_viber
+from . import test_website_chat

@@ -1,0 +1,88 @@
+from odoo import Command
+from odoo.tests import TransactionCase, tagged
+
+from .common import always_open_team
+
+
+@tagged("post_install", "-at_install")
+class TestWebsiteChat(TransactionCase):
+    """Odoo's own live chat on the website feeds the same pipeline as the messengers."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.team = always_open_team(cls.env)
+        cls.operator = cls.env["res.users"].create(
+            {
+                "name": "Olga Operator",
+                "login": "olga_operator",
+                "groups_id": [Command.set([cls.env.ref("sales_team.group_sale_salesman").id])],
+            }
+        )
+        cls.team.write(
+            {
+                "messenger_assignment": "least_loaded",
+                "messenger_require_presence": False,
+                "crm_team_member_ids": [Command.create({"user_id": cls.operator.id})],
+            }
+        )
+        cls.livechat = cls.env["im_livechat.channel"].create(
+            {"name": "Website", "user_ids": [Command.set(cls.operator.ids)]}
+        )
+        cls.public = cls.env.ref("base.public_user")
+
+    def visitor_chat(self, name="Visitor 42"):
+        guest = self.env["mail.guest"].create({"name": name})
+        chat = self.env["discuss.channel"].create(
+            {
+                "name": name,
+                "channel_type": "livechat",
+                "livechat_channel_id": self.livechat.id,
+                "livechat_operator_id": self.operator.partner_id.id,
+                "anonymous_name": name,
+                "channel_member_ids": [Command.create({"partner_id": self.operator.partner_id.id})],
+            }
+        )
+        chat.add_members(guest_ids=guest.ids, post_joined_message=False)
+        return chat, guest
+
+    def visitor_says(self, chat, guest, text):
+        chat.with_user(self.public).with_context(guest=guest).message_post(
+            body=text, message_type="comment", subtype_xmlid="mail.mt_comment"
+        )
+
+    def test_first_visitor_message_makes_an_assigned_lead_and_is_acknowledged(self):
+        self.livechat.messenger_team_id = self.team
+        chat, guest = self.visitor_chat()
+        self.visitor_says(chat, guest, "Do you deliver to Kazan?")
+        lead = chat.messenger_lead_id
+        self.assertEqual(
+            lead.channel_id, self.env.ref("messenger_leads.messenger_channel_web_chat")
+        )
+        self.assertEqual((lead.team_id, lead.user_id), (self.team, self.operator))
+        self.assertEqual(lead.contact_name, "Visitor 42")
+        self.assertTrue(lead.response_deadline, "web chat: a 5-minute first-response target")
+        bot = chat.message_ids.filtered(lambda m: m.author_id == self.env.ref("base.partner_root"))
+        self.assertIn("within 5 minutes", bot.body)
+        self.visitor_says(chat, guest, "Hello?")
+        self.assertEqual(len(chat.messenger_lead_id), 1, "one lead per chat")
+        self.assertFalse(lead.first_response_at)
+        chat.with_user(self.operator).message_post(
+            body="Yes, in two days.", message_type="comment", subtype_xmlid="mail.mt_comment"
+        )
+        self.assertTrue(lead.first_response_at, "the operator's answer stops the clock")
+        self.assertEqual(lead.sla_state, "met")
+
+    def test_lead_command_names_the_chat_lead_instead_of_a_second_one(self):
+        self.livechat.messenger_team_id = self.team
+        chat, guest = self.visitor_chat()
+        self.visitor_says(chat, guest, "I need 20 office chairs")
+        leads = self.env["crm.lead"].search_count([])
+        chat.with_user(self.operator).execute_command_lead(body="/lead Office chairs x20")
+        self.assertEqual(self.env["crm.lead"].search_count([]), leads, "crm_livechat adds none")
+        self.assertEqual(chat.messenger_lead_id.name, "Office chairs x20")
+
+    def test_no_team_no_lead(self):
+        chat, guest = self.visitor_chat()
+        self.visitor_says(chat, guest, "Just looking")
+        self.assertFalse(chat.messenger_lead_id)
