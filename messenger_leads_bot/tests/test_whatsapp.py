@@ -180,6 +180,21 @@ class TestWhatsAppWebhook(HttpCase):
             )
         self.assertEqual(outbox.mail_message_id.messenger_delivery_state, "read")
 
+    def test_photo_is_fetched_into_the_thread(self):
+        self.api.media["MEDIA1"] = ("image/jpeg", b"\xff\xd8 a photo")
+        photo = {"type": "image", "image": {"id": "MEDIA1", "mime_type": "image/jpeg"}}
+        self.post(wa_notification("79160000007", photo))
+        conversation = self.conversation("79160000007")
+        message = self.env["mail.message"].search(
+            [
+                ("model", "=", "discuss.channel"),
+                ("res_id", "=", conversation.discuss_channel_id.id),
+                ("author_id", "=", conversation.partner_id.id),
+            ]
+        )
+        self.assertEqual(message.attachment_ids.raw, b"\xff\xd8 a photo")
+        self.assertEqual(message.attachment_ids.name, "MEDIA1.jpeg")
+
     def test_duplicate_delivery_is_ignored(self):
         data = wa_notification("79160000003", text("Once"))
         self.assertEqual(self.post(data).text, "ok")
