@@ -181,16 +181,42 @@ class MessengerConversation(models.Model):
         phone = event.sender_phone and self.env["res.partner"]._phone_format(
             number=event.sender_phone, force_format="E164"
         )
-        if phone:
-            # messenger_leads keeps contacts' numbers in E.164
-            known = self.env["res.partner"].search(
-                ["|", ("phone", "=", phone), ("mobile", "=", phone)], limit=1
-            )
-            if known:
-                return known
+        known = self._partner_with_phone(phone)
+        if known:
+            return known
         return self.env["res.partner"].create(
             {"name": event.display_name, "lang": self._partner_lang(event), "phone": phone}
         )
+
+    @api.model
+    def _partner_with_phone(self, e164):
+        """The contact with this number (messenger_leads keeps contacts' numbers in E.164)."""
+        if not e164:
+            return self.env["res.partner"]
+        return self.env["res.partner"].search(
+            ["|", ("phone", "=", e164), ("mobile", "=", e164)], order="id", limit=1
+        )
+
+    def _join_known_customer(self, partner):
+        """The customer shared the number of a contact known from another messenger: one
+        contact, and one open lead (crm's merge, which keeps the history of both)."""
+        own_lead = self.lead_id
+        self.partner_id = partner
+        other_lead = self.env["crm.lead"].search(
+            [
+                ("partner_id", "=", partner.id),
+                ("stage_id.is_won", "=", False),
+                ("id", "!=", own_lead.id),
+            ],
+            order="id desc",
+            limit=1,
+        )
+        if not (own_lead and other_lead):
+            own_lead.partner_id = partner
+            return
+        chats = self.search([("lead_id", "in", (own_lead | other_lead).ids)])
+        merged = (own_lead | other_lead)._merge_opportunity(auto_unlink=True)
+        chats.lead_id = merged
 
     def _partner_lang(self, event):
         code = (event.language_code or "").split("-")[0]
@@ -317,7 +343,11 @@ class MessengerConversation(models.Model):
         if not e164:
             self._post_notice(_("The shared number %(phone)s is not valid.", phone=phone))
             return
-        self.partner_id.phone = e164
+        known = self._partner_with_phone(e164) - self.partner_id
+        if known:
+            self._join_known_customer(known)
+        else:
+            self.partner_id.phone = e164
         if self.lead_id and not self.lead_id.phone:
             self.lead_id.phone = e164
         self.lead_id._messenger_register_signal("phone_shared")

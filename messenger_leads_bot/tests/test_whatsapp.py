@@ -254,3 +254,25 @@ class TestWhatsAppWebhook(HttpCase):
         whatsapp_chat = self.conversation("79160000006")
         self.assertEqual(whatsapp_chat.partner_id, telegram_chat.partner_id)
         self.assertEqual(whatsapp_chat.lead_id, telegram_chat.lead_id, "one open lead")
+
+    def test_sharing_a_known_number_joins_the_customer_and_merges_the_leads(self):
+        self.post(wa_notification("79160000008", text("Hello from WhatsApp")))
+        whatsapp_chat = self.conversation("79160000008")
+        telegram = self.env["messenger.bot.account"].create(
+            {"name": "@shop_bot", "token": "1:T", "api_url": self.api.url, "team_id": self.team.id}
+        )
+        for update in (
+            tg_update(5502, "Hello from Telegram"),
+            tg_update(
+                5502, contact={"phone_number": "79160000008", "first_name": "Ivan", "user_id": 5502}
+            ),
+        ):
+            self.env["messenger.update"]._receive(telegram, update, str(update["update_id"]))
+        telegram_chat = self.env["messenger.conversation"].search(
+            [("account_id", "=", telegram.id)]
+        )
+        self.assertEqual(telegram_chat.partner_id, whatsapp_chat.partner_id, "one contact")
+        self.assertEqual(telegram_chat.lead_id, whatsapp_chat.lead_id, "one lead, merged")
+        self.assertEqual(
+            self.env["crm.lead"].search_count([("partner_id", "=", whatsapp_chat.partner_id.id)]), 1
+        )
