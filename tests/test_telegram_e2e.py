@@ -5,8 +5,7 @@ import threading
 import time
 
 import pytest
-
-from telegram_fixtures import BotAccount, FakeBotApi, tg_message
+from messenger_fixtures import BotAccount, FakeBotApi, tg_message
 
 
 @pytest.fixture(scope="module")

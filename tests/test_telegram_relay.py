@@ -6,8 +6,9 @@ import subprocess
 import sys
 import time
 
+from messenger_fixtures import ROOT, BotAccount, FakeBotApi, tg_message
+
 from odoo_server import OdooServer
-from telegram_fixtures import ROOT, BotAccount, FakeBotApi, tg_message
 
 CHATS = 5
 UPDATES = 40

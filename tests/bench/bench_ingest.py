@@ -5,9 +5,10 @@ import os
 import statistics
 import time
 
+from messenger_fixtures import BotAccount, FakeBotApi, tg_message
+
 from benchlib import report
 from odoo_server import OdooServer
-from telegram_fixtures import BotAccount, FakeBotApi, tg_message
 
 CUSTOMERS = 100
 MESSAGES_PER_CUSTOMER = 10

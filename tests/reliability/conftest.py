@@ -1,9 +1,9 @@
 import os
 
 import pytest
+from messenger_fixtures import BotAccount, FakeBotApi
 
 from odoo_server import OdooServer
-from telegram_fixtures import BotAccount, FakeBotApi
 
 
 @pytest.fixture

@@ -11,9 +11,9 @@ import threading
 import time
 
 import pytest
+from messenger_fixtures import tg_message
 
 from harness import FULL, TelegramSender, figure, size
-from telegram_fixtures import tg_message
 
 CHATS = size(12, 200)
 PER_CHAT = size(6, 20)

@@ -7,9 +7,9 @@ import time
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from messenger_fixtures import tg_message
 
 from harness import figure, size
-from telegram_fixtures import tg_message
 
 BODIES = size(600, 10_000)
 _ids = itertools.count(int(time.time()) % 100_000 * 100_000 + 500_000_000)

@@ -4,8 +4,9 @@ import concurrent.futures
 import itertools
 import time
 
+from messenger_fixtures import tg_message
+
 from harness import TelegramSender, figure, size
-from telegram_fixtures import tg_message
 
 UPDATES = size(400, 10_000)
 CHATS = size(40, 1_000)

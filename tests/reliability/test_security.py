@@ -2,9 +2,9 @@
 
 import pytest
 import requests
+from messenger_fixtures import tg_message
 
 from harness import figure
-from telegram_fixtures import tg_message
 
 REFUSED = r"[Aa]ccess|not allowed|permission"
 

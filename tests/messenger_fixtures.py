@@ -1,21 +1,33 @@
-"""A Telegram bot account on the test database, wired to a local Bot API server."""
+"""Bot accounts (Telegram, WhatsApp, Viber) on the test database, wired to local fake APIs."""
 
-import importlib.util
+import importlib
 import itertools
 import json
 import os
+import sys
 import time
+import types
 from datetime import UTC, datetime
 
 import requests
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-_spec = importlib.util.spec_from_file_location(
-    "fake_bot_api", os.path.join(ROOT, "messenger_leads_bot", "tests", "fake_bot_api.py")
-)
-fake_bot_api = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(fake_bot_api)
-FakeBotApi = fake_bot_api.FakeBotApi
+
+
+def _fake_api(name):
+    """A fake messenger API of the addon's tests, without importing the addon's Odoo tests."""
+    package = sys.modules.get("messenger_fakes")
+    if package is None:
+        package = types.ModuleType("messenger_fakes")
+        package.__path__ = [os.path.join(ROOT, "messenger_leads_bot", "tests")]
+        sys.modules["messenger_fakes"] = package
+    return importlib.import_module(f"messenger_fakes.{name}")
+
+
+FakeBotApi = _fake_api("fake_bot_api").FakeBotApi
+FakeWhatsAppApi = _fake_api("fake_whatsapp_api").FakeWhatsAppApi
+WHATSAPP_PHONE_NUMBER_ID = _fake_api("fake_whatsapp_api").PHONE_NUMBER_ID
+FakeViberApi = _fake_api("fake_viber_api").FakeViberApi
 
 _ids = itertools.count(int(time.time()) % 1_000_000 * 1000)
 
@@ -37,7 +49,7 @@ def tg_message(chat_id, text, message_id=None):
 class BotAccount:
     """The account's id and secret, and helpers to talk to Odoo as Telegram and as a user."""
 
-    def __init__(self, odoo, admin, api, team_name):
+    def __init__(self, odoo, admin, api, team_name, provider="telegram", **account_values):
         self.odoo = odoo
         self.admin = admin
         self.api = api
@@ -89,15 +101,17 @@ class BotAccount:
             "create",
             {
                 "name": f"@{team_name}_bot",
+                "provider": provider,
                 "token": api.token,
                 "api_url": api.url,
                 "team_id": self.team_id,
+                **account_values,
             },
         )
         self.secret = admin.call(
             "messenger.bot.account", "read", [self.id], fields=["webhook_secret"]
         )[0]["webhook_secret"]
-        self.url = f"{odoo.url}/messenger_leads/telegram/{self.id}"
+        self.url = f"{odoo.url}/messenger_leads/{provider}/{self.id}"
 
     def post(self, update, secret=None, url=None):
         """POST an update (a dict), or a raw body (bytes), as Telegram would."""
@@ -113,6 +127,15 @@ class BotAccount:
                 "Content-Type": "application/json",
                 "X-Telegram-Bot-Api-Secret-Token": self.secret if secret is None else secret,
             },
+            timeout=30,
+        )
+
+    def post_signed(self, body, header, signature):
+        """POST raw bytes with a messenger's signature header (WhatsApp, Viber)."""
+        return requests.post(
+            self.url,
+            data=body,
+            headers={"Content-Type": "application/json", header: signature},
             timeout=30,
         )
 
