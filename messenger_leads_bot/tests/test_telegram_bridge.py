@@ -104,14 +104,14 @@ class TestTelegramBridge(BotCase):
         self.receive(tg_update(608, "Hello"))
         self.receive(
             tg_update(
-                608, contact={"phone_number": "79161234567", "first_name": "M", "user_id": 608}
+                608, contact={"phone_number": "79161230608", "first_name": "M", "user_id": 608}
             )
         )
         conversation = self.conversation(608)
-        self.assertEqual(conversation.partner_id.phone, "+79161234567")
-        self.assertEqual(conversation.lead_id.phone, "+79161234567")
+        self.assertEqual(conversation.partner_id.phone, "+79161230608")
+        self.assertEqual(conversation.lead_id.phone, "+79161230608")
         last = self.env["messenger.outbox"].search([("conversation_id", "=", conversation.id)])[-1]
-        self.assertEqual(last.text, "Thank you! We will call you back at +79161234567.")
+        self.assertEqual(last.text, "Thank you! We will call you back at +79161230608.")
         self.assertEqual(last.buttons, [[["handoff", "Connect me to a person"]]])
         self.assertEqual(
             set(conversation.lead_id.messenger_signal_ids.signal_id.mapped("code")),
