@@ -1,7 +1,8 @@
 """A local HTTP server that speaks the Viber REST Bot API, for tests.
 
 It shares the Telegram fake's server, records and failure queue: `fail_next("send_message", 12)`
-answers Viber's status 12 (too many requests), `blocked_chats.add(user_id)` status 6.
+answers Viber's status 12 (too many requests), `blocked_chats.add(user_id)` status 6. Media the
+customers send are served at `media_url(name)` from `media`.
 """
 
 import itertools
@@ -18,7 +19,11 @@ STATUS_MESSAGES = {2: "invalidAuthToken", 6: "receiverNotSubscribed", 12: "tooMa
 class FakeViberApi(FakeBotApi):
     def __init__(self, token="4453b6ac-TEST"):
         self._tokens = itertools.count(5741311803571721087)
+        self.media = {}  # name -> bytes
         super().__init__(token)
+
+    def media_url(self, name):
+        return f"{self.url}/media/{name}"
 
     def _viber(self, method, body, token):
         if token != self.token:
@@ -54,6 +59,12 @@ class FakeViberApi(FakeBotApi):
         class Handler(BaseHTTPRequestHandler):
             def log_message(self, *args):
                 pass
+
+            def do_GET(self):
+                content = api.media.get(urlparse(self.path).path.rsplit("/", 1)[-1])
+                self.send_response(200 if content is not None else 404)
+                self.end_headers()
+                self.wfile.write(content or b"")
 
             def do_POST(self):
                 length = int(self.headers.get("Content-Length") or 0)

@@ -134,6 +134,24 @@ class TestViber(HttpCase):
         )
         self.assertEqual(outbox.mail_message_id.messenger_delivery_state, "delivered")
 
+    def test_picture_is_fetched_into_the_thread(self):
+        self.api.media["sofa.jpg"] = b"\xff\xd8 a sofa"
+        picture = {"type": "picture", "text": "This one", "media": self.api.media_url("sofa.jpg")}
+        self.post(viber_event("U6=", message=picture))
+        conversation = self.conversation("U6=")
+        message = self.env["mail.message"].search(
+            [
+                ("model", "=", "discuss.channel"),
+                ("res_id", "=", conversation.discuss_channel_id.id),
+                ("author_id", "=", conversation.partner_id.id),
+            ]
+        )
+        self.assertEqual(
+            (message.attachment_ids.name, message.attachment_ids.raw),
+            ("sofa.jpg", b"\xff\xd8 a sofa"),
+        )
+        self.assertIn("This one", message.body)
+
     def test_duplicate_callback_is_ignored(self):
         event = viber_event("U4=")
         self.assertEqual(self.post(event).text, "ok")
