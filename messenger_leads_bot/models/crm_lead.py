@@ -58,9 +58,7 @@ class CrmLead(models.Model):
 
     def _callback_offer_messenger(self):
         """Unreachable by phone: the bot asks in the customer's chat when to call instead."""
-        conversation = self.messenger_conversation_ids.filtered(
-            lambda c: not (c.muted or c.blocked or c.unsubscribed)
-        )[:1]
+        conversation = self.messenger_conversation_ids._reachable()[:1]
         if not conversation:
             return super()._callback_offer_messenger()
         account = conversation.account_id.with_context(

@@ -394,12 +394,22 @@ class MessengerConversation(models.Model):
         self.lead_id._messenger_register_first_response(self.person_replied_at)
         self._queue_outbound(message.preview or "", "person", message=message)
 
-    def _check_service_window(self):
+    def _window_open(self):
         """WhatsApp takes free-form messages only within 24 hours of the customer's last one."""
-        closed_since = self.last_message_at and self.last_message_at + SERVICE_WINDOW
-        if self.account_id.provider == "whatsapp" and (
-            not closed_since or closed_since < fields.Datetime.now()
-        ):
+        if self.account_id.provider != "whatsapp":
+            return True
+        return bool(self.last_message_at) and (
+            self.last_message_at + SERVICE_WINDOW >= fields.Datetime.now()
+        )
+
+    def _reachable(self):
+        """The chats the bot may write to on its own now."""
+        return self.filtered(
+            lambda c: not (c.muted or c.blocked or c.unsubscribed) and c._window_open()
+        )
+
+    def _check_service_window(self):
+        if not self._window_open():
             raise UserError(
                 _(
                     "WhatsApp accepts a free reply only within 24 hours of the customer's last "
@@ -531,7 +541,7 @@ class MessengerConversation(models.Model):
 
     def _request_rating(self, lead):
         """Ask the customer to rate the conversation of a lead that was just won or lost."""
-        for conversation in self.filtered(lambda c: not (c.muted or c.blocked or c.unsubscribed)):
+        for conversation in self._reachable():
             account = conversation.account_id.with_context(
                 lang=conversation.partner_id.lang or self.env.lang
             )

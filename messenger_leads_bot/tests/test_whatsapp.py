@@ -231,6 +231,9 @@ class TestWhatsAppWebhook(HttpCase):
             conversation.discuss_channel_id.with_user(salesperson).message_post(
                 body="Hello again", message_type="comment", subtype_xmlid="mail.mt_comment"
             )
+        lost_reason = self.env["crm.lost.reason"].create({"name": "Went silent"})
+        conversation.lead_id.action_set_lost(lost_reason_id=lost_reason.id)
+        self.assertFalse(conversation.rating_lead_id, "no rating request WhatsApp would refuse")
         conversation.action_send_whatsapp_template()
         self.deliver()
         template = self.api.sent_to("79160000005")[-1]
