@@ -10,6 +10,7 @@ from odoo.tools.sql import create_index
 
 from ..tools import assignment, callback, qualification, sla
 from .messenger_callback_attempt import OUTCOMES
+from .messenger_channel import LIVE_CHAT_CODES
 
 SLA_STATES = [
     ("on_track", "On track"),
@@ -26,7 +27,6 @@ RESPONSE_BANDS = [
 ]
 PLANNING_HORIZON = datetime.timedelta(days=21)  # a deadline is always found within it
 OPEN_SLA_STATES = ("on_track", "at_risk", "breached")
-LIVE_CHAT_CODES = ("telegram", "whatsapp", "viber", "web_chat")
 CALLBACK_STATES = [
     ("planned", "Calling"),
     ("reached", "Reached"),

@@ -10,6 +10,8 @@ CHANNEL_CODES = [
     ("email", "Email"),
     ("walk_in", "Walk-in"),
 ]
+# where the customer waits in a chat; such leads always arrive with their channel or source
+LIVE_CHAT_CODES = ("telegram", "whatsapp", "viber", "web_chat")
 
 
 class MessengerChannel(models.Model):
@@ -60,11 +62,16 @@ class MessengerChannel(models.Model):
     ]
 
     def _match_utm(self, source, medium):
-        """Return the channel of a source/medium pair: the source decides, then the medium."""
+        """Return the channel of a source/medium pair: the source decides, then the medium.
+
+        A medium alone (e.g. Website, set by website_crm on every form) means a form, a call or
+        an e-mail rather than a chat: chats are recognised by their source.
+        """
         if source:
             by_source = self.filtered(lambda channel: channel.source_id == source)
             if by_source:
                 return by_source[:1]
         if medium:
-            return self.filtered(lambda channel: channel.medium_id == medium)[:1]
+            by_medium = self.filtered(lambda channel: channel.medium_id == medium)
+            return by_medium.sorted(lambda channel: channel.code in LIVE_CHAT_CODES)[:1]
         return self.browse()

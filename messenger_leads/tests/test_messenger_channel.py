@@ -12,6 +12,7 @@ class TestMessengerChannel(TransactionCase):
         cls.telegram = cls.env.ref("messenger_leads.messenger_channel_telegram")
         cls.email = cls.env.ref("messenger_leads.messenger_channel_email")
         cls.web_form = cls.env.ref("messenger_leads.messenger_channel_web_form")
+        cls.web_chat = cls.env.ref("messenger_leads.messenger_channel_web_chat")
 
     def test_default_channels_and_targets(self):
         targets = {
@@ -64,6 +65,22 @@ class TestMessengerChannel(TransactionCase):
             }
         )
         self.assertEqual(lead.channel_id, self.email)
+
+    def test_website_form_lead_is_a_web_form(self):
+        # website_crm gives every form lead the medium Website; a UTM cookie may add a source
+        website = self.env.ref("utm.utm_medium_website")
+        newsletter = self.env.ref("utm.utm_source_newsletter")
+        form_lead, form_lead_with_cookie, chat_lead = self.env["crm.lead"].create(
+            [
+                {"name": "Contact us", "medium_id": website.id},
+                {"name": "Contact us", "medium_id": website.id, "source_id": newsletter.id},
+                {"name": "Chat", "medium_id": website.id, "source_id": self.web_chat.source_id.id},
+            ]
+        )
+        self.assertEqual(form_lead.channel_id, self.web_form)
+        self.assertEqual(form_lead_with_cookie.channel_id, self.web_form)
+        self.assertTrue(form_lead.response_deadline, "a first-response deadline, like any channel")
+        self.assertEqual(chat_lead.channel_id, self.web_chat, "a chat is known by its source")
 
     def test_explicit_channel_is_kept(self):
         lead = self.env["crm.lead"].create(

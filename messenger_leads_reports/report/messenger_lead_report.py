@@ -1,11 +1,8 @@
 from odoo import fields, models, tools
 from odoo.tools import SQL
 
-from odoo.addons.messenger_leads.models.crm_lead import (
-    LIVE_CHAT_CODES,
-    RESPONSE_BANDS,
-    SLA_STATES,
-)
+from odoo.addons.messenger_leads.models.crm_lead import RESPONSE_BANDS, SLA_STATES
+from odoo.addons.messenger_leads.models.messenger_channel import LIVE_CHAT_CODES
 from odoo.addons.messenger_leads.tools.qualification import GRADES
 
 
