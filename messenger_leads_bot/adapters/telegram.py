@@ -171,6 +171,9 @@ class TelegramClient(Client):
             base_url=f"{self.api_url}/bot",
             base_file_url=f"{self.api_url}/file/bot",
             request=request,
+            # our calls run one at a time: without it the Bot builds a second HTTP client with
+            # its own TLS context (~30 ms) on every call
+            get_updates_request=request,
         ), request
 
     def _run(self, work):
