@@ -457,6 +457,7 @@ class CrmLead(models.Model):
         self.env.cr.execute(
             "SELECT id FROM crm_team_member WHERE crm_team_id = %s ORDER BY id FOR UPDATE",
             (team.id,),
+            log_exceptions=False,  # a lost race is replayed by Odoo, not an error
         )
         now = fields.Datetime.now()
         members = team.crm_team_member_ids.filtered(

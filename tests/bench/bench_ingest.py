@@ -1,4 +1,9 @@
-"""Update in -> lead, thread message and acknowledgement out, against Odoo with 2 workers."""
+"""Update in -> lead, thread message and acknowledgement out, against Odoo with 2 workers.
+
+Then, in one process, what one update costs on the server (time and queries, a new customer
+and a follow-up message) and what Odoo's own Discuss message_post costs alone: the floor under
+every update, since each customer message is posted into its Discuss thread.
+"""
 
 import concurrent.futures
 import os
@@ -7,12 +12,13 @@ import time
 
 from messenger_fixtures import BotAccount, FakeBotApi, tg_message
 
-from benchlib import report
+from benchlib import odoo_env, report
 from odoo_server import OdooServer
 
 CUSTOMERS = 100
 MESSAGES_PER_CUSTOMER = 10
 CLIENTS = 8  # concurrent senders; messages of one chat stay in order, as Telegram sends them
+SERVER_SIDE_CUSTOMERS = 20
 
 
 def conversation_latencies(bot, api, chat_id):
@@ -26,6 +32,49 @@ def conversation_latencies(bot, api, chat_id):
             assert api.wait_sent(chat_id, 1, timeout=30), f"no acknowledgement for {chat_id}"
         latencies.append(time.perf_counter() - began)
     return latencies
+
+
+def timed(env, work):
+    """(milliseconds, queries) of work(), flushed, with an empty cache as a request has."""
+    env.invalidate_all()
+    queries, began = env.cr.sql_log_count, time.perf_counter()
+    work()
+    env.flush_all()
+    return (time.perf_counter() - began) * 1000, env.cr.sql_log_count - queries
+
+
+def server_side_costs(account_id):
+    """Median cost of one update processed in-process, and of message_post alone; rolled back."""
+    with odoo_env() as env:
+        account = env["messenger.bot.account"].browse(account_id)
+        updates = env["messenger.update"].sudo()
+        first, follow_up = [], []
+        for customer in range(SERVER_SIDE_CUSTOMERS):
+            for index in range(MESSAGES_PER_CUSTOMER):
+                update = tg_message(6_000_000 + customer, f"message {index}")
+                cost = timed(
+                    env, lambda u=update: updates._receive(account, u, str(u["update_id"]))
+                )
+                (follow_up if index else first).append(cost)
+        thread = env["discuss.channel"].create({"name": "bench thread", "channel_type": "group"})
+        thread.add_members(partner_ids=env.user.partner_id.ids)
+        customer = env["res.partner"].create({"name": "bench customer"})
+        posts = [
+            timed(
+                env,
+                lambda n=n: thread.message_post(
+                    body=f"message {n}", author_id=customer.id, message_type="comment"
+                ),
+            )
+            for n in range(100)
+        ]
+    for label, costs in (
+        ("new customer", first),
+        ("follow-up message", follow_up),
+        ("Discuss message_post alone", posts),
+    ):
+        report("ingest", statistics.median(c[0] for c in costs), f"ms server side, {label}", "-")
+        report("ingest", statistics.median(c[1] for c in costs), f"queries, {label}", "-")
 
 
 def main():
@@ -55,6 +104,7 @@ def main():
     report("ingest", p99, "ms p99", "<= 300 ms")
     report("ingest", len(latencies) / elapsed, "updates/s", ">= 50 updates/s")
     report("ingest", acknowledged, f"of {CUSTOMERS} customers acknowledged", f"{CUSTOMERS}")
+    server_side_costs(bot.id)
 
 
 if __name__ == "__main__":
