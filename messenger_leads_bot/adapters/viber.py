@@ -13,6 +13,7 @@ from .base import (
     InboundMessage,
     OutboundResult,
     clean_text,
+    http_session,
 )
 
 VIBER_API_URL = "https://chatapi.viber.com/pa"
@@ -128,7 +129,7 @@ class ViberClient(Client):
 
     def _call(self, method, payload):
         try:
-            response = requests.post(
+            response = http_session().post(
                 f"{self.api_url}/{method}",
                 json=payload,
                 headers={"X-Viber-Auth-Token": self.token},
@@ -201,7 +202,7 @@ class ViberClient(Client):
     def download(self, file_id):
         """Viber gives a plain URL for each media."""
         try:
-            response = requests.get(file_id, timeout=self.timeout)
+            response = http_session().get(file_id, timeout=self.timeout)
             response.raise_for_status()
         except requests.RequestException as exc:
             raise DeliveryError(f"Viber media not fetched: {exc}") from exc

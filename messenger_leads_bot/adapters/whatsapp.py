@@ -13,6 +13,7 @@ from .base import (
     InboundMessage,
     OutboundResult,
     clean_text,
+    http_session,
 )
 
 GRAPH_API_URL = "https://graph.facebook.com/v21.0"
@@ -171,7 +172,7 @@ class WhatsAppClient(Client):
 
     def _call(self, method, path, payload=None):
         try:
-            response = requests.request(
+            response = http_session().request(
                 method,
                 f"{self.api_url}/{path}",
                 json=payload,
@@ -209,7 +210,7 @@ class WhatsAppClient(Client):
     def download(self, file_id):
         media = self._call("GET", file_id)
         try:
-            response = requests.get(
+            response = http_session().get(
                 media["url"],
                 headers={"Authorization": f"Bearer {self.token}"},
                 timeout=self.timeout,
