@@ -31,6 +31,10 @@ class DiscussChannel(models.Model):
             )
         return result
 
+    def _get_message_create_valid_field_names(self):
+        # the bridge names the messenger's message at creation, not in a second write
+        return super()._get_message_create_valid_field_names() | {"messenger_ref"}
+
     @api.returns("mail.message", lambda value: value.id)
     def message_post(self, **kwargs):
         message = super().message_post(**kwargs)

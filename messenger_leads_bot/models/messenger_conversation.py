@@ -312,9 +312,9 @@ class MessengerConversation(models.Model):
                 message_type="comment",
                 subtype_xmlid="mail.mt_comment",
                 attachments=attachments,
+                messenger_ref=self._message_ref(event.message_id),
             )
         )
-        message.messenger_ref = self._message_ref(event.message_id)
         return message
 
     def _download(self, event):

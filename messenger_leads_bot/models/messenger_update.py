@@ -54,7 +54,7 @@ class MessengerUpdate(models.Model):
             INSERT INTO messenger_update
                 (account_id, external_id, payload, state, attempts,
                  create_uid, create_date, write_uid, write_date)
-            VALUES (%s, %s, %s, 'received', 0, %s, now() at time zone 'UTC', %s,
+            VALUES (%s, %s, %s, 'received', 1, %s, now() at time zone 'UTC', %s,
                     now() at time zone 'UTC')
             ON CONFLICT (account_id, external_id) DO NOTHING
             RETURNING id
@@ -65,29 +65,28 @@ class MessengerUpdate(models.Model):
         row = self.env.cr.fetchone()
         if not row:
             return False
-        self.browse(row[0])._process()
+        self.browse(row[0])._process(account, data)
         return True
 
-    def _process(self):
-        """Bridge each update; a failure is kept on the update for the retry cron, never lost."""
-        for update in self:
-            update.attempts += 1
-            try:
-                with self.env.cr.savepoint():
-                    events = PARSERS[update.account_id.provider](json.loads(update.payload))
-                    conversations = self.env["messenger.conversation"]
-                    for event in events:
-                        if event.kind == "status":
-                            self.env["messenger.outbox"]._apply_status(update.account_id, event)
-                            continue
-                        conversations |= conversations._bridge_inbound(update.account_id, event)
-                    update.write({"state": "done", "error": False})
-                    update.conversation_id = conversations[:1]
-            except PG_CONCURRENCY_EXCEPTIONS_TO_RETRY:
-                raise  # another request holds the same chat: Odoo retries the whole request
-            except Exception as exc:  # any failure must leave the update retryable
-                _logger.exception("messenger update %s could not be processed", update.id)
-                update.write({"state": "failed", "error": f"{exc.__class__.__name__}: {exc}"})
+    def _process(self, account, data):
+        """Bridge this update's events; a failure is kept on it for the retry cron, never lost."""
+        self.ensure_one()
+        try:
+            with self.env.cr.savepoint():
+                conversations = self.env["messenger.conversation"]
+                for event in PARSERS[account.provider](data):
+                    if event.kind == "status":
+                        self.env["messenger.outbox"]._apply_status(account, event)
+                        continue
+                    conversations |= conversations._bridge_inbound(account, event)
+                self.write(
+                    {"state": "done", "error": False, "conversation_id": conversations[:1].id}
+                )
+        except PG_CONCURRENCY_EXCEPTIONS_TO_RETRY:
+            raise  # another request holds the same chat: Odoo retries the whole request
+        except Exception as exc:  # any failure must leave the update retryable
+            _logger.exception("messenger update %s could not be processed", self.id)
+            self.write({"state": "failed", "error": f"{exc.__class__.__name__}: {exc}"})
 
     @api.model
     def _cron_retry_failed(self):
@@ -95,4 +94,6 @@ class MessengerUpdate(models.Model):
         failed = self.search(
             [("state", "=", "failed"), ("attempts", "<", MAX_PROCESS_ATTEMPTS)], order="id"
         )
-        failed._process()
+        for update in failed:
+            update.attempts += 1
+            update._process(update.account_id, json.loads(update.payload))
