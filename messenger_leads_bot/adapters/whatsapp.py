@@ -3,6 +3,7 @@
 import datetime
 import hashlib
 import hmac
+import string
 
 import requests
 
@@ -24,6 +25,7 @@ MAX_REPLY_BUTTONS = 3  # more options go as a list
 BUTTON_TITLE_LENGTH = 20
 LIST_TITLE_LENGTH = 24
 INTERACTIVE_BODY_LENGTH = 1024
+TEMPLATE_PLACEHOLDERS = ("customer", "salesperson", "company")
 MEDIA_KINDS = {
     "image": "photo",
     "document": "document",
@@ -222,15 +224,37 @@ class WhatsAppClient(Client):
         return response.content, f"{file_id}.{extension}" if extension else file_id
 
 
+def template_values(spec):
+    """The template's {{1}}, {{2}}... as a list of texts with placeholders, from the account's
+    comma-separated spec; ValueError names a placeholder that is not one of ours."""
+    values = [value.strip() for value in (spec or "").split(",") if value.strip()]
+    for value in values:
+        try:
+            names = {name for _text, name, _spec, _conv in string.Formatter().parse(value)}
+        except ValueError as exc:  # an unpaired brace
+            raise ValueError(value) from exc
+        if names - {None, *TEMPLATE_PLACEHOLDERS}:
+            raise ValueError(value)
+    return values
+
+
+def fill_template_values(spec, **known):
+    """The texts of the template's variables for one customer; Meta refuses empty ones."""
+    return [value.format_map(known) or "-" for value in template_values(spec)]
+
+
 def _payload(message):
     """The Cloud API body of an OutboundMessage: template, text, reply buttons or a list."""
     base = {"messaging_product": "whatsapp", "recipient_type": "individual", "to": message.chat_id}
     if message.template:
-        language = {"code": message.template["language"]}
-        return base | {
-            "type": "template",
-            "template": {"name": message.template["name"], "language": language},
+        template = {
+            "name": message.template["name"],
+            "language": {"code": message.template["language"]},
         }
+        if message.template.get("values"):
+            parameters = [{"type": "text", "text": text} for text in message.template["values"]]
+            template["components"] = [{"type": "body", "parameters": parameters}]
+        return base | {"type": "template", "template": template}
     # WhatsApp gives the number with every message: no button asks for it
     options = [label for row in message.buttons or [] for key, label in row if key != SHARE_PHONE]
     if not options or len(message.text) > INTERACTIVE_BODY_LENGTH:

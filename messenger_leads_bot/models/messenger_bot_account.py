@@ -5,7 +5,7 @@ from odoo.exceptions import UserError, ValidationError
 
 from ..adapters import CLIENTS, DeliveryError, split_text
 from ..adapters.viber import VIBER_API_URL
-from ..adapters.whatsapp import GRAPH_API_URL
+from ..adapters.whatsapp import GRAPH_API_URL, TEMPLATE_PLACEHOLDERS, template_values
 
 API_URLS = {
     "telegram": "https://api.telegram.org",
@@ -89,6 +89,12 @@ class MessengerBotAccount(models.Model):
     )
     whatsapp_template_language = fields.Char(
         string="Template language", default="ru", help="The template's language code, e.g. ru."
+    )
+    whatsapp_template_values = fields.Char(
+        string="Template variables",
+        help="What fills the template's {{1}}, {{2}}... in order, separated by commas: "
+        "{customer}, {salesperson}, {company} or any fixed text, e.g. "
+        '"{customer}, {salesperson}". Leave empty for a template without variables.',
     )
     webhook_url = fields.Char(compute="_compute_webhook_url", string="Webhook URL")
     mode = fields.Selection(
@@ -190,6 +196,20 @@ class MessengerBotAccount(models.Model):
     def _check_polling_provider(self):
         if any(a.mode == "polling" and a.provider != "telegram" for a in self):
             raise ValidationError(_("Only Telegram bots can use the polling relay."))
+
+    @api.constrains("whatsapp_template_values")
+    def _check_whatsapp_template_values(self):
+        for account in self:
+            try:
+                template_values(account.whatsapp_template_values)
+            except ValueError as exc:
+                raise ValidationError(
+                    _(
+                        "Template variable %(value)s: use only %(placeholders)s or plain text.",
+                        value=exc.args[0],
+                        placeholders=", ".join(f"{{{name}}}" for name in TEMPLATE_PLACEHOLDERS),
+                    )
+                ) from exc
 
     @api.onchange("provider")
     def _onchange_provider(self):

@@ -6,7 +6,7 @@ from odoo import Command, _, api, fields, models
 from odoo.exceptions import UserError
 
 from ..adapters import DeliveryError
-from ..adapters.whatsapp import SERVICE_WINDOW
+from ..adapters.whatsapp import SERVICE_WINDOW, fill_template_values
 
 STOP_COMMANDS = ("/stop", "/unsubscribe")
 
@@ -451,6 +451,12 @@ class MessengerConversation(models.Model):
                     "template": {
                         "name": account.whatsapp_template,
                         "language": account.whatsapp_template_language or "en",
+                        "values": fill_template_values(
+                            account.whatsapp_template_values,
+                            customer=conversation.partner_id.name or "",
+                            salesperson=(conversation.lead_id.user_id or self.env.user).name,
+                            company=account.company_id.name or "",
+                        ),
                     },
                 }
             )._schedule_delivery()

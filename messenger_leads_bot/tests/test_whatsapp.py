@@ -5,10 +5,10 @@ import json
 from datetime import UTC, datetime, timedelta
 
 from odoo import fields
-from odoo.exceptions import UserError
+from odoo.exceptions import UserError, ValidationError
 from odoo.tests import HttpCase, tagged
 
-from ..adapters.whatsapp import parse_whatsapp_update
+from ..adapters.whatsapp import fill_template_values, parse_whatsapp_update
 from .common import always_open_team, tg_update
 from .fake_whatsapp_api import PHONE_NUMBER_ID, FakeWhatsAppApi
 
@@ -93,6 +93,18 @@ class TestWhatsAppParsing(HttpCase):
         for broken in ({"object": "page"}, {"object": "whatsapp_business_account", "entry": 5}, []):
             with self.assertRaises(ValueError):
                 parse_whatsapp_update(broken)
+
+    def test_template_variables(self):
+        spec = "{customer}, Dear {customer}, {salesperson} from {company},  , ok"
+        self.assertEqual(
+            fill_template_values(spec, customer="Olga", salesperson="Anna", company="Shop"),
+            ["Olga", "Dear Olga", "Anna from Shop", "ok"],
+        )
+        self.assertEqual(fill_template_values("{customer}", customer=""), ["-"], "never empty")
+        self.assertEqual(fill_template_values(False), [])
+        for wrong in ("{phone}", "{0}", "{customer.__class__}", "50% off {", "{customer!r}x}"):
+            with self.assertRaises(ValueError, msg=wrong):
+                fill_template_values(wrong, customer="Olga")
 
 
 @tagged("post_install", "-at_install")
@@ -234,11 +246,20 @@ class TestWhatsAppWebhook(HttpCase):
         lost_reason = self.env["crm.lost.reason"].create({"name": "Went silent"})
         conversation.lead_id.action_set_lost(lost_reason_id=lost_reason.id)
         self.assertFalse(conversation.rating_lead_id, "no rating request WhatsApp would refuse")
+        with self.assertRaisesRegex(ValidationError, "{phone}"):
+            self.account.whatsapp_template_values = "{customer}, {phone}"
+        self.account.whatsapp_template_values = "{customer}, {salesperson}"
+        conversation.lead_id.user_id = salesperson
         conversation.action_send_whatsapp_template()
         self.deliver()
         template = self.api.sent_to("79160000005")[-1]
         self.assertEqual(
             (template["type"], template["template"]["name"]), ("template", "reopen_chat")
+        )
+        parameters = template["template"]["components"][0]["parameters"]
+        self.assertEqual(
+            [parameter["text"] for parameter in parameters],
+            [conversation.partner_id.name, salesperson.name],
         )
 
     def test_same_phone_is_one_customer_across_messengers(self):
