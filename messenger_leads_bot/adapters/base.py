@@ -71,7 +71,7 @@ class OutboundMessage:
     chat_id: str
     text: str
     buttons: list | None = None  # None: leave the keyboard; []: remove it
-    template: dict | None = None  # {"name", "language"}: a messenger-approved template
+    template: dict | None = None  # {"name", "language", "values"}: a messenger-approved one
 
 
 @dataclasses.dataclass(frozen=True)

@@ -11,13 +11,21 @@ from .base import (
     Client,
     DeliveryError,
     InboundMessage,
+    OutboundMessage,
     OutboundResult,
     clean_text,
     http_session,
 )
 
 VIBER_API_URL = "https://chatapi.viber.com/pa"
-EVENT_TYPES = ["delivered", "seen", "failed", "subscribed", "unsubscribed"]
+EVENT_TYPES = [
+    "delivered",
+    "seen",
+    "failed",
+    "subscribed",
+    "unsubscribed",
+    "conversation_started",
+]
 STATUSES = {"delivered": "delivered", "seen": "read", "failed": "failed"}
 MEDIA_KINDS = {"picture": "photo", "video": "document", "file": "document", "sticker": "photo"}
 # https://developers.viber.com/docs/api/rest-bot-api/#error-codes
@@ -172,6 +180,15 @@ class ViberClient(Client):
             except KeyError as exc:
                 results.append(DeliveryError(f"Viber answered without a message token: {exc}"))
         return results
+
+    def welcome_reply(self, data, text):
+        """The answer to a conversation_started callback, shown as the bot's first words when
+        someone opens the chat (the only message a bot may send before they subscribe); None
+        for any other callback, a returning subscriber or no text."""
+        if data.get("event") != "conversation_started" or data.get("subscribed") or not text:
+            return None
+        user_id = str((data.get("user") or {}).get("id", ""))
+        return self._payload(OutboundMessage(user_id, text))
 
     def _payload(self, message):
         payload = {

@@ -132,4 +132,6 @@ class MessengerWebhook(http.Controller):
         if not isinstance(data, dict) or not isinstance(data.get("event"), str):
             _logger.info("viber webhook %s: not a Viber callback", account_id)
             return _answer(400, "not a Viber callback: no event")
-        return _store(account, data, viber.delivery_key(data))
+        stored = _store(account, data, viber.delivery_key(data))
+        welcome = account._viber_welcome(data)
+        return request.make_json_response(welcome) if welcome else stored

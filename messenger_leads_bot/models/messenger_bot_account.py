@@ -27,6 +27,7 @@ BOT_TEXT_FIELDS = (
     "rating_request_text",
     "rating_thanks_text",
     "callback_unreachable_text",
+    "welcome_text",
 )
 WEBHOOK_ROUTE = "/messenger_leads/{provider}/{account_id}"
 
@@ -175,6 +176,15 @@ class MessengerBotAccount(models.Model):
             "You can also simply write here."
         ),
     )
+    welcome_text = fields.Text(
+        string="Welcome (Viber)",
+        translate=True,
+        default=lambda self: self.env._(
+            "Hello! Write your question here and a specialist will answer you."
+        ),
+        help="Viber: shown when someone opens the chat with the bot, before they write. "
+        "Empty: nothing is shown.",
+    )
     chatbot_script_id = fields.Many2one(
         "chatbot.script",
         string="Qualification questions",
@@ -244,6 +254,13 @@ class MessengerBotAccount(models.Model):
     @api.model
     def _webhook_path(self, provider, account_id):
         return WEBHOOK_ROUTE.format(provider=provider, account_id=account_id)
+
+    def _viber_welcome(self, data):
+        """The welcome to answer a Viber conversation_started callback with, or None."""
+        user = data.get("user") if isinstance(data.get("user"), dict) else {}
+        lang = self.env["messenger.conversation"]._installed_lang(user.get("language"))
+        text = self.with_context(lang=lang or self.env.lang).welcome_text
+        return self._client().welcome_reply(data, text)
 
     def _client(self):
         self.ensure_one()

@@ -185,7 +185,11 @@ class MessengerConversation(models.Model):
         if known:
             return known
         return self.env["res.partner"].create(
-            {"name": event.display_name, "lang": self._partner_lang(event), "phone": phone}
+            {
+                "name": event.display_name,
+                "lang": self._installed_lang(event.language_code),
+                "phone": phone,
+            }
         )
 
     @api.model
@@ -218,8 +222,10 @@ class MessengerConversation(models.Model):
         merged = (own_lead | other_lead)._merge_opportunity(auto_unlink=True)
         chats.lead_id = merged
 
-    def _partner_lang(self, event):
-        code = (event.language_code or "").split("-")[0]
+    @api.model
+    def _installed_lang(self, language_code):
+        """The installed language of a messenger's language code (en, ru, pt-br), or False."""
+        code = (language_code or "").split("-")[0]
         if not code:
             return False
         lang = self.env["res.lang"].search([("code", "=like", f"{code}%")], limit=1)

@@ -97,6 +97,7 @@ class TestViber(HttpCase):
         self.account.action_set_webhook()
         self.assertTrue(self.api.webhook["url"].endswith(self.path))
         self.assertIn("seen", self.api.webhook["event_types"])
+        self.assertIn("conversation_started", self.api.webhook["event_types"])
         notification = self.account.action_check_connection()
         self.assertIn("Test shop", notification["params"]["message"])
 
@@ -171,3 +172,26 @@ class TestViber(HttpCase):
         self.assertEqual(outbox.state, "sent")
         self.post(viber_event("U5=", event="unsubscribed", user_id="U5="))
         self.assertTrue(self.conversation("U5=").blocked)
+
+    def test_welcome_when_the_chat_is_opened(self):
+        self.account.welcome_text = "Hello! Ask us anything."
+        opened = viber_event(
+            None,
+            event="conversation_started",
+            type="open",
+            user={"id": "W1=", "name": "Oleg", "language": "en"},
+            subscribed=False,
+        )
+        answer = self.post(opened)
+        self.assertEqual(answer.status_code, 200)
+        welcome = answer.json()
+        self.assertEqual(
+            (welcome["type"], welcome["text"], welcome["sender"]["name"]),
+            ("text", "Hello! Ask us anything.", "Shop Viber"),
+        )
+        self.assertFalse(self.conversation("W1="), "no chat and no lead before they write")
+        returning = dict(opened, message_token=opened["message_token"] + 1, subscribed=True)
+        self.assertEqual(self.post(returning).text, "ok", "a subscriber is not welcomed again")
+        self.account.welcome_text = False
+        closed = dict(opened, message_token=opened["message_token"] + 2)
+        self.assertEqual(self.post(closed).text, "ok", "no welcome text: nothing shown")
