@@ -371,10 +371,11 @@ class MessengerConversation(models.Model):
     # Outbound
     # ------------------------------------------------------------------
 
-    def _queue_outbound(self, text, origin, message=None, buttons=None):
-        """Queue text for the customer; it is sent after the transaction commits."""
+    def _queue_outbound(self, text, origin, message=None, buttons=None, template=None):
+        """Queue text (or a messenger-approved template) for the customer; it is sent after the
+        transaction commits. Only the system writes the outbox: callers checked the access."""
         self.ensure_one()
-        outbox = self.env["messenger.outbox"]
+        outbox = self.env["messenger.outbox"].sudo()
         if self.account_id.track_links and self.lead_id:
             text = self.env["link.tracker"]._messenger_track_links(text, self.lead_id)
         chunks = self.account_id._client_text_chunks(text)
@@ -387,6 +388,7 @@ class MessengerConversation(models.Model):
                     "mail_message_id": message.id if message else False,
                     # the keyboard goes with the last part only
                     "buttons": buttons if index == len(chunks) - 1 else False,
+                    "template": template,
                 }
                 for index, chunk in enumerate(chunks)
             ]
@@ -448,24 +450,21 @@ class MessengerConversation(models.Model):
                     subtype_xmlid="mail.mt_comment",
                 )
             )
-            self.env["messenger.outbox"].create(
-                {
-                    "conversation_id": conversation.id,
-                    "text": note,
-                    "origin": "person",
-                    "mail_message_id": message.id,
-                    "template": {
-                        "name": account.whatsapp_template,
-                        "language": account.whatsapp_template_language or "en",
-                        "values": fill_template_values(
-                            account.whatsapp_template_values,
-                            customer=conversation.partner_id.name or "",
-                            salesperson=(conversation.lead_id.user_id or self.env.user).name,
-                            company=account.company_id.name or "",
-                        ),
-                    },
-                }
-            )._schedule_delivery()
+            conversation._queue_outbound(
+                note,
+                "person",
+                message=message,
+                template={
+                    "name": account.whatsapp_template,
+                    "language": account.whatsapp_template_language or "en",
+                    "values": fill_template_values(
+                        account.whatsapp_template_values,
+                        customer=conversation.partner_id.name or "",
+                        salesperson=(conversation.lead_id.user_id or self.env.user).name,
+                        company=account.company_id.name or "",
+                    ),
+                },
+            )
         return True
 
     # ------------------------------------------------------------------

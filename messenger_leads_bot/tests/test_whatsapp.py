@@ -250,7 +250,7 @@ class TestWhatsAppWebhook(HttpCase):
             self.account.whatsapp_template_values = "{customer}, {phone}"
         self.account.whatsapp_template_values = "{customer}, {salesperson}"
         conversation.lead_id.user_id = salesperson
-        conversation.action_send_whatsapp_template()
+        conversation.with_user(salesperson).action_send_whatsapp_template()  # the chat's button
         self.deliver()
         template = self.api.sent_to("79160000005")[-1]
         self.assertEqual(
