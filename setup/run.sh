@@ -24,7 +24,8 @@ trap 'exit 130' INT TERM
 write_odoo_conf "$DB"
 if ! db_exists "$DB"; then
     log "creating database $DB with the three addons and demo data (about two minutes, once)"
-    odoo_bin -c "$ODOO_CONF" -d "$DB" -i "$ADDONS" --stop-after-init \
+    # English and Russian: the bot answers each customer in their messenger's language
+    odoo_bin -c "$ODOO_CONF" -d "$DB" -i "$ADDONS" --load-language=en_US,ru_RU --stop-after-init \
         --logfile "$STATE/log/install-$DB.log" \
         || die "install failed, see .state/log/install-$DB.log"
 else

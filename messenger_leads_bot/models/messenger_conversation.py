@@ -187,7 +187,10 @@ class MessengerConversation(models.Model):
         return self.env["res.partner"].create(
             {
                 "name": event.display_name,
-                "lang": self._installed_lang(event.language_code),
+                # WhatsApp does not tell the customer's language: the company's then
+                "lang": self._installed_lang(event.language_code)
+                or self.account_id.company_id.partner_id.lang
+                or self.env.lang,
                 "phone": phone,
             }
         )

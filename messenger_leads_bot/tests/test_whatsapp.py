@@ -192,6 +192,12 @@ class TestWhatsAppWebhook(HttpCase):
             )
         self.assertEqual(outbox.mail_message_id.messenger_delivery_state, "read")
 
+    def test_customer_language_is_the_companys_when_whatsapp_does_not_say(self):
+        self.env["res.lang"]._activate_lang("ru_RU")
+        self.account.company_id.partner_id.lang = "ru_RU"
+        self.post(wa_notification("79160000009", text("Сколько стоит?")))
+        self.assertEqual(self.conversation("79160000009").partner_id.lang, "ru_RU")
+
     def test_photo_is_fetched_into_the_thread(self):
         self.api.media["MEDIA1"] = ("image/jpeg", b"\xff\xd8 a photo")
         photo = {"type": "image", "image": {"id": "MEDIA1", "mime_type": "image/jpeg"}}
