@@ -47,6 +47,11 @@ def delivery_key(data):
     return f"viber:{data.get('event')}:{data.get('message_token')}:{data.get('user_id', '')}"
 
 
+def opened_by_newcomer(data):
+    """A conversation_started callback from someone not subscribed to the bot yet."""
+    return data.get("event") == "conversation_started" and not data.get("subscribed")
+
+
 def parse_viber_update(data):
     """Return the InboundMessages of one Viber callback; [] for events we do not bridge.
 
@@ -185,7 +190,7 @@ class ViberClient(Client):
         """The answer to a conversation_started callback, shown as the bot's first words when
         someone opens the chat (the only message a bot may send before they subscribe); None
         for any other callback, a returning subscriber or no text."""
-        if data.get("event") != "conversation_started" or data.get("subscribed") or not text:
+        if not opened_by_newcomer(data) or not text:
             return None
         user_id = str((data.get("user") or {}).get("id", ""))
         return self._payload(OutboundMessage(user_id, text))

@@ -4,7 +4,7 @@ from odoo import _, api, fields, models
 from odoo.exceptions import UserError, ValidationError
 
 from ..adapters import CLIENTS, DeliveryError, split_text
-from ..adapters.viber import VIBER_API_URL
+from ..adapters.viber import VIBER_API_URL, opened_by_newcomer
 from ..adapters.whatsapp import GRAPH_API_URL, TEMPLATE_PLACEHOLDERS, template_values
 
 API_URLS = {
@@ -257,6 +257,8 @@ class MessengerBotAccount(models.Model):
 
     def _viber_welcome(self, data):
         """The welcome to answer a Viber conversation_started callback with, or None."""
+        if not opened_by_newcomer(data):
+            return None
         user = data.get("user") if isinstance(data.get("user"), dict) else {}
         lang = self.env["messenger.conversation"]._installed_lang(user.get("language"))
         text = self.with_context(lang=lang or self.env.lang).welcome_text
