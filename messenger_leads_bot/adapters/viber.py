@@ -187,11 +187,8 @@ class ViberClient(Client):
         return results
 
     def welcome_reply(self, data, text):
-        """The answer to a conversation_started callback, shown as the bot's first words when
-        someone opens the chat (the only message a bot may send before they subscribe); None
-        for any other callback, a returning subscriber or no text."""
-        if not opened_by_newcomer(data) or not text:
-            return None
+        """The answer to a newcomer's conversation_started callback (see opened_by_newcomer),
+        shown as the bot's first words: the only message a bot may send before they subscribe."""
         user_id = str((data.get("user") or {}).get("id", ""))
         return self._payload(OutboundMessage(user_id, text))
 

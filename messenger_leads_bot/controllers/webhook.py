@@ -38,6 +38,19 @@ def _read_json(account_id):
         return None, _answer(400, "body is not JSON")
 
 
+def _signed_json(account_id, provider, header, secret_field, signature_valid):
+    """(account, data) of a POST whose `header` signs the raw body with the account's
+    `secret_field`, or (None, the error response): 403 when unsigned, else as _read_json."""
+    account = _account(account_id, provider)
+    body = request.httprequest.get_data()
+    signature = request.httprequest.headers.get(header)
+    if not account or not signature_valid(body, signature, account[secret_field]):
+        _logger.info("%s webhook %s: refused, wrong or missing signature", provider, account_id)
+        return None, _answer(403, "forbidden")
+    body, data = _read_json(account_id)
+    return (account, data) if body is not None else (None, data)
+
+
 def _store(account, data, external_id):
     stored = request.env["messenger.update"].sudo()._receive(account, data, external_id)
     return _answer(200, "ok" if stored else "duplicate")
@@ -97,14 +110,10 @@ class MessengerWebhook(http.Controller):
         save_session=False,
     )
     def whatsapp(self, account_id, **_kwargs):
-        account = _account(account_id, "whatsapp")
-        body = request.httprequest.get_data()
-        signature = request.httprequest.headers.get("X-Hub-Signature-256")
-        if not account or not whatsapp.signature_valid(body, signature, account.app_secret):
-            _logger.info("whatsapp webhook %s: refused, wrong or missing signature", account_id)
-            return _answer(403, "forbidden")
-        body, data = _read_json(account_id)
-        if body is None:
+        account, data = _signed_json(
+            account_id, "whatsapp", "X-Hub-Signature-256", "app_secret", whatsapp.signature_valid
+        )
+        if not account:
             return data
         if not isinstance(data, dict) or data.get("object") != "whatsapp_business_account":
             _logger.info("whatsapp webhook %s: not a WhatsApp notification", account_id)
@@ -120,14 +129,10 @@ class MessengerWebhook(http.Controller):
         save_session=False,
     )
     def viber(self, account_id, **_kwargs):
-        account = _account(account_id, "viber")
-        body = request.httprequest.get_data()
-        signature = request.httprequest.headers.get("X-Viber-Content-Signature")
-        if not account or not viber.signature_valid(body, signature, account.token):
-            _logger.info("viber webhook %s: refused, wrong or missing signature", account_id)
-            return _answer(403, "forbidden")
-        body, data = _read_json(account_id)
-        if body is None:
+        account, data = _signed_json(
+            account_id, "viber", "X-Viber-Content-Signature", "token", viber.signature_valid
+        )
+        if not account:
             return data
         if not isinstance(data, dict) or not isinstance(data.get("event"), str):
             _logger.info("viber webhook %s: not a Viber callback", account_id)

@@ -256,13 +256,14 @@ class MessengerBotAccount(models.Model):
         return WEBHOOK_ROUTE.format(provider=provider, account_id=account_id)
 
     def _viber_welcome(self, data):
-        """The welcome to answer a Viber conversation_started callback with, or None."""
+        """The welcome to answer a Viber callback with: None but for a newcomer opening the
+        chat, when the account has a welcome text in their language."""
         if not opened_by_newcomer(data):
             return None
         user = data.get("user") if isinstance(data.get("user"), dict) else {}
         lang = self.env["messenger.conversation"]._installed_lang(user.get("language"))
         text = self.with_context(lang=lang or self.env.lang).welcome_text
-        return self._client().welcome_reply(data, text)
+        return self._client().welcome_reply(data, text) if text else None
 
     def _client(self):
         self.ensure_one()
