@@ -86,9 +86,7 @@ class BotCase(TransactionCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.api = FakeBotApi()
-        cls.api.__enter__()
-        cls.addClassCleanup(cls.api.__exit__, None, None, None)
+        cls.api = cls.enterClassContext(FakeBotApi())
         cls.team = always_open_team(cls.env)
         cls.leader = cls.team.user_id
         cls.always_open = cls.team.resource_calendar_id

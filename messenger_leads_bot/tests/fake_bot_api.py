@@ -12,6 +12,31 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, unquote, urlparse
 
 
+class FakeHandler(BaseHTTPRequestHandler):
+    """What the fake APIs' request handlers share: quiet, JSON bodies in and out, files out."""
+
+    def log_message(self, *args):
+        pass
+
+    def read_json(self):
+        length = int(self.headers.get("Content-Length") or 0)
+        return json.loads(self.rfile.read(length)) if length else {}
+
+    def send_json(self, status, body):
+        data = json.dumps(body).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def send_file(self, content):
+        """The bytes of a file, or 404 when it is None."""
+        self.send_response(200 if content is not None else 404)
+        self.end_headers()
+        self.wfile.write(content or b"")
+
+
 class FakeBotApi:
     def __init__(self, token="42:TEST"):
         self.token = token
@@ -144,10 +169,7 @@ class FakeBotApi:
     def _handler(self):
         api = self
 
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args):
-                pass
-
+        class Handler(FakeHandler):
             def _params(self):
                 length = int(self.headers.get("Content-Length") or 0)
                 raw = self.rfile.read(length) if length else b""
@@ -166,10 +188,7 @@ class FakeBotApi:
                 path = unquote(urlparse(self.path).path)
                 file_prefix = f"/file/bot{api.token}/"
                 if path.startswith(file_prefix):
-                    content = api._file(path[len(file_prefix) :])
-                    self.send_response(200 if content is not None else 404)
-                    self.end_headers()
-                    self.wfile.write(content or b"")
+                    self.send_file(api._file(path[len(file_prefix) :]))
                     return
                 prefix = f"/bot{api.token}/"
                 if not path.startswith(prefix):
@@ -183,12 +202,7 @@ class FakeBotApi:
                     time.sleep(-status)
                     self.close_connection = True  # no answer at all: a network failure
                     return
-                data = json.dumps(body).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
+                self.send_json(status, body)
 
             do_GET = _route
             do_POST = _route

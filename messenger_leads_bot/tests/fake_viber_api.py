@@ -6,12 +6,10 @@ customers send are served at `media_url(name)` from `media`.
 """
 
 import itertools
-import json
 import time
-from http.server import BaseHTTPRequestHandler
 from urllib.parse import urlparse
 
-from .fake_bot_api import FakeBotApi
+from .fake_bot_api import FakeBotApi, FakeHandler
 
 STATUS_MESSAGES = {2: "invalidAuthToken", 6: "receiverNotSubscribed", 12: "tooManyRequests"}
 
@@ -56,27 +54,15 @@ class FakeViberApi(FakeBotApi):
     def _handler(self):
         api = self
 
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args):
-                pass
-
+        class Handler(FakeHandler):
             def do_GET(self):
-                content = api.media.get(urlparse(self.path).path.rsplit("/", 1)[-1])
-                self.send_response(200 if content is not None else 404)
-                self.end_headers()
-                self.wfile.write(content or b"")
+                self.send_file(api.media.get(urlparse(self.path).path.rsplit("/", 1)[-1]))
 
             def do_POST(self):
-                length = int(self.headers.get("Content-Length") or 0)
-                body = json.loads(self.rfile.read(length)) if length else {}
                 method = urlparse(self.path).path.rsplit("/", 1)[-1]
-                data = json.dumps(
-                    api._viber(method, body, self.headers.get("X-Viber-Auth-Token"))
-                ).encode()
-                self.send_response(200)  # Viber answers 200 and tells errors in the body
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
+                answer = api._viber(
+                    method, self.read_json(), self.headers.get("X-Viber-Auth-Token")
+                )
+                self.send_json(200, answer)  # Viber answers 200 and tells errors in the body
 
         return Handler

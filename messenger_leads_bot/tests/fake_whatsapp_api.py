@@ -5,12 +5,10 @@ It shares the Telegram fake's server, records and failure queue: `fail_next("mes
 """
 
 import itertools
-import json
 import time
-from http.server import BaseHTTPRequestHandler
 from urllib.parse import urlparse
 
-from .fake_bot_api import FakeBotApi
+from .fake_bot_api import FakeBotApi, FakeHandler
 
 PHONE_NUMBER_ID = "1098765"
 
@@ -61,29 +59,17 @@ class FakeWhatsAppApi(FakeBotApi):
     def _handler(self):
         api = self
 
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args):
-                pass
-
+        class Handler(FakeHandler):
             def _route(self):
                 url = urlparse(self.path)
                 if url.path.startswith("/download/"):
                     media = api.media.get(url.path.rsplit("/", 1)[-1])
-                    self.send_response(200 if media else 404)
-                    self.end_headers()
-                    self.wfile.write(media[1] if media else b"")
+                    self.send_file(media[1] if media else None)
                     return
-                length = int(self.headers.get("Content-Length") or 0)
-                body = json.loads(self.rfile.read(length)) if length else {}
                 status, answer = api._graph(
-                    self.command, url.path, body, self.headers.get("Authorization")
+                    self.command, url.path, self.read_json(), self.headers.get("Authorization")
                 )
-                data = json.dumps(answer).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
+                self.send_json(status, answer)
 
             do_GET = _route
             do_POST = _route

@@ -33,9 +33,7 @@ class TestViber(HttpCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.api = FakeViberApi()
-        cls.api.__enter__()
-        cls.addClassCleanup(cls.api.__exit__, None, None, None)
+        cls.api = cls.enterClassContext(FakeViberApi())
         cls.team = always_open_team(cls.env)
         cls.account = cls.env["messenger.bot.account"].create(
             {

@@ -114,9 +114,7 @@ class TestWhatsAppWebhook(HttpCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.api = FakeWhatsAppApi()
-        cls.api.__enter__()
-        cls.addClassCleanup(cls.api.__exit__, None, None, None)
+        cls.api = cls.enterClassContext(FakeWhatsAppApi())
         cls.team = always_open_team(cls.env)
         cls.account = cls.env["messenger.bot.account"].create(
             {
