@@ -12,11 +12,17 @@ from .base import (
     OutboundResult,
     split_text,
 )
+from . import telegram, viber, whatsapp
 from .telegram import TelegramClient, parse_telegram_update
 from .viber import ViberClient, parse_viber_update
 from .whatsapp import WhatsAppClient, parse_whatsapp_update
 
 CLIENTS = {"telegram": TelegramClient, "whatsapp": WhatsAppClient, "viber": ViberClient}
+SHAPE_ERRORS = {
+    "telegram": telegram.shape_error,
+    "whatsapp": whatsapp.shape_error,
+    "viber": viber.shape_error,
+}
 PARSERS = {
     "telegram": parse_telegram_update,
     "whatsapp": parse_whatsapp_update,

@@ -29,13 +29,20 @@ os.environ.setdefault("PTB_TIMEDELTA", "true")
 ALLOWED_UPDATES = ["message", "edited_message", "my_chat_member"]
 
 
+def shape_error(data):
+    """Why a decoded body is not a Telegram update, or "" when it is one."""
+    if not isinstance(data, dict) or not isinstance(data.get("update_id"), int):
+        return "not a Telegram update: no integer update_id"
+    return ""
+
+
 def parse_telegram_update(data):
     """Return the InboundMessages of one Telegram update (a dict), [] for what we don't bridge.
 
     Raises ValueError when the body is not a Telegram update.
     """
-    if not isinstance(data, dict) or not isinstance(data.get("update_id"), int):
-        raise ValueError("not a Telegram update: no integer update_id")
+    if shape_error(data):
+        raise ValueError(shape_error(data))
     try:
         update = Update.de_json(data, bot=None)
     except (TypeError, KeyError, ValueError, AttributeError) as exc:

@@ -52,13 +52,20 @@ def opened_by_newcomer(data):
     return data.get("event") == "conversation_started" and not data.get("subscribed")
 
 
+def shape_error(data):
+    """Why a decoded body is not a Viber callback, or "" when it is one."""
+    if not isinstance(data, dict) or not isinstance(data.get("event"), str):
+        return "not a Viber callback: no event"
+    return ""
+
+
 def parse_viber_update(data):
     """Return the InboundMessages of one Viber callback; [] for events we do not bridge.
 
     Raises ValueError when the body is not a Viber callback.
     """
-    if not isinstance(data, dict) or not isinstance(data.get("event"), str):
-        raise ValueError("not a Viber callback: no event")
+    if shape_error(data):
+        raise ValueError(shape_error(data))
     try:
         event = data["event"]
         when = datetime.datetime.fromtimestamp(int(data["timestamp"]) / 1000, datetime.UTC)

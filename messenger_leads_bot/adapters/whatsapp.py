@@ -55,13 +55,20 @@ def delivery_key(data):
     return "wa:" + hashlib.sha256("|".join(parts).encode()).hexdigest()
 
 
+def shape_error(data):
+    """Why a decoded body is not a WhatsApp Cloud API notification, or "" when it is one."""
+    if not isinstance(data, dict) or data.get("object") != "whatsapp_business_account":
+        return "not a WhatsApp Cloud API notification"
+    return ""
+
+
 def parse_whatsapp_update(data):
     """Return the InboundMessages (messages and statuses) of one webhook notification.
 
     Raises ValueError when the body is not a WhatsApp Cloud API notification.
     """
-    if not isinstance(data, dict) or data.get("object") != "whatsapp_business_account":
-        raise ValueError("not a WhatsApp Cloud API notification")
+    if shape_error(data):
+        raise ValueError(shape_error(data))
     try:
         events = []
         for entry in data["entry"]:

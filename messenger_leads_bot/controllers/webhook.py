@@ -5,7 +5,7 @@ import logging
 from odoo import http
 from odoo.http import request
 
-from ..adapters import viber, whatsapp
+from ..adapters import SHAPE_ERRORS, viber, whatsapp
 
 _logger = logging.getLogger(__name__)
 
@@ -51,6 +51,15 @@ def _signed_json(account_id, provider, header, secret_field, signature_valid):
     return (account, data) if body is not None else (None, data)
 
 
+def _misshapen(account, data):
+    """A 400 answer when the body is not the messenger's kind of notification, else None."""
+    error = SHAPE_ERRORS[account.provider](data)
+    if not error:
+        return None
+    _logger.info("%s webhook %s: %s", account.provider, account.id, error)
+    return _answer(400, error)
+
+
 def _store(account, data, external_id):
     stored = request.env["messenger.update"].sudo()._receive(account, data, external_id)
     return _answer(200, "ok" if stored else "duplicate")
@@ -76,10 +85,7 @@ class MessengerWebhook(http.Controller):
         body, data = _read_json(account_id)
         if body is None:
             return data
-        if not isinstance(data, dict) or not isinstance(data.get("update_id"), int):
-            _logger.info("telegram webhook %s: not a Telegram update", account_id)
-            return _answer(400, "not a Telegram update: no integer update_id")
-        return _store(account, data, str(data["update_id"]))
+        return _misshapen(account, data) or _store(account, data, str(data["update_id"]))
 
     @http.route(
         "/messenger_leads/whatsapp/<int:account_id>",
@@ -115,10 +121,7 @@ class MessengerWebhook(http.Controller):
         )
         if not account:
             return data
-        if not isinstance(data, dict) or data.get("object") != "whatsapp_business_account":
-            _logger.info("whatsapp webhook %s: not a WhatsApp notification", account_id)
-            return _answer(400, "not a WhatsApp Cloud API notification")
-        return _store(account, data, whatsapp.delivery_key(data))
+        return _misshapen(account, data) or _store(account, data, whatsapp.delivery_key(data))
 
     @http.route(
         "/messenger_leads/viber/<int:account_id>",
@@ -134,9 +137,9 @@ class MessengerWebhook(http.Controller):
         )
         if not account:
             return data
-        if not isinstance(data, dict) or not isinstance(data.get("event"), str):
-            _logger.info("viber webhook %s: not a Viber callback", account_id)
-            return _answer(400, "not a Viber callback: no event")
+        refusal = _misshapen(account, data)
+        if refusal:
+            return refusal
         stored = _store(account, data, viber.delivery_key(data))
         welcome = account._viber_welcome(data)
         return request.make_json_response(welcome) if welcome else stored
