@@ -154,7 +154,7 @@ def _delivery_error(exc):
 
 @functools.cache
 def _tls_context():
-    """One TLS context per process, as httpx builds it: loading the CA bundle takes ~10 ms."""
+    """One TLS context per process, as httpx builds it: loading the CA bundle takes ~20 ms."""
     return httpx.create_ssl_context()
 
 
