@@ -85,6 +85,12 @@ class MessengerConversation(models.Model):
             )
             conversation.display_name = f"{conversation.channel_id.name or ''} · {who}"
 
+    def write(self, vals):
+        result = super().write(vals)
+        if "lead_id" in vals:
+            self._join_lead_people()
+        return result
+
     # ------------------------------------------------------------------
     # Inbound
     # ------------------------------------------------------------------
@@ -275,27 +281,35 @@ class MessengerConversation(models.Model):
         campaign = self.env["utm.campaign"].search([("name", "=", payload)], limit=1)
         return campaign or self.env["utm.campaign"].create({"name": payload})
 
+    def _thread_people(self):
+        """Who the chat's thread is for: the lead's salesperson and team leader."""
+        return (self.lead_id.user_id | self.lead_id.team_id.user_id).partner_id
+
     def _ensure_thread(self):
-        """The Discuss thread of the chat: private to the lead's salesperson and team leader."""
+        """The Discuss thread of the chat, private to the lead's people (see _join_lead_people
+        for later changes of them)."""
         self.ensure_one()
-        members = (self.lead_id.user_id | self.lead_id.team_id.user_id).partner_id
-        if not self.discuss_channel_id:
-            self.discuss_channel_id = self.env["discuss.channel"].create(
-                {
-                    "name": self.display_name,
-                    "channel_type": "group",
-                    "description": _("Messenger chat of lead %(lead)s", lead=self.lead_id.name),
-                    "channel_member_ids": [
-                        Command.create({"partner_id": partner.id}) for partner in members
-                    ],
-                }
-            )
-        else:
-            missing = members - self.discuss_channel_id.channel_member_ids.partner_id
+        if self.discuss_channel_id:
+            return
+        self.discuss_channel_id = self.env["discuss.channel"].create(
+            {
+                "name": self.display_name,
+                "channel_type": "group",
+                "description": _("Messenger chat of lead %(lead)s", lead=self.lead_id.name),
+                "channel_member_ids": [
+                    Command.create({"partner_id": partner.id}) for partner in self._thread_people()
+                ],
+            }
+        )
+
+    def _join_lead_people(self):
+        """The lead got another salesperson, team or lead: its people join the thread at once,
+        not when the customer next writes. Those who were there stay, with the history."""
+        for conversation in self.filtered("discuss_channel_id"):
+            thread = conversation.discuss_channel_id.sudo()  # whoever reassigns, they join
+            missing = conversation._thread_people() - thread.channel_member_ids.partner_id
             if missing:
-                self.discuss_channel_id.add_members(
-                    partner_ids=missing.ids, post_joined_message=False
-                )
+                thread.add_members(partner_ids=missing.ids, post_joined_message=False)
 
     def _post_customer_message(self, event):
         attachments = []

@@ -551,6 +551,36 @@ class TestAssignedOnArrival(BotCase):
         )
         self.assertEqual(conversation.lead_id.sla_state, "met")
 
+    def test_the_next_salesperson_joins_the_thread_when_the_lead_is_reassigned(self):
+        first, second = (
+            new_test_user(self.env, login, groups="sales_team.group_sale_salesman")
+            for login in ("first_seller", "second_seller")
+        )
+        self.env["crm.team.member"].create(
+            [{"crm_team_id": self.team.id, "user_id": user.id} for user in (first, second)]
+        )
+        self.team.write(
+            {"messenger_assignment": "round_robin", "messenger_require_presence": False}
+        )
+        self.receive(tg_update(684, "Hello"))
+        conversation = self.conversation(684)
+        lead = conversation.lead_id
+        thread = conversation.discuss_channel_id
+        self.assertIn(lead.user_id.partner_id, thread.channel_member_ids.partner_id)
+        nobody_answered = lead.user_id
+        lead._messenger_reassign_breached()  # the escalation's second step
+        self.assertNotEqual(lead.user_id, nobody_answered)
+        self.assertIn(
+            lead.user_id.partner_id,
+            thread.channel_member_ids.partner_id,
+            "in the thread at once, before the customer writes again",
+        )
+        by_hand = new_test_user(self.env, "third_seller", groups="sales_team.group_sale_salesman")
+        self.leader.email = "leader@example.com"  # crm mails the new salesperson from them
+        lead.with_user(self.leader).user_id = by_hand  # the team leader reassigns it by hand
+        self.assertIn(by_hand.partner_id, thread.channel_member_ids.partner_id)
+        self.assertIn(nobody_answered.partner_id, thread.channel_member_ids.partner_id, "stays")
+
     def test_busy_in_chats_gets_no_new_chat(self):
         seller = new_test_user(self.env, "busy_seller", groups="sales_team.group_sale_salesman")
         member = self.env["crm.team.member"].create(
