@@ -7,6 +7,7 @@ from odoo.exceptions import UserError
 
 from ..adapters import DeliveryError
 from ..adapters.whatsapp import SERVICE_WINDOW, fill_template_values
+from ..tools.language import phone_languages
 
 STOP_COMMANDS = ("/stop", "/unsubscribe")
 
@@ -191,14 +192,17 @@ class MessengerConversation(models.Model):
         if known:
             return known
         return self.env["res.partner"].create(
-            {
-                "name": event.display_name,
-                # WhatsApp does not tell the customer's language: the company's then
-                "lang": self._installed_lang(event.language_code)
-                or self.account_id.company_id.partner_id.lang
-                or self.env.lang,
-                "phone": phone,
-            }
+            {"name": event.display_name, "lang": self._customer_lang(event, phone), "phone": phone}
+        )
+
+    def _customer_lang(self, event, phone):
+        """The language the messenger says the customer uses; WhatsApp says none: the most
+        spoken one of their number's country that is installed, else the company's."""
+        return (
+            self._installed_lang(event.language_code)
+            or self._installed_lang(*phone_languages(phone))
+            or self.account_id.company_id.partner_id.lang
+            or self.env.lang
         )
 
     @api.model
@@ -232,13 +236,18 @@ class MessengerConversation(models.Model):
         chats.lead_id = merged
 
     @api.model
-    def _installed_lang(self, language_code):
-        """The installed language of a messenger's language code (en, ru, pt-br), or False."""
-        code = (language_code or "").split("-")[0]
-        if not code:
-            return False
-        lang = self.env["res.lang"].search([("code", "=like", f"{code}%")], limit=1)
-        return lang.code or False
+    def _installed_lang(self, *language_codes):
+        """The first installed language among messenger language codes (en, pt-br, zh_Hant),
+        the same region preferred (pt-br: pt_BR before pt_PT), or False."""
+        installed = [code for code, _name in self.env["res.lang"].get_installed()]
+        for language_code in filter(None, language_codes):
+            wanted = language_code.replace("-", "_").lower()
+            matches = [code for code in installed if code.lower() == wanted] + [
+                code for code in installed if code.split("_")[0].lower() == wanted.split("_")[0]
+            ]
+            if matches:
+                return matches[0]
+        return False
 
     def _ensure_open_lead(self, event):
         """Link the customer's open lead, or make one; return True when a lead was created."""

@@ -7,3 +7,4 @@ from . import test_discuss_tour
 from . import test_whatsapp
 from . import test_viber
 from . import test_website_chat
+from . import test_language

@@ -190,11 +190,24 @@ class TestWhatsAppWebhook(HttpCase):
             )
         self.assertEqual(outbox.mail_message_id.messenger_delivery_state, "read")
 
-    def test_customer_language_is_the_companys_when_whatsapp_does_not_say(self):
+    def test_customer_language_follows_their_number_as_whatsapp_does_not_say(self):
         self.env["res.lang"]._activate_lang("ru_RU")
-        self.account.company_id.partner_id.lang = "ru_RU"
-        self.post(wa_notification("79160000009", text("Сколько стоит?")))
-        self.assertEqual(self.conversation("79160000009").partner_id.lang, "ru_RU")
+        company = self.account.company_id.partner_id
+        company.lang = "en_US"
+        for wa_id, expected, why in (
+            ("79160000009", "ru_RU", "Russia"),
+            ("380441234567", "ru_RU", "Ukraine: Ukrainian is not installed, Russian next"),
+            ("14155550123", "en_US", "USA"),
+        ):
+            self.post(wa_notification(wa_id, text("Hello")))
+            self.assertEqual(self.conversation(wa_id).partner_id.lang, expected, why)
+        company.lang = "ru_RU"
+        self.post(wa_notification("37410123456", text("Hello")))
+        self.assertEqual(
+            self.conversation("37410123456").partner_id.lang,
+            "ru_RU",
+            "Armenia: none of its languages is installed, the company's",
+        )
 
     def test_photo_is_fetched_into_the_thread(self):
         self.api.media["MEDIA1"] = ("image/jpeg", b"\xff\xd8 a photo")
