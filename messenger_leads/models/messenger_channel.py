@@ -64,8 +64,8 @@ class MessengerChannel(models.Model):
     def _match_utm(self, source, medium):
         """Return the channel of a source/medium pair: the source decides, then the medium.
 
-        A medium alone (e.g. Website, set by website_crm on every form) means a form, a call or
-        an e-mail rather than a chat: chats are recognised by their source.
+        Among channels sharing a medium (e.g. Website, set by website_crm on every form), a
+        form, a call or an e-mail comes before a chat: chats are recognised by their source.
         """
         if source:
             by_source = self.filtered(lambda channel: channel.source_id == source)

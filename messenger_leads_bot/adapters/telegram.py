@@ -41,8 +41,8 @@ def parse_telegram_update(data):
 
     Raises ValueError when the body is not a Telegram update.
     """
-    if shape_error(data):
-        raise ValueError(shape_error(data))
+    if error := shape_error(data):
+        raise ValueError(error)
     try:
         update = Update.de_json(data, bot=None)
     except (TypeError, KeyError, ValueError, AttributeError) as exc:

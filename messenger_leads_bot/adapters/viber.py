@@ -64,8 +64,8 @@ def parse_viber_update(data):
 
     Raises ValueError when the body is not a Viber callback.
     """
-    if shape_error(data):
-        raise ValueError(shape_error(data))
+    if error := shape_error(data):
+        raise ValueError(error)
     try:
         event = data["event"]
         when = datetime.datetime.fromtimestamp(int(data["timestamp"]) / 1000, datetime.UTC)

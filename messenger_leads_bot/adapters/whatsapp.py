@@ -67,8 +67,8 @@ def parse_whatsapp_update(data):
 
     Raises ValueError when the body is not a WhatsApp Cloud API notification.
     """
-    if shape_error(data):
-        raise ValueError(shape_error(data))
+    if error := shape_error(data):
+        raise ValueError(error)
     try:
         events = []
         for entry in data["entry"]:

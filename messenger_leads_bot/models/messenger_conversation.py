@@ -199,8 +199,7 @@ class MessengerConversation(models.Model):
         """The language the messenger says the customer uses; WhatsApp says none: the most
         spoken one of their number's country that is installed, else the company's."""
         return (
-            self._installed_lang(event.language_code)
-            or self._installed_lang(*phone_languages(phone))
+            self._installed_lang(event.language_code, *phone_languages(phone))
             or self.account_id.company_id.partner_id.lang
             or self.env.lang
         )
