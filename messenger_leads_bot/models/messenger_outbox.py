@@ -37,7 +37,7 @@ class MessengerOutbox(models.Model):
     text = fields.Text(required=True)
     buttons = fields.Json(help="Reply keyboard rows of (key, label).")
     template = fields.Json(
-        help="A messenger-approved template ({name, language}) sent instead of the text: "
+        help="A messenger-approved template ({name, language, values}) sent instead of the text: "
         "WhatsApp allows nothing else 24 hours after the customer's last message."
     )
     origin = fields.Selection([("person", "Person"), ("bot", "Bot")], required=True)
