@@ -51,7 +51,10 @@ class InboundMessage:
     file_id: str = ""
     file_name: str = ""
     mimetype: str = ""
-    phone: str = ""
+    phone: str = ""  # kind "contact": the number shared
+    # the messenger vouches that `phone` is the sender's own (Telegram's contact whose user_id
+    # is the sender, WhatsApp's own number): only such a number may find a known contact
+    phone_is_senders: bool = False
     latitude: float = 0.0
     longitude: float = 0.0
     start_payload: str = ""

@@ -114,6 +114,7 @@ def _parse_message(update_id, message, edited):
         fields.update(
             kind="contact" if own else "text",
             phone=message.contact.phone_number or "",
+            phone_is_senders=own,
             text=fields["text"]
             or f"{message.contact.first_name or ''} {message.contact.phone_number or ''}".strip(),
         )

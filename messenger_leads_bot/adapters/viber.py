@@ -126,7 +126,7 @@ def _parse_message(data, when):
         fields.update(kind="location", latitude=location["lat"], longitude=location["lon"])
     elif kind == "contact":
         contact = message["contact"]
-        # a number shared with the share-phone button comes with the sender's own name
+        # the share-phone button and a forwarded card look the same: Viber vouches for neither
         fields.update(kind="contact", phone=contact.get("phone_number", ""))
         fields["text"] = clean_text(f"{contact.get('name', '')} {fields['phone']}").strip()
     elif kind == "url":

@@ -125,6 +125,7 @@ def _parse_message(message, names):
         fields.update(
             kind="contact" if own else "text",
             phone=phone.get("phone", ""),
+            phone_is_senders=own,
             text=clean_text(
                 f"{(contact.get('name') or {}).get('formatted_name', '')} {phone.get('phone', '')}"
             ).strip(),

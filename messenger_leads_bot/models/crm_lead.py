@@ -13,6 +13,13 @@ class CrmLead(models.Model):
 
     messenger_conversation_ids = fields.One2many("messenger.conversation", "lead_id")
     messenger_conversation_count = fields.Integer(compute="_compute_messenger_conversation_count")
+    messenger_phone_from_chat = fields.Boolean(
+        string="Phone given in the chat",
+        readonly=True,
+        copy=False,
+        help="The customer typed or forwarded this number in the chat and the messenger does not "
+        "vouch that it is theirs: it stays on the lead and is not copied to the contact.",
+    )
 
     @api.depends("messenger_conversation_ids")
     def _compute_messenger_conversation_count(self):
@@ -29,7 +36,15 @@ class CrmLead(models.Model):
             "params": {"active_id": f"discuss.channel_{channel.id}"},
         }
 
+    def _get_partner_phone_update(self, force_void=True):
+        # a number a customer merely claimed never reaches a contact, nor is replaced by its own
+        if self.messenger_phone_from_chat:
+            return False
+        return super()._get_partner_phone_update(force_void=force_void)
+
     def write(self, vals):
+        if "phone" in vals and "messenger_phone_from_chat" not in vals:
+            vals = {**vals, "messenger_phone_from_chat": False}  # a person typed it
         closing = self.browse()
         if "stage_id" in vals or vals.get("active") is False:
             closing = self.filtered(lambda lead: lead.active and not lead.stage_id.is_won)

@@ -44,6 +44,7 @@ class MessengerBotAccount(models.Model):
     _description = "Messenger bot account"
     _inherit = ["mail.thread"]
     _order = "name, id"
+    _check_company_auto = True
 
     name = fields.Char(required=True, tracking=True)
     provider = fields.Selection(
@@ -107,9 +108,15 @@ class MessengerBotAccount(models.Model):
         "Polling relay: a process started next to Odoo fetches updates and forwards them.",
     )
     team_id = fields.Many2one(
-        "crm.team", string="Sales team", help="Team that receives the leads of this bot."
+        "crm.team",
+        string="Sales team",
+        check_company=True,
+        help="Team that receives the leads of this bot. Without one, leads wait unassigned in "
+        "the company's pipeline.",
     )
-    channel_id = fields.Many2one("messenger.channel", string="Channel", required=True)
+    channel_id = fields.Many2one(
+        "messenger.channel", string="Channel", required=True, check_company=True
+    )
     conversation_ids = fields.One2many("messenger.conversation", "account_id")
     track_links = fields.Boolean(
         string="Track links",

@@ -29,6 +29,12 @@ class MessengerConversation(models.Model):
     external_user_id = fields.Char(string="User ID", index=True)
     external_username = fields.Char(string="Username")
     language_code = fields.Char(string="Language")
+    shared_phone = fields.Char(
+        string="Phone given",
+        readonly=True,
+        help="The last number the customer gave in the chat (E.164). Information only, unless "
+        "the messenger vouched that it is their own number.",
+    )
     partner_id = fields.Many2one("res.partner", string="Customer", index=True)
     discuss_channel_id = fields.Many2one(
         "discuss.channel", string="Discuss thread", ondelete="set null", index=True
@@ -118,7 +124,7 @@ class MessengerConversation(models.Model):
         if not is_new_lead:
             conversation.lead_id._messenger_register_signal("customer_replied")
         if event.kind == "contact" and event.phone:
-            conversation._apply_shared_phone(event.phone)
+            conversation._apply_shared_phone(event.phone, vouched=event.phone_is_senders)
         conversation._bot_answer(event, is_new_lead, message)
         return conversation
 
@@ -183,8 +189,9 @@ class MessengerConversation(models.Model):
         self.write(values)
 
     def _customer_partner(self, event):
-        """The contact of a new chat: the one with the sender's number (the same customer in
-        another messenger), else a new one."""
+        """The contact of a new chat: the one known by the sender's number when the messenger
+        identifies its users by number (the same customer in another messenger), else a new
+        one of the bot's company."""
         phone = event.sender_phone and self.env["res.partner"]._phone_format(
             number=event.sender_phone, force_format="E164"
         )
@@ -192,7 +199,12 @@ class MessengerConversation(models.Model):
         if known:
             return known
         return self.env["res.partner"].create(
-            {"name": event.display_name, "lang": self._customer_lang(event, phone), "phone": phone}
+            {
+                "name": event.display_name,
+                "lang": self._customer_lang(event, phone),
+                "phone": phone,
+                "company_id": self.account_id.company_id.id,
+            }
         )
 
     def _customer_lang(self, event, phone):
@@ -204,13 +216,26 @@ class MessengerConversation(models.Model):
             or self.env.lang
         )
 
-    @api.model
     def _partner_with_phone(self, e164):
-        """The contact with this number (messenger_leads keeps contacts' numbers in E.164)."""
+        """The customer known by this number to the bot's company (messenger_leads keeps
+        contacts' numbers in E.164); never a user's or a company's own contact, which a
+        customer could otherwise write as."""
+        partners = self.env["res.partner"].with_context(active_test=False)
         if not e164:
-            return self.env["res.partner"]
-        return self.env["res.partner"].search(
-            ["|", ("phone", "=", e164), ("mobile", "=", e164)], order="id", limit=1
+            return partners.browse()
+        companies = partners.env["res.company"].search([])
+        return partners.search(
+            [
+                "|",
+                ("phone", "=", e164),
+                ("mobile", "=", e164),
+                ("active", "=", True),
+                ("company_id", "in", [False, self.account_id.company_id.id]),
+                ("user_ids", "=", False),
+                ("id", "not in", companies.partner_id.ids),
+            ],
+            order="id",
+            limit=1,
         )
 
     def _join_known_customer(self, partner):
@@ -221,6 +246,7 @@ class MessengerConversation(models.Model):
         other_lead = self.env["crm.lead"].search(
             [
                 ("partner_id", "=", partner.id),
+                ("company_id", "=", self.account_id.company_id.id),
                 ("stage_id.is_won", "=", False),
                 ("id", "!=", own_lead.id),
             ],
@@ -254,15 +280,19 @@ class MessengerConversation(models.Model):
         lead = self.lead_id
         if lead and lead.active and not lead.stage_id.is_won:
             return False
+        account = self.account_id
         lead = self.env["crm.lead"].search(
-            [("partner_id", "=", self.partner_id.id), ("stage_id.is_won", "=", False)],
+            [
+                ("partner_id", "=", self.partner_id.id),
+                ("company_id", "=", account.company_id.id),
+                ("stage_id.is_won", "=", False),
+            ],
             order="id desc",
             limit=1,
         )
         if lead:
             self.lead_id = lead
             return False
-        account = self.account_id
         channel = account.channel_id
         values = {
             "name": _(
@@ -275,10 +305,11 @@ class MessengerConversation(models.Model):
             "medium_id": channel.medium_id.id,
             "company_id": account.company_id.id,
             "first_message_at": event.date.replace(tzinfo=None),
+            # the team's engine picks the salesperson; without a team the lead waits
+            # unassigned in the company's pipeline (never the webhook's public user's)
+            "team_id": account.team_id.id,
+            "user_id": False,
         }
-        if account.team_id:
-            values["team_id"] = account.team_id.id
-            values["user_id"] = False
         if event.start_payload:
             values["campaign_id"] = self._campaign(event.start_payload).id
         self.lead_id = self.env["crm.lead"].create(values)
@@ -368,20 +399,28 @@ class MessengerConversation(models.Model):
             return
         message.sudo().write({"body": Markup("%s <em>%s</em>") % (event.text, _("(edited)"))})
 
-    def _apply_shared_phone(self, phone):
+    def _apply_shared_phone(self, phone, vouched):
+        """A number the customer gave; return it in E.164, or "" when it is not valid.
+
+        Only a number the messenger `vouched` for as the sender's own joins the contact known
+        by it, or fills the customer's empty phone; any other is kept on the chat and the lead
+        as information. A contact's existing number is never overwritten."""
         number = phone if phone.startswith("+") else f"+{phone}"
         e164 = self.partner_id._phone_format(number=number, force_format="E164")
         if not e164:
             self._post_notice(_("The shared number %(phone)s is not valid.", phone=phone))
-            return
-        known = self._partner_with_phone(e164) - self.partner_id
-        if known:
-            self._join_known_customer(known)
-        else:
-            self.partner_id.phone = e164
+            return ""
+        self.shared_phone = e164
+        if vouched:
+            known = self._partner_with_phone(e164) - self.partner_id
+            if known:
+                self._join_known_customer(known)
+            elif not self.partner_id.phone:
+                self.partner_id.phone = e164
         if self.lead_id and not self.lead_id.phone:
-            self.lead_id.phone = e164
+            self.lead_id.write({"phone": e164, "messenger_phone_from_chat": not vouched})
         self.lead_id._messenger_register_signal("phone_shared")
+        return e164
 
     def _post_notice(self, text):
         if self.discuss_channel_id:
@@ -509,8 +548,7 @@ class MessengerConversation(models.Model):
             self._say(account, account.handoff_text)
         elif event.kind == "contact" and not self.chatbot_step_id:
             self._say(
-                account,
-                account.phone_thanks_text.format(phone=self.partner_id.phone or event.phone),
+                account, account.phone_thanks_text.format(phone=self.shared_phone or event.phone)
             )
         elif self.chatbot_step_id:
             self._take_answer(event)
@@ -570,7 +608,8 @@ class MessengerConversation(models.Model):
         elif step.messenger_asks_budget:
             self.lead_id._messenger_take_declared_budget(answer_text)
         elif step.step_type == "question_phone" and answer_text:
-            self._apply_shared_phone(answer_text)
+            # typed, or a contact card: only the messenger's word makes it the customer's own
+            self._apply_shared_phone(answer_text, vouched=event.phone_is_senders)
         elif step.step_type == "question_email" and "@" in answer_text:
             self.lead_id.email_from = self.lead_id.email_from or answer_text
         self.lead_id._messenger_record_answer(step.message, answer_text)

@@ -451,7 +451,8 @@ class TestQualificationQuestions(BotCase):
         self.assertEqual(self.outbox_texts(660)[-1], "Your phone number?")
 
         self.receive(tg_update(660, "+7 916 123-45-67"))
-        self.assertEqual(conversation.partner_id.phone, "+79161234567")
+        self.assertEqual(conversation.lead_id.phone, "+79161234567", "typed: on the lead only")
+        self.assertFalse(conversation.partner_id.phone)
         self.assertEqual(self.outbox_texts(660)[-1], "A manager takes it from here.")
         self.assertFalse(conversation.chatbot_step_id)
         self.assertTrue(conversation.lead_id.activity_ids)

@@ -119,7 +119,8 @@ class TestViber(HttpCase):
         self.assertEqual(ack["sender"]["name"], "Shop Viber")
         contact = {"type": "contact", "contact": {"name": "Anna", "phone_number": "79031112233"}}
         self.post(viber_event("U3=", message=contact))
-        self.assertEqual(conversation.partner_id.phone, "+79031112233")
+        self.assertEqual(conversation.lead_id.phone, "+79031112233")
+        self.assertFalse(conversation.partner_id.phone, "Viber does not vouch it is theirs")
         outbox = self.env["messenger.outbox"].search([("conversation_id", "=", conversation.id)])[
             :1
         ]
