@@ -8,6 +8,7 @@ from odoo.exceptions import UserError
 from ..adapters import DeliveryError
 from ..adapters.whatsapp import SERVICE_WINDOW, fill_template_values
 from ..tools.language import phone_languages
+from ..tools.message_text import message_text
 
 STOP_COMMANDS = ("/stop", "/unsubscribe")
 
@@ -420,12 +421,13 @@ class MessengerConversation(models.Model):
         )._schedule_delivery()
 
     def _register_person_reply(self, message):
-        """A person wrote in the thread: the bot falls silent and the message goes out."""
+        """A person wrote in the thread: the bot falls silent and the whole message goes out, as
+        plain text (see tools/message_text.py), in as many parts as the messenger needs."""
         self.ensure_one()
         self._check_service_window()
         self.person_replied_at = fields.Datetime.now()
         self.lead_id._messenger_register_first_response(self.person_replied_at)
-        self._queue_outbound(message.preview or "", "person", message=message)
+        self._queue_outbound(message_text(message.body), "person", message=message)
 
     def _window_open(self):
         """WhatsApp takes free-form messages only within 24 hours of the customer's last one."""

@@ -9,3 +9,4 @@ from . import test_viber
 from . import test_website_chat
 from . import test_language
 from . import test_bot_text
+from . import test_person_reply
