@@ -1,10 +1,12 @@
 """A customer on Telegram and a salesperson in Odoo, end to end, over loopback."""
 
 import concurrent.futures
+import html
 import threading
 import time
 
 import pytest
+import requests
 from messenger_fixtures import BotAccount, FakeBotApi, tg_message
 
 
@@ -55,6 +57,49 @@ def test_salesperson_reply_reaches_the_customer(odoo, bot, bot_api):
     reply_as(odoo, "lead", bot.conversation(9002), "Good afternoon! Which size do you need?")
     sent = bot_api.wait_sent(9002, 2)
     assert sent[-1]["text"] == "Good afternoon! Which size do you need?"
+
+
+def test_a_long_reply_written_in_discuss_reaches_the_customer_whole(odoo, bot, bot_api):
+    """The lead's salesperson answers in the web client (/mail/message/post, the composer's
+    HTML): the customer gets every character and line break, not Odoo's 190-character preview."""
+    bot.post(tg_message(9008, "Tell me everything about your sofas"))
+    bot_api.wait_sent(9008, 1)
+    conversation = bot.conversation(9008)
+    seller = bot.admin.call("crm.lead", "read", [conversation["lead_id"][0]], fields=["user_id"])[
+        0
+    ]["user_id"][0]
+    bot.admin.call("res.users", "write", [seller], {"password": "seller-e2e"})
+    login = bot.admin.call("res.users", "read", [seller], fields=["login"])[0]["login"]
+    text = "\n\n".join(
+        f"{n}. The sofa «Oslo» & its grey cover <washable>.\nDelivery in {n + 2} days, "
+        "assembly included."
+        for n in range(1, 41)
+    )
+    assert len(text) > 3000
+    session = requests.Session()
+    session.post(
+        f"{odoo.url}/web/session/authenticate",
+        json={"params": {"db": odoo.database, "login": login, "password": "seller-e2e"}},
+        timeout=30,
+    ).raise_for_status()
+    composer_body = "<br>".join(html.escape(line, quote=False) for line in text.split("\n"))
+    answer = session.post(
+        f"{odoo.url}/mail/message/post",
+        json={
+            "params": {
+                "thread_model": "discuss.channel",
+                "thread_id": conversation["discuss_channel_id"][0],
+                "post_data": {
+                    "body": composer_body,
+                    "message_type": "comment",
+                    "subtype_xmlid": "mail.mt_comment",
+                },
+            }
+        },
+        timeout=30,
+    ).json()
+    assert "result" in answer, answer
+    assert bot_api.wait_sent(9008, 2)[-1]["text"] == text
 
 
 def test_rate_limited_reply_is_retried(odoo, bot, bot_api):

@@ -1,3 +1,4 @@
+from . import messenger_bot_text_mixin
 from . import messenger_bot_account
 from . import messenger_conversation
 from . import messenger_update

@@ -70,10 +70,15 @@ class DiscussChannel(models.Model):
         self.messenger_lead_id = self.env["crm.lead"].create(
             self._messenger_livechat_lead_values(message, livechat.messenger_team_id)
         )
-        if livechat.messenger_acknowledgement_text and not self.chatbot_current_step_id:
-            minutes = self.messenger_lead_id._messenger_response_target()
+        if self.chatbot_current_step_id:
+            return
+        acknowledgement = livechat._messenger_bot_text(
+            "messenger_acknowledgement_text",
+            minutes=self.messenger_lead_id._messenger_response_target(),
+        )
+        if acknowledgement:
             self.with_context(messenger_inbound=True).message_post(
-                body=livechat.messenger_acknowledgement_text.format(minutes=minutes),
+                body=acknowledgement,
                 author_id=self.env.ref("base.partner_root").id,
                 message_type="comment",
                 subtype_xmlid="mail.mt_comment",

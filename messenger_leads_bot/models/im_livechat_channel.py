@@ -4,7 +4,9 @@ from .messenger_bot_account import default_acknowledgement
 
 
 class ImLivechatChannel(models.Model):
-    _inherit = "im_livechat.channel"
+    _name = "im_livechat.channel"
+    _inherit = ["im_livechat.channel", "messenger.bot.text.mixin"]
+    _messenger_bot_texts = {"messenger_acknowledgement_text": ("minutes",)}
 
     messenger_team_id = fields.Many2one(
         "crm.team",

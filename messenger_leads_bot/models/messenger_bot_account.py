@@ -17,18 +17,6 @@ CHANNELS = {
     "whatsapp": "messenger_leads.messenger_channel_whatsapp",
     "viber": "messenger_leads.messenger_channel_viber",
 }
-BOT_TEXT_FIELDS = (
-    "acknowledgement_text",
-    "out_of_hours_text",
-    "handoff_button",
-    "handoff_text",
-    "share_phone_button",
-    "phone_thanks_text",
-    "rating_request_text",
-    "rating_thanks_text",
-    "callback_unreachable_text",
-    "welcome_text",
-)
 WEBHOOK_ROUTE = "/messenger_leads/{provider}/{account_id}"
 
 
@@ -42,9 +30,21 @@ class MessengerBotAccount(models.Model):
 
     _name = "messenger.bot.account"
     _description = "Messenger bot account"
-    _inherit = ["mail.thread"]
+    _inherit = ["mail.thread", "messenger.bot.text.mixin"]
     _order = "name, id"
     _check_company_auto = True
+    _messenger_bot_texts = {
+        "acknowledgement_text": ("minutes",),
+        "out_of_hours_text": ("next_open",),
+        "handoff_button": (),
+        "handoff_text": (),
+        "share_phone_button": (),
+        "phone_thanks_text": ("phone",),
+        "rating_request_text": (),
+        "rating_thanks_text": (),
+        "callback_unreachable_text": (),
+        "welcome_text": (),
+    }
 
     name = fields.Char(required=True, tracking=True)
     provider = fields.Selection(
@@ -162,6 +162,7 @@ class MessengerBotAccount(models.Model):
     phone_thanks_text = fields.Text(
         translate=True,
         default=lambda self: self.env._("Thank you! We will call you back at {phone}."),
+        help="Sent when the customer shares their phone number. {phone}: the number.",
     )
     rating_request_text = fields.Text(
         translate=True,
@@ -250,7 +251,7 @@ class MessengerBotAccount(models.Model):
         so a Russian-speaking customer gets Russian and an English-speaking one English."""
         languages = [code for code, _name in self.env["res.lang"].get_installed()]
         for account in self:
-            for fname in BOT_TEXT_FIELDS:
+            for fname in self._messenger_bot_texts:
                 default = self._fields[fname].default
                 if account[fname] != default(account):
                     continue  # the administrator wrote their own text
@@ -269,7 +270,7 @@ class MessengerBotAccount(models.Model):
             return None
         user = data.get("user") if isinstance(data.get("user"), dict) else {}
         lang = self.env["messenger.conversation"]._installed_lang(user.get("language"))
-        text = self.with_context(lang=lang or self.env.lang).welcome_text
+        text = self.with_context(lang=lang or self.env.lang)._messenger_bot_text("welcome_text")
         return self._client().welcome_reply(data, text) if text else None
 
     def _client(self):

@@ -8,6 +8,7 @@ from odoo.exceptions import UserError
 from ..adapters import DeliveryError
 from ..adapters.whatsapp import SERVICE_WINDOW, fill_template_values
 from ..tools.language import phone_languages
+from ..tools.message_text import message_text
 
 STOP_COMMANDS = ("/stop", "/unsubscribe")
 
@@ -459,12 +460,13 @@ class MessengerConversation(models.Model):
         )._schedule_delivery()
 
     def _register_person_reply(self, message):
-        """A person wrote in the thread: the bot falls silent and the message goes out."""
+        """A person wrote in the thread: the bot falls silent and the whole message goes out, as
+        plain text (see tools/message_text.py), in as many parts as the messenger needs."""
         self.ensure_one()
         self._check_service_window()
         self.person_replied_at = fields.Datetime.now()
         self.lead_id._messenger_register_first_response(self.person_replied_at)
-        self._queue_outbound(message.preview or "", "person", message=message)
+        self._queue_outbound(message_text(message.body), "person", message=message)
 
     def _window_open(self):
         """WhatsApp takes free-form messages only within 24 hours of the customer's last one."""
@@ -541,14 +543,17 @@ class MessengerConversation(models.Model):
         if self.person_replied_at:
             return
         account = self.account_id.with_context(lang=self.partner_id.lang or self.env.lang)
-        handoff = account.handoff_button
+        handoff = account._messenger_bot_text("handoff_button")
         if event.kind == "text" and handoff and event.text.strip() == handoff:
             self.chatbot_step_id = False
             self.lead_id._messenger_request_person(_("The customer asked for a person."))
-            self._say(account, account.handoff_text)
+            self._say(account, account._messenger_bot_text("handoff_text"))
         elif event.kind == "contact" and not self.chatbot_step_id:
             self._say(
-                account, account.phone_thanks_text.format(phone=self.shared_phone or event.phone)
+                account,
+                account._messenger_bot_text(
+                    "phone_thanks_text", phone=self.shared_phone or event.phone
+                ),
             )
         elif self.chatbot_step_id:
             self._take_answer(event)
@@ -566,8 +571,8 @@ class MessengerConversation(models.Model):
             return False
         buttons = [[(f"answer_{answer.id}", answer.name)] for answer in answers or []]
         if not self.partner_id.phone:
-            buttons.append([("share_phone", account.share_phone_button)])
-        buttons.append([("handoff", account.handoff_button)])
+            buttons.append([("share_phone", account._messenger_bot_text("share_phone_button"))])
+        buttons.append([("handoff", account._messenger_bot_text("handoff_button"))])
         self._post_bot_message(text, buttons)
         return True
 
@@ -580,7 +585,7 @@ class MessengerConversation(models.Model):
                 self.lead_id._messenger_request_person(
                     _("The qualification questions handed over to a person.")
                 )
-                self._say(account, step.message or account.handoff_text)
+                self._say(account, step.message or account._messenger_bot_text("handoff_text"))
                 return
             answers = step.answer_ids if step.step_type == "question_selection" else None
             if not self._say(account, step.message, answers):
@@ -624,7 +629,8 @@ class MessengerConversation(models.Model):
                 continue
             conversation.rating_lead_id = lead
             conversation._post_bot_message(
-                account.rating_request_text, [[(str(n), str(n)) for n in range(1, 6)]]
+                account._messenger_bot_text("rating_request_text"),
+                [[(str(n), str(n)) for n in range(1, 6)]],
             )
 
     def _take_rating(self, event):
@@ -640,7 +646,7 @@ class MessengerConversation(models.Model):
         lead._messenger_record_rating(int(answer))
         account = self.account_id.with_context(lang=self.partner_id.lang or self.env.lang)
         if self._automated_today() < account.daily_automated_cap:
-            self._post_bot_message(account.rating_thanks_text, [])
+            self._post_bot_message(account._messenger_bot_text("rating_thanks_text"), [])
         return True
 
     def _greeting(self, account):
@@ -650,11 +656,15 @@ class MessengerConversation(models.Model):
         intervals = lead._messenger_working_intervals(now)
         next_open = max(intervals[0][0], now) if intervals else now
         if next_open <= now:
-            return account.acknowledgement_text.format(minutes=lead._messenger_response_target())
+            return account._messenger_bot_text(
+                "acknowledgement_text", minutes=lead._messenger_response_target()
+            )
         local = fields.Datetime.context_timestamp(
             self.with_context(tz=lead._messenger_calendar().tz or "UTC"), next_open
         )
-        return account.out_of_hours_text.format(next_open=local.strftime("%d.%m %H:%M"))
+        return account._messenger_bot_text(
+            "out_of_hours_text", next_open=local.strftime("%d.%m %H:%M")
+        )
 
     def _automated_today(self):
         return self.env["messenger.outbox"].search_count(

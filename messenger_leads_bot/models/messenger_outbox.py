@@ -144,14 +144,19 @@ class MessengerOutbox(models.Model):
                 sendable |= row
         if not sendable:
             return postponed
-        results = account._client().send_texts(
-            [
-                OutboundMessage(
-                    row.conversation_id.external_chat_id, row.text, row.buttons, row.template
-                )
-                for row in sendable
-            ]
-        )
+        messages = [
+            OutboundMessage(
+                row.conversation_id.external_chat_id, row.text, row.buttons, row.template
+            )
+            for row in sendable
+        ]
+        try:
+            results = account._client().send_texts(messages)
+        except Exception as exc:  # one account's trouble must not stop the others
+            # a missing token, a messenger's odd answer: these rows count a failed attempt, the
+            # other accounts' rows of the round are sent and committed as usual
+            _logger.exception("messenger outbox: account %s could not send", account.id)
+            results = [DeliveryError(str(exc) or exc.__class__.__name__)] * len(sendable)
         for row, result in zip(sendable, results, strict=True):
             if isinstance(result, DeliveryError):
                 row._record_failure(result)

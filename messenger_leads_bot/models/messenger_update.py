@@ -1,7 +1,7 @@
 import json
 import logging
 
-from odoo import api, fields, models
+from odoo import api, fields, models, modules
 from odoo.service.model import PG_CONCURRENCY_EXCEPTIONS_TO_RETRY
 
 from ..adapters import PARSERS
@@ -9,6 +9,7 @@ from ..adapters import PARSERS
 _logger = logging.getLogger(__name__)
 
 MAX_PROCESS_ATTEMPTS = 5
+RETRY_BATCH_SIZE = 50  # updates per run of the retry cron
 
 
 class MessengerUpdate(models.Model):
@@ -89,11 +90,25 @@ class MessengerUpdate(models.Model):
             self.write({"state": "failed", "error": f"{exc.__class__.__name__}: {exc}"})
 
     @api.model
-    def _cron_retry_failed(self):
-        """Process again the updates that failed, a bounded number of times."""
+    def _cron_retry_failed(self, batch_size=RETRY_BATCH_SIZE):
+        """Process again the updates that failed, a bounded number of times, a batch per run.
+
+        Each attempt is counted and committed before the update is processed again, so an update
+        that kills the worker (a timeout, memory) is not retried forever; the cron runs again at
+        once while more are waiting.
+        """
         failed = self.search(
-            [("state", "=", "failed"), ("attempts", "<", MAX_PROCESS_ATTEMPTS)], order="id"
+            [("state", "=", "failed"), ("attempts", "<", MAX_PROCESS_ATTEMPTS)],
+            order="id",
+            limit=batch_size + 1,
         )
-        for update in failed:
+        auto_commit = not modules.module.current_test
+        for update in failed[:batch_size]:
             update.attempts += 1
+            if auto_commit:
+                self.env.cr.commit()  # pylint: disable=invalid-commit
             update._process(update.account_id, json.loads(update.payload))
+            if auto_commit:
+                self.env.cr.commit()  # pylint: disable=invalid-commit
+        if len(failed) > batch_size:
+            self.env.ref("messenger_leads_bot.ir_cron_messenger_update_retry")._trigger()

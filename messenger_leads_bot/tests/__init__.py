@@ -9,3 +9,5 @@ from . import test_viber
 from . import test_website_chat
 from . import test_language
 from . import test_customer_identity
+from . import test_bot_text
+from . import test_person_reply

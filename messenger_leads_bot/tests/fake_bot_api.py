@@ -11,6 +11,8 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, unquote, urlparse
 
+MAX_TEXT_LENGTH = 4096  # characters of a message, as the Bot API refuses longer ones
+
 
 class FakeHandler(BaseHTTPRequestHandler):
     """What the fake APIs' request handlers share: quiet, JSON bodies in and out, files out."""
@@ -121,6 +123,12 @@ class FakeBotApi:
                 "ok": False,
                 "error_code": 403,
                 "description": "Forbidden: bot was blocked by the user",
+            }
+        if len(params.get("text", "")) > MAX_TEXT_LENGTH:
+            return 400, {
+                "ok": False,
+                "error_code": 400,
+                "description": "Bad Request: message is too long",
             }
         message_id = next(self._message_ids)
         with self._lock:

@@ -8,7 +8,8 @@ from odoo.tests import tagged
 
 from odoo.addons.mail.tools.discuss import Store
 
-from ..models.messenger_outbox import retry_delay
+from ..adapters import CLIENTS
+from ..models.messenger_outbox import MAX_ATTEMPTS, retry_delay
 from .common import BotCase, tg_update
 
 
@@ -47,6 +48,52 @@ class TestMessengerOutbox(BotCase):
             self.assertLogs("odoo.addons.messenger_leads_bot.models.messenger_outbox", "ERROR"),
         ):
             deliver()  # logged, not raised: the update is committed and the cron will send
+
+    def test_one_accounts_trouble_never_stops_the_others(self):
+        """A bot without a token, a client that raises: their rows count a failed attempt, the
+        other accounts' messages of the same round go out and stay sent."""
+        tokenless = self.env["messenger.bot.account"].create(
+            {"name": "@no_token_bot", "api_url": self.api.url, "team_id": self.team.id}
+        )
+        broken = self.env["messenger.bot.account"].create(
+            {
+                "name": "@broken_bot",
+                "token": "13:BROKEN",
+                "api_url": self.api.url,
+                "team_id": self.team.id,
+            }
+        )
+        stuck = self.env["messenger.outbox"]
+        for chat_id, account in ((720, tokenless), (721, broken)):
+            update = tg_update(chat_id, "Hello")
+            self.env["messenger.update"]._receive(account, update, str(update["update_id"]))
+            stuck |= stuck.search([("account_id", "=", account.id)])
+        ack = self.ack_of(722)
+        self.assertTrue(max(stuck.ids) < ack.id, "the failing rows come first in the round")
+        telegram = CLIENTS["telegram"]
+        send_texts = telegram.send_texts
+
+        def send_or_raise(client, messages):
+            if client.token == "13:BROKEN":
+                raise RuntimeError("an answer the client did not expect")
+            return send_texts(client, messages)
+
+        with (
+            patch.object(telegram, "send_texts", send_or_raise),
+            self.assertLogs("odoo.addons.messenger_leads_bot.models.messenger_outbox", "ERROR"),
+        ):
+            self.deliver()
+            self.assertEqual(ack.state, "sent")
+            self.assertEqual(len(self.api.sent_to(722)), 1)
+            self.assertEqual(self.api.sent_to(720) + self.api.sent_to(721), [])
+            self.assertEqual(stuck.mapped("state"), ["queued", "queued"])
+            self.assertEqual(stuck.mapped("attempts"), [1, 1])
+            self.assertIn("has no token", stuck[0].error)
+            self.assertIn("did not expect", stuck[1].error)
+            for _attempt in range(MAX_ATTEMPTS - 1):
+                stuck.next_attempt_at = fields.Datetime.now() - timedelta(seconds=1)
+                self.deliver()
+        self.assertEqual(stuck.mapped("state"), ["failed", "failed"], "retries are bounded")
 
     def test_delivery_state_reaches_discuss(self):
         ack = self.ack_of(709)

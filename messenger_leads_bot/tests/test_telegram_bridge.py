@@ -1,3 +1,6 @@
+from unittest.mock import patch
+
+import odoo
 from odoo import Command
 from odoo.exceptions import UserError
 from odoo.tests import new_test_user, tagged
@@ -237,6 +240,55 @@ class TestTelegramBridge(BotCase):
         self.assertEqual((stored.state, stored.attempts), ("failed", 1))
         self.assertTrue(stored.error)
         self.assertFalse(self.conversation(615))
+
+
+@tagged("post_install", "-at_install")
+class TestRetryFailedUpdates(BotCase):
+    """The retry cron works in bounded batches and keeps every attempt, even a fatal one."""
+
+    def failing_update(self, chat_id):
+        update = tg_update(chat_id, "Hello")
+        update["message"]["from"] = "not a user"
+        with self.assertLogs("odoo.addons.messenger_leads_bot.models.messenger_update", "ERROR"):
+            self.receive(update)
+        return self.env["messenger.update"].search([("external_id", "=", str(update["update_id"]))])
+
+    def test_a_batch_per_run_and_the_cron_runs_again_while_more_wait(self):
+        updates = self.failing_update(640) | self.failing_update(641) | self.failing_update(642)
+        cron = self.env.ref("messenger_leads_bot.ir_cron_messenger_update_retry")
+        triggers = self.env["ir.cron.trigger"].search([("cron_id", "=", cron.id)])
+        with self.assertLogs("odoo.addons.messenger_leads_bot.models.messenger_update", "ERROR"):
+            self.env["messenger.update"]._cron_retry_failed(batch_size=2)
+        self.assertEqual(updates.mapped("attempts"), [2, 2, 1])
+        self.assertTrue(
+            self.env["ir.cron.trigger"].search([("cron_id", "=", cron.id)]) - triggers,
+            "one more update waits: the cron runs again at once",
+        )
+
+    def test_an_attempt_is_committed_before_the_update_is_processed_again(self):
+        """An update that kills the worker (a timeout) does not get its attempt back: it is
+        tried a bounded number of times, not forever."""
+        update = self.failing_update(643)
+        events = []
+
+        def commit():
+            self.env.flush_all()
+            self.env.cr.execute("SELECT attempts FROM messenger_update WHERE id = %s", [update.id])
+            events.append(("committed attempts", self.env.cr.fetchone()[0]))
+
+        def process(*_args):
+            events.append(("processing",))
+            raise MemoryError("the worker dies")
+
+        updates = type(self.env["messenger.update"])
+        with (
+            patch.object(odoo.modules.module, "current_test", False),
+            patch.object(self.env.cr, "commit", commit),
+            patch.object(updates, "_process", process),
+            self.assertRaises(MemoryError),
+        ):
+            self.env["messenger.update"]._cron_retry_failed()
+        self.assertEqual(events, [("committed attempts", 2), ("processing",)])
 
 
 @tagged("post_install", "-at_install")

@@ -1,4 +1,5 @@
 from odoo import Command
+from odoo.exceptions import ValidationError
 from odoo.tests import TransactionCase, tagged
 
 from .common import always_open_team
@@ -86,3 +87,21 @@ class TestWebsiteChat(TransactionCase):
         chat, guest = self.visitor_chat()
         self.visitor_says(chat, guest, "Just looking")
         self.assertFalse(chat.messenger_lead_id)
+
+    def test_a_typo_in_the_acknowledgement_is_refused_and_an_old_one_falls_back(self):
+        with self.assertRaises(ValidationError) as caught:
+            self.livechat.messenger_acknowledgement_text = "Within {minute} minutes"
+        self.assertIn("has {minute}", str(caught.exception))
+        self.assertIn("This text can use: {minutes}.", str(caught.exception))
+        self.env.cr.execute(  # as saved before the check
+            "UPDATE im_livechat_channel SET messenger_acknowledgement_text = "
+            """'{"en_US": "Within {minute} minutes"}'::jsonb WHERE id = %s""",
+            [self.livechat.id],
+        )
+        self.livechat.invalidate_recordset(["messenger_acknowledgement_text"])
+        self.livechat.messenger_team_id = self.team
+        chat, guest = self.visitor_chat()
+        with self.assertLogs("odoo.addons.messenger_leads_bot.models.messenger_bot_text_mixin"):
+            self.visitor_says(chat, guest, "Do you deliver to Kazan?")
+        bot = chat.message_ids.filtered(lambda m: m.author_id == self.env.ref("base.partner_root"))
+        self.assertIn("A manager will answer you within 5 minutes.", bot.body)
