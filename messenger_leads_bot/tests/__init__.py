@@ -8,3 +8,4 @@ from . import test_whatsapp
 from . import test_viber
 from . import test_website_chat
 from . import test_language
+from . import test_access_hardening
