@@ -1,3 +1,4 @@
+from odoo import fields
 from odoo.exceptions import AccessError
 from odoo.tests import new_test_user, tagged
 
@@ -32,6 +33,77 @@ class TestAccessHardening(BotCase):
             {"user_id": (user or self.seller).id, "team_id": (team or self.team).id}
         )
         return conversation
+
+    # a chat's links are the bridge's alone ----------------------------------------------
+
+    def test_a_salesperson_cannot_relink_their_chat(self):
+        conversation = self.chat(9301)
+        as_seller = conversation.with_user(self.seller)
+        self.assertEqual(as_seller.external_chat_id, "9301", "the seller sees their chat")
+        own_lead = self.env["crm.lead"].create({"name": "Seller's", "user_id": self.seller.id})
+        for values in (
+            {"discuss_channel_id": self.board.id},
+            {"lead_id": own_lead.id},
+            {"external_chat_id": "666"},
+            {"account_id": self.account.id, "partner_id": self.seller.partner_id.id},
+            {"muted": True},
+            {"blocked": True, "unsubscribed": True},
+            {"person_replied_at": fields.Datetime.now(), "rating_lead_id": own_lead.id},
+        ):
+            with self.subTest(values=values), self.assertRaises(AccessError):
+                as_seller.write(values)
+        self.assertNotIn(self.seller.partner_id, self.board.channel_member_ids.partner_id)
+        self.assertEqual(conversation.external_chat_id, "9301")
+
+    def test_a_sales_manager_cannot_relink_or_make_chats(self):
+        conversation = self.chat(9302, user=self.leader)
+        with self.assertRaises(AccessError):
+            conversation.with_user(self.leader).write({"discuss_channel_id": self.board.id})
+        with self.assertRaises(AccessError):
+            self.env["messenger.conversation"].with_user(self.leader).create(
+                {
+                    "account_id": self.account.id,
+                    "external_chat_id": "667",
+                    "discuss_channel_id": self.board.id,
+                    "lead_id": conversation.lead_id.id,
+                }
+            )
+        self.assertNotIn(self.leader.partner_id, self.board.channel_member_ids.partner_id)
+
+    def test_a_salesperson_rejects_spam_and_closes_leads_of_their_chats_only(self):
+        spam, won, foreign = self.chat(9303), self.chat(9304), self.chat(9305)
+        spam.with_user(self.seller).action_reject_spam()
+        self.assertTrue(spam.muted)
+        self.assertFalse(spam.lead_id.active)
+        won.lead_id.with_user(self.seller).action_set_won()
+        self.assertEqual(won.rating_lead_id, won.lead_id, "the bot asks for a rating")
+        with self.assertRaises(AccessError):
+            foreign.with_user(self.stranger).action_reject_spam()
+        self.assertFalse(foreign.muted)
+
+    def test_whatsapp_template_only_to_a_chat_one_sees(self):
+        whatsapp = self.env["messenger.bot.account"].create(
+            {
+                "name": "Hardening WhatsApp",
+                "provider": "whatsapp",
+                "token": "wa-token",
+                "whatsapp_template": "reopen_chat",
+                "team_id": self.team.id,
+            }
+        )
+        lead = self.env["crm.lead"].create({"name": "WA lead", "user_id": self.seller.id})
+        conversation = self.env["messenger.conversation"].create(
+            {"account_id": whatsapp.id, "external_chat_id": "79160009301", "lead_id": lead.id}
+        )
+        conversation.with_user(self.seller).action_send_whatsapp_template()
+        self.assertTrue(conversation.discuss_channel_id, "the thread made for the template")
+        sent = self.env["messenger.outbox"].search([("conversation_id", "=", conversation.id)])
+        self.assertEqual(sent.template["name"], "reopen_chat")
+        with self.assertRaises(AccessError):
+            conversation.with_user(self.stranger).action_send_whatsapp_template()
+        self.assertEqual(
+            self.env["messenger.outbox"].search([("conversation_id", "=", conversation.id)]), sent
+        )
 
     # the bot's credentials are the administrators' --------------------------------------
 
