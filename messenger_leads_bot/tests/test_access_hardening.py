@@ -124,3 +124,33 @@ class TestAccessHardening(BotCase):
         )
         self.account.with_user(admin).action_set_webhook()
         self.assertEqual(self.api.webhook["url"], self.account._webhook_url())
+
+    # record rules: the outbox and the raw updates ---------------------------------------
+
+    def test_outbox_and_updates_of_other_teams_and_companies_are_hidden(self):
+        own, foreign = self.chat(9306), self.chat(9307, user=self.stranger, team=self.other_team)
+        other_company = self.env["res.company"].create({"name": "Hardening: other company"})
+        other_account = self.env["messenger.bot.account"].create(
+            {"name": "@other_company_bot", "token": "1:O", "company_id": other_company.id}
+        )
+        other_chat = self.env["messenger.conversation"].create(
+            {"account_id": other_account.id, "external_chat_id": "9308"}
+        )
+        self.env["messenger.outbox"].create(
+            {"conversation_id": other_chat.id, "text": "Hi", "origin": "bot"}
+        )
+        self.env["messenger.update"].create(
+            {"account_id": other_account.id, "external_id": "1", "payload": "{}"}
+        )
+
+        def visible(model, user, chat):
+            return self.env[model].with_user(user).search_count([("conversation_id", "=", chat.id)])
+
+        self.assertTrue(visible("messenger.outbox", self.seller, own), "the seller's own chat")
+        self.assertFalse(visible("messenger.outbox", self.seller, foreign), "another team's")
+        self.assertTrue(visible("messenger.outbox", self.stranger, foreign))
+        self.assertTrue(visible("messenger.outbox", self.leader, foreign), "all leads")
+        self.assertFalse(visible("messenger.outbox", self.leader, other_chat), "other company")
+        updates = self.env["messenger.update"].with_user(self.leader)
+        self.assertTrue(updates.search_count([("account_id", "=", self.account.id)]))
+        self.assertFalse(updates.search_count([("account_id", "=", other_account.id)]))
