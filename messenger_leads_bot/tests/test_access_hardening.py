@@ -1,7 +1,8 @@
 from odoo import fields
 from odoo.exceptions import AccessError
-from odoo.tests import new_test_user, tagged
+from odoo.tests import BaseCase, new_test_user, tagged
 
+from ..tools.links import carries_credentials, is_guessable, unguessable_code
 from .common import BotCase, tg_update
 
 
@@ -154,3 +155,80 @@ class TestAccessHardening(BotCase):
         updates = self.env["messenger.update"].with_user(self.leader)
         self.assertTrue(updates.search_count([("account_id", "=", self.account.id)]))
         self.assertFalse(updates.search_count([("account_id", "=", other_account.id)]))
+
+    # tracked links ----------------------------------------------------------------------
+
+    def test_tracked_links_are_unguessable_and_never_carry_secrets(self):
+        conversation = self.chat(9309)
+        lead = conversation.lead_id
+        quote = "https://shop.example/my/orders/7?access_token=0f3c9a"
+        private = "https://buyer:s3cret@files.example/price.pdf"
+        catalogue = "https://shop.example/catalogue"
+        conversation.discuss_channel_id.with_user(self.seller).message_post(
+            body=f"Your quote {quote} , the price list {private} and our catalogue {catalogue}",
+            message_type="comment",
+            subtype_xmlid="mail.mt_comment",
+        )
+        sent = self.env["messenger.outbox"].search([("conversation_id", "=", conversation.id)])
+        self.assertIn(quote, sent[-1].text, "a link with a token goes out as it is")
+        self.assertIn(private, sent[-1].text)
+        tracker = self.env["link.tracker"].search([("messenger_lead_id", "=", lead.id)])
+        self.assertEqual(tracker.url, catalogue, "only the link without secrets is tracked")
+        self.assertGreaterEqual(len(tracker.code), 16)
+        self.assertIn(tracker.short_url, sent[-1].text)
+
+    def test_a_short_code_of_before_is_replaced(self):
+        lead = self.chat(9310).lead_id
+        tracker = self.env["link.tracker"]._messenger_tracker("https://shop.example/a", lead)
+        tracker.code = "Zq9"  # as Odoo made them before
+        self.env["link.tracker"]._messenger_track_links("See https://shop.example/a", lead)
+        self.assertGreaterEqual(len(tracker.code), 16)
+        self.assertIsNone(self.env["link.tracker"].get_url_from_code("Zq9"))
+
+    def test_clicks_raise_the_score_once(self):
+        lead = self.chat(9311).lead_id
+        self.env["link.tracker"]._messenger_track_links("See https://shop.example/b", lead)
+        tracker = self.env["link.tracker"].search([("messenger_lead_id", "=", lead.id)])
+        score = lead.qualification_score
+        points = self.env.ref("messenger_leads.signal_link_clicked").points
+        clicks = self.env["link.tracker.click"].sudo()  # as the public /r/ route does
+        for ip in ("192.0.2.1", "192.0.2.2", "192.0.2.1", "198.51.100.7"):
+            clicks.add_click(tracker.code, ip=ip)
+        self.assertEqual(tracker.count, 4)
+        self.assertEqual(lead.qualification_score, score + points)
+        self.assertEqual(
+            lead.messenger_signal_ids.signal_id.mapped("code").count("link_clicked"), 1
+        )
+
+
+@tagged("post_install", "-at_install")
+class TestLinkRules(BaseCase):
+    def test_links_with_secrets(self):
+        for url in (
+            "https://shop.example/my/orders/7?access_token=0f3c",
+            "https://shop.example/web/signup?token=abc&db=x",
+            "https://api.example/v1?api_key=1",
+            "https://bucket.example/f.pdf?X-Amz-Signature=ab&X-Amz-Credential=c",
+            "https://shop.example/login?user=a&password=b",
+            "https://app.example/cb#access_token=abc",
+            "https://app.example/x?client_secret=1",
+            "https://app.example/mail/view?model=crm.lead&res_id=1&pid=3&hash=ab",
+            "https://app.example/x?Auth=1",
+            "https://buyer:pw@files.example/price.pdf",
+            "https://[broken/x",
+        ):
+            self.assertTrue(carries_credentials(url), url)
+        for url in (
+            "https://shop.example/catalogue?page=2&utm_source=tg",
+            "https://shop.example/",
+            "https://shop.example/product#reviews",
+        ):
+            self.assertFalse(carries_credentials(url), url)
+
+    def test_codes(self):
+        self.assertTrue(is_guessable("abc"))
+        self.assertTrue(is_guessable(False))
+        code = unguessable_code()
+        self.assertFalse(is_guessable(code))
+        self.assertRegex(code, r"^[A-Za-z0-9_-]{22}$")
+        self.assertNotEqual(code, unguessable_code())
