@@ -1,6 +1,9 @@
+import datetime
+
 from odoo import fields
 from odoo.exceptions import AccessError
-from odoo.tests import BaseCase, new_test_user, tagged
+from odoo.tests import BaseCase, Form, new_test_user, tagged
+from odoo.tools import SQL
 
 from ..tools.links import carries_credentials, is_guessable, unguessable_code
 from .common import BotCase, tg_update
@@ -199,6 +202,47 @@ class TestAccessHardening(BotCase):
         self.assertEqual(
             lead.messenger_signal_ids.signal_id.mapped("code").count("link_clicked"), 1
         )
+
+    # retention --------------------------------------------------------------------------
+
+    def test_processed_traffic_is_purged_after_the_retention_period(self):
+        with Form(self.env["res.config.settings"]) as settings:
+            self.assertEqual(settings.messenger_retention_days, 90, "the default")
+            settings.messenger_retention_days = 30
+        self.assertEqual(self.env.company.messenger_retention_days, 30)
+        conversation = self.chat(9312)
+        updates = self.env["messenger.update"].create(
+            [
+                {"account_id": self.account.id, "external_id": f"r{n}", "payload": "{}", **v}
+                for n, v in enumerate(
+                    [{"state": "done"}, {"state": "failed"}, {"state": "received"}, {}]
+                )
+            ]
+        )
+        outbox = self.env["messenger.outbox"].create(
+            [
+                {"conversation_id": conversation.id, "text": "Hi", "origin": "bot", **v}
+                for v in ({"state": "sent"}, {"state": "failed"}, {"state": "queued"}, {})
+            ]
+        )
+        old = fields.Datetime.now() - datetime.timedelta(days=31)
+        self.env.flush_all()
+        for rows in (updates[:3], outbox[:3]):  # the last ones are recent
+            self.env.cr.execute(
+                SQL(
+                    "UPDATE %s SET write_date = %s WHERE id IN %s",
+                    SQL.identifier(rows._table),
+                    old,
+                    tuple(rows.ids),
+                )
+            )
+        updates[3].state = "done"
+        outbox[3].state = "sent"
+        self.env.invalidate_all()
+        self.env["messenger.update"]._gc_processed()
+        self.env["messenger.outbox"]._gc_sent()
+        self.assertEqual(updates.exists(), updates[1:], "old processed updates go")
+        self.assertEqual(outbox.exists(), outbox[1:], "old delivered messages go")
 
 
 @tagged("post_install", "-at_install")
