@@ -615,9 +615,7 @@ class CrmLead(models.Model):
             # field that depends on them, and check every company field of every lead, for
             # thousands of leads; protect those fields and check the one written, user_id.
             with self.env.protecting(self._messenger_team_and_company_fields(), steady):
-                steady.with_context(messenger_assignment_company_checked=True).write(
-                    {"user_id": user_id}
-                )
+                steady.write({"user_id": user_id})
             (leads - steady).write({"user_id": user_id})
             if user:
                 leads.message_subscribe(partner_ids=user.partner_id.ids)
@@ -642,8 +640,12 @@ class CrmLead(models.Model):
         return own + [field for field in dependents if field.model_name == self._name]
 
     def _check_company(self, fnames=None):
-        if self.env.context.get("messenger_assignment_company_checked"):
-            return  # see _messenger_apply_assignments
+        # _messenger_apply_assignments protects the team and company of leads it gives to a
+        # salesperson of their company: nothing to check then. Only code can protect fields;
+        # a context key would be anyone's over RPC.
+        kept = (self._fields["team_id"], self._fields["company_id"])
+        if self and all(self.env.is_protected(field, lead) for field in kept for lead in self):
+            return None
         return super()._check_company(fnames)
 
     @api.model

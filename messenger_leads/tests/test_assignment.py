@@ -3,6 +3,7 @@ from datetime import datetime as dt
 from freezegun import freeze_time
 
 from odoo import Command
+from odoo.exceptions import UserError
 from odoo.tests import Form, TransactionCase, tagged
 
 from .test_lead_sla import office_hours
@@ -78,6 +79,17 @@ class TestAssignment(TransactionCase):
             (log.user_id, log.company_id, log.team_id, log.strategy),
             (ours.user_id, self.env.company, self.team, "round_robin"),
         )
+
+    def test_no_context_key_skips_the_company_check(self):
+        """Anyone sets the context over RPC: the backlog's shortcut must not be theirs."""
+        other = self.env["res.company"].create({"name": "Other company"})
+        foreign = self.env["res.partner"].create({"name": "Foreign", "company_id": other.id})
+        (lead,) = self.leads(1)
+        as_seller = lead.with_user(lead.user_id).with_context(
+            messenger_assignment_company_checked=True
+        )
+        with self.assertRaisesRegex(UserError, "Incompatible companies"):
+            as_seller.partner_id = foreign
 
     def test_least_loaded(self):
         self.team.messenger_assignment = "least_loaded"

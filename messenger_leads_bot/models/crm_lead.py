@@ -52,7 +52,7 @@ class CrmLead(models.Model):
         # crm's semantics: won is a won stage, lost is archived
         closed = closing.filtered(lambda lead: lead.stage_id.is_won or not lead.active)
         for lead in closed:  # muted (spam) chats are never asked, see _request_rating
-            lead.messenger_conversation_ids._request_rating(lead)
+            lead.sudo().messenger_conversation_ids._request_rating(lead)
         if "user_id" in vals or "team_id" in vals:  # whoever reassigns sees the chats or not
             self.sudo().messenger_conversation_ids._join_lead_people()
         return result

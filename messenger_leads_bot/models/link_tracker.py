@@ -2,6 +2,8 @@ import re
 
 from odoo import api, fields, models
 
+from ..tools.links import carries_credentials, is_guessable, unguessable_code
+
 # a link ends before spaces, quotes and the punctuation that closes a sentence
 URL = re.compile(r"https?://[^\s<>\"']*[^\s<>\"'.,;:!?)]")
 
@@ -19,13 +21,14 @@ class LinkTracker(models.Model):
 
     @api.model
     def _messenger_track_links(self, text, lead):
-        """`text` with each link replaced by a short link that counts clicks for `lead`."""
+        """`text` with each link replaced by a short link that counts clicks for `lead`; links
+        that carry a secret (a portal link's access token, a password) go out as they are."""
         short_host = self.get_base_url() + "/r/"
         trackers = {}
 
         def shorten(match):
             url = match.group(0)
-            if url.startswith(short_host):
+            if url.startswith(short_host) or carries_credentials(url):
                 return url
             if url not in trackers:
                 trackers[url] = self._messenger_tracker(url, lead).short_url
@@ -45,4 +48,7 @@ class LinkTracker(models.Model):
             "label": f"Lead #{lead.id}",
             "messenger_lead_id": lead.id,
         }
-        return self.sudo().search_or_create([values])
+        tracker = self.sudo().search_or_create([values])
+        if is_guessable(tracker.code):  # Odoo's own code, or one from before ours were long
+            tracker.code = unguessable_code()
+        return tracker

@@ -1,7 +1,7 @@
 import secrets
 
 from odoo import _, api, fields, models
-from odoo.exceptions import UserError, ValidationError
+from odoo.exceptions import AccessError, UserError, ValidationError
 
 from ..adapters import CLIENTS, DeliveryError, split_text
 from ..adapters.viber import VIBER_API_URL, opened_by_newcomer
@@ -293,8 +293,15 @@ class MessengerBotAccount(models.Model):
         base_url = self.get_base_url()
         return base_url + self._webhook_path(self.provider, self.id)
 
+    def _check_administrator(self):
+        """Actions that use the credentials are the administrators' (the buttons show only to
+        them, and anyone can call a public method over RPC)."""
+        if not self.env.is_system():
+            raise AccessError(_("Only administrators can use the bot account's credentials."))
+
     def action_check_connection(self):
         self.ensure_one()
+        self._check_administrator()
         try:
             described = self._client().check()
         except DeliveryError as exc:
@@ -309,6 +316,7 @@ class MessengerBotAccount(models.Model):
 
     def action_set_webhook(self):
         self.ensure_one()
+        self._check_administrator()
         url = self._webhook_url()
         try:
             self._client().set_webhook(url, self.sudo().webhook_secret)
@@ -325,6 +333,7 @@ class MessengerBotAccount(models.Model):
 
     def action_remove_webhook(self):
         self.ensure_one()
+        self._check_administrator()
         try:
             self._client().delete_webhook()
         except DeliveryError as exc:

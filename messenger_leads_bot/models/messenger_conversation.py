@@ -495,6 +495,7 @@ class MessengerConversation(models.Model):
 
     def action_send_whatsapp_template(self):
         """Re-open a WhatsApp conversation after 24 hours with the account's approved template."""
+        self.check_access("read")  # users write no chat: whoever sees it may act on it
         for conversation in self:
             account = conversation.account_id
             if account.provider != "whatsapp" or not account.whatsapp_template:
@@ -504,7 +505,7 @@ class MessengerConversation(models.Model):
                         account=account.name,
                     )
                 )
-            conversation._ensure_thread()
+            conversation.sudo()._ensure_thread()
             note = _("Template %(template)s sent.", template=account.whatsapp_template)
             message = (
                 conversation.discuss_channel_id.sudo()
@@ -690,8 +691,9 @@ class MessengerConversation(models.Model):
 
     def action_reject_spam(self):
         """Spam in one click: mute the chat, stop the bot, archive the lead as lost (Spam)."""
+        self.check_access("read")  # users write no chat: whoever sees it may act on it
         spam = self.env.ref("messenger_leads_bot.crm_lost_reason_spam")
-        self.write({"muted": True})
+        self.sudo().write({"muted": True})
         leads = self.lead_id.filtered("active")
         leads.action_set_lost(lost_reason_id=spam.id)
         for conversation in self:

@@ -227,3 +227,9 @@ class MessengerOutbox(models.Model):
         conversation._post_notice(notice)
         if conversation.lead_id:
             conversation.lead_id.message_post(body=notice, subtype_xmlid="mail.mt_note")
+
+    @api.autovacuum
+    def _gc_sent(self):
+        """Personal data is not kept forever: delivered messages go after the retention period
+        (Settings); failed ones stay until handled."""
+        self.env["res.company"]._messenger_purge_expired(self, "sent")

@@ -89,6 +89,12 @@ class MessengerUpdate(models.Model):
             _logger.exception("messenger update %s could not be processed", self.id)
             self.write({"state": "failed", "error": f"{exc.__class__.__name__}: {exc}"})
 
+    @api.autovacuum
+    def _gc_processed(self):
+        """Personal data is not kept forever: processed updates go after the retention period
+        (Settings); failed ones stay for the retry cron and whoever handles them."""
+        self.env["res.company"]._messenger_purge_expired(self, "done")
+
     @api.model
     def _cron_retry_failed(self, batch_size=RETRY_BATCH_SIZE):
         """Process again the updates that failed, a bounded number of times, a batch per run.

@@ -11,3 +11,4 @@ from . import test_language
 from . import test_customer_identity
 from . import test_bot_text
 from . import test_person_reply
+from . import test_access_hardening

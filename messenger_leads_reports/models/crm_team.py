@@ -13,7 +13,11 @@ class CrmTeam(models.Model):
 
     @api.model
     def _cron_send_messenger_monthly_summary(self):
-        """E-mail each team leader last month's summary as a PDF (the cron is off by default)."""
+        """E-mail each team leader last month's summary as a PDF (the cron is off by default).
+
+        Each summary is made as its leader, so it holds what the leader may see, not all the
+        cron (the superuser) sees.
+        """
         template = self.env.ref("messenger_leads_reports.mail_template_monthly_summary")
         for team in self.search([("user_id.email", "!=", False)]):
-            template.send_mail(team.id)
+            template.with_user(team.user_id).send_mail(team.id)
