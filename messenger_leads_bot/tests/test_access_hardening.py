@@ -159,6 +159,14 @@ class TestAccessHardening(BotCase):
         self.assertTrue(updates.search_count([("account_id", "=", self.account.id)]))
         self.assertFalse(updates.search_count([("account_id", "=", other_account.id)]))
 
+    def test_nobody_rewrites_a_queued_message(self):
+        conversation = self.chat(9310)
+        queued = self.env["messenger.outbox"].search([("conversation_id", "=", conversation.id)])
+        self.assertTrue(queued)
+        for user in (self.seller, self.leader):
+            with self.assertRaises(AccessError, msg="text and chat are the system's"):
+                queued.with_user(user).write({"text": "Send this instead"})
+
     # tracked links ----------------------------------------------------------------------
 
     def test_tracked_links_are_unguessable_and_never_carry_secrets(self):
