@@ -1,3 +1,5 @@
+from psycopg2.errors import UniqueViolation
+
 from odoo import api, models
 
 
@@ -7,5 +9,9 @@ class LinkTrackerClick(models.Model):
     @api.model_create_multi
     def create(self, vals_list):
         clicks = super().create(vals_list)
-        clicks.link_id.messenger_lead_id._messenger_register_signal("link_clicked")
+        try:
+            with self.env.cr.savepoint():
+                clicks.link_id.messenger_lead_id._messenger_register_signal("link_clicked")
+        except UniqueViolation:
+            pass  # a simultaneous click counted it: the customer still gets their page
         return clicks

@@ -211,6 +211,26 @@ class TestAccessHardening(BotCase):
             lead.messenger_signal_ids.signal_id.mapped("code").count("link_clicked"), 1
         )
 
+    def test_a_simultaneous_click_still_opens_the_page(self):
+        lead = self.chat(9313).lead_id
+        self.env["link.tracker"]._messenger_track_links("See https://shop.example/c", lead)
+        tracker = self.env["link.tracker"].search([("messenger_lead_id", "=", lead.id)])
+        self.assertFalse(lead.messenger_signal_ids, "read before the other click committed")
+        signal = self.env.ref("messenger_leads.signal_link_clicked")
+        self.env.cr.execute(  # the other click's row, unseen by this transaction's cache
+            SQL(
+                "INSERT INTO messenger_lead_signal (lead_id, signal_id, points, occurred_at)"
+                " VALUES (%s, %s, %s, now())",
+                lead.id,
+                signal.id,
+                signal.points,
+            )
+        )
+        self.env["link.tracker.click"].sudo().add_click(tracker.code, ip="192.0.2.9")
+        self.assertEqual(tracker.count, 1, "the click is kept")
+        lead.invalidate_recordset()
+        self.assertEqual(len(lead.messenger_signal_ids), 1, "and counted once")
+
     # retention --------------------------------------------------------------------------
 
     def test_processed_traffic_is_purged_after_the_retention_period(self):
