@@ -1,17 +1,28 @@
-"""Reports over 1,000,000 leads and 5,000,000 chatter messages: each report and the dashboard.
+"""Reports over 1,000,000 leads with their call attempts: each report and the dashboard, as a
+sales manager and as a salesperson.
 
-Each report is timed as its pivot opens it: one grouped read of its rows and measures, here
-over a whole year (every lead). The dashboard is timed for this month and for the year.
+The data is what the reports read: the leads (channel, stage, salesperson, grade, first
+response, rating...), their call-back plans and attempts (`messenger.callback.attempt`: the
+salespeople report's calls per lead counts the attempts done) and the chats handled (leads from
+a live chat channel that got a first response: what the salespeople report counts), plus a
+conversion target per channel and month of this year (the dashboard computes each target's
+actual rate). Each report is timed as its pivot opens it: one grouped read of its rows and
+measures, here over a whole year (every lead); the dashboard for this month and this year.
+Every figure is the median of several runs with an empty cache, as real users: a sales manager
+(sees every lead) and a salesperson (record rules: their own leads only).
 """
 
 import datetime
+import os
+import statistics
 
 from benchlib import Timer, odoo_env, report
 
-LEADS = 1_000_000
-MESSAGES_PER_LEAD = 5
+SCALE = float(os.environ.get("ML_BENCH_SCALE", "1"))  # < 1 for a quick run: fewer leads
+LEADS = round(1_000_000 * SCALE)
 TEAMS = 5
 SALESPEOPLE = 20
+RUNS = 5
 
 REPORTS = {
     "funnel by channel": (
@@ -63,28 +74,49 @@ REPORTS = {
 }
 
 
-def generate(env):
-    users = env["res.users"].create(
+def make_users(env):
+    """(salespeople who see their own leads, a sales manager who sees all)."""
+    internal = env.ref("base.group_user")
+    salesman = env.ref("sales_team.group_sale_salesman")
+    manager = env.ref("sales_team.group_sale_manager")
+    salespeople = env["res.users"].create(
         [
-            {"name": f"Reports bench salesperson {n}", "login": f"bench-reports-{n}"}
+            {
+                "name": f"Reports bench salesperson {n}",
+                "login": f"bench-reports-{n}",
+                "groups_id": [(6, 0, (internal | salesman).ids)],
+            }
             for n in range(SALESPEOPLE)
         ]
     )
+    head = env["res.users"].create(
+        {
+            "name": "Reports bench sales manager",
+            "login": "bench-reports-manager",
+            "groups_id": [(6, 0, (internal | manager).ids)],
+        }
+    )
+    return salespeople, head
+
+
+def generate(env, users):
     teams = env["crm.team"].create([{"name": f"Reports bench team {n}"} for n in range(TEAMS)])
     channels = env["messenger.channel"].search([])
     stages = env["crm.stage"].search([], order="sequence")
     won_stage = stages.filtered("is_won")[:1]
     open_stages = (stages - won_stage)[:3]
     reasons = env["crm.lost.reason"].search([])
-    # a year of leads; every 10th won, every 7th other one lost; response in 0..299 minutes
+    # A year of leads; every 10th won, every 7th other one lost. Every 20th never answered (and
+    # so no chat handled); the others answered in 0..299 minutes, every 50th after 12 to 28 h.
+    # Three in five have a call-back plan: 0 to all the company's attempts done, and its state.
     env.cr.execute(
         """
         INSERT INTO crm_lead (
             name, type, active, probability, company_id, team_id, user_id, channel_id,
             stage_id, lost_reason_id, expected_revenue, qualification_grade,
             qualification_score, first_message_at, first_response_at, response_minutes,
-            response_band, sla_state, messenger_rating, create_date, date_closed,
-            write_date, create_uid, write_uid)
+            response_band, sla_state, callback_state, messenger_rating, create_date,
+            date_closed, write_date, create_uid, write_uid)
         SELECT 'bench lead ' || n, 'opportunity', NOT lost, CASE WHEN won THEN 100
                WHEN lost THEN 0 ELSE 10 END, %(company)s,
                (%(teams)s)[1 + n %% %(team_count)s], (%(users)s)[1 + n %% %(user_count)s],
@@ -94,14 +126,25 @@ def generate(env):
                CASE WHEN lost THEN (%(reasons)s)[1 + n %% %(reason_count)s] END,
                (n %% 50) * 1000, (ARRAY['hot', 'warm', 'cold'])[1 + n %% 3], n %% 20,
                created, created + minutes * interval '1 minute', minutes,
-               CASE WHEN minutes <= 20 THEN 'ideal' WHEN minutes <= 180 THEN 'normal'
-                    ELSE 'acceptable' END,
-               CASE WHEN minutes <= 5 THEN 'met' ELSE 'met_late' END, n %% 6,
+               CASE WHEN minutes IS NULL THEN NULL WHEN minutes <= 20 THEN 'ideal'
+                    WHEN minutes <= 180 THEN 'normal' WHEN minutes <= 720 THEN 'acceptable'
+                    ELSE 'harmful' END,
+               CASE WHEN minutes IS NULL THEN 'breached' WHEN minutes <= 5 THEN 'met'
+                    ELSE 'met_late' END,
+               CASE WHEN n %% 5 >= 3 THEN NULL
+                    WHEN calls >= 1 AND n %% 3 = 0 THEN 'reached'
+                    WHEN calls >= 1 AND n %% 31 = 0 THEN 'wrong_number'
+                    WHEN calls >= %(attempts)s THEN 'exhausted'
+                    WHEN won OR lost THEN 'stopped'
+                    ELSE 'planned' END,
+               n %% 6,
                created, CASE WHEN won THEN created + (n %% 30) * interval '1 day' END,
                created, 1, 1
           FROM (
             SELECT n, n %% 10 = 0 AS won, n %% 10 <> 0 AND n %% 7 = 0 AS lost,
-                   n %% 300 AS minutes,
+                   CASE WHEN n %% 20 = 0 THEN NULL WHEN n %% 50 = 1 THEN 720 + n %% 960
+                        ELSE n %% 300 END AS minutes,
+                   n %% (%(attempts)s + 1) AS calls,
                    now() at time zone 'UTC' - (n %% 365) * interval '1 day'
                        - (n %% 1440) * interval '1 minute' AS created
               FROM generate_series(1, %(leads)s) AS n
@@ -120,46 +163,138 @@ def generate(env):
             "reasons": reasons.ids,
             "reason_count": len(reasons),
             "leads": LEADS,
+            "attempts": env.company.messenger_callback_attempts,
         },
     )
+    # Each plan's attempts: its calls done (the last one reached or a wrong number if the plan
+    # says so, else no answer), then the next call planned, or cancelled when the lead closed.
     env.cr.execute(
         """
-        INSERT INTO mail_message (model, res_id, message_type, body, date, author_id,
-                                  create_date, write_date, create_uid, write_uid)
-        SELECT 'crm.lead', lead.id, 'comment', '<p>message ' || k || '</p>',
-               lead.create_date + k * interval '1 minute', %(author)s,
+        INSERT INTO messenger_callback_attempt (
+            lead_id, sequence, planned_at, user_id, state, done_at, outcome,
+            create_date, write_date, create_uid, write_uid)
+        SELECT lead.id, k, lead.create_date + k * interval '2 hours', lead.user_id,
+               CASE WHEN k <= calls THEN 'done'
+                    WHEN lead.callback_state = 'planned' THEN 'planned'
+                    ELSE 'cancelled' END,
+               CASE WHEN k <= calls THEN lead.create_date + k * interval '2 hours' END,
+               CASE WHEN k > calls THEN NULL
+                    WHEN k = calls AND lead.callback_state IN ('reached', 'wrong_number')
+                        THEN lead.callback_state
+                    ELSE 'no_answer' END,
                lead.create_date, lead.create_date, 1, 1
-          FROM crm_lead lead CROSS JOIN generate_series(1, %(per_lead)s) AS k
-         WHERE lead.name LIKE 'bench lead %%'
+          FROM crm_lead lead
+         CROSS JOIN LATERAL (
+            SELECT substr(lead.name, 12)::int %% (%(attempts)s + 1) AS calls
+         ) plan
+         CROSS JOIN LATERAL generate_series(
+            1, calls + (lead.callback_state IN ('planned', 'stopped'))::int) AS k
+         WHERE lead.name LIKE 'bench lead %%' AND lead.callback_state IS NOT NULL
         """,
-        {"author": env.user.partner_id.id, "per_lead": MESSAGES_PER_LEAD},
+        {"attempts": env.company.messenger_callback_attempts},
     )
+    # a conversion target per channel and month of this year, as a sales head sets them
+    year = datetime.date.today().year
+    env["messenger.conversion.target"].create(
+        [
+            {
+                "channel_id": channel.id,
+                "date_from": datetime.date(year, month, 1),
+                "date_to": (
+                    datetime.date(year + month // 12, month % 12 + 1, 1)
+                    - datetime.timedelta(days=1)
+                ),
+                "target_rate": 10.0,
+            }
+            for channel in channels
+            for month in range(1, 13)
+        ]
+    )
+    env.flush_all()
     env.cr.execute("ANALYZE crm_lead")
-    env.cr.execute("ANALYZE mail_message")
+    env.cr.execute("ANALYZE messenger_callback_attempt")
     env.invalidate_all()
+
+
+def count(env, query):
+    env.cr.execute(query)
+    return env.cr.fetchone()[0]
+
+
+def visible_leads(user_env, domain):
+    [(leads,)] = user_env["messenger.lead.report"]._read_group(domain, [], ["lead_count:sum"])
+    return leads
+
+
+def median_seconds(env, work):
+    """Median of RUNS timings of work(), each with an empty cache."""
+    timings = []
+    for _run in range(RUNS):
+        env.invalidate_all()
+        with Timer() as timer:
+            work()
+        timings.append(timer.seconds)
+    return statistics.median(timings)
 
 
 def main():
     with odoo_env() as env:
+        salespeople, head = make_users(env)
         with Timer() as generation:
-            generate(env)
-        env.cr.execute("SELECT count(*) FROM mail_message WHERE model = 'crm.lead'")
-        messages = env.cr.fetchone()[0]
-        print(f"generated {LEADS} leads and {messages} messages in {generation.seconds:.0f} s")
+            generate(env, salespeople)
+        attempts = count(
+            env,
+            "SELECT count(*) FROM messenger_callback_attempt attempt"
+            " JOIN crm_lead lead ON lead.id = attempt.lead_id WHERE lead.name LIKE 'bench lead %'",
+        )
+        chats = count(
+            env,
+            "SELECT sum(chat_count) FROM messenger_lead_report report"
+            " JOIN crm_lead lead ON lead.id = report.lead_id WHERE lead.name LIKE 'bench lead %'",
+        )
+        print(
+            f"generated {LEADS} leads, {attempts} call attempts, {chats} chats handled "
+            f"in {generation.seconds:.0f} s",
+            flush=True,
+        )
         year_ago = datetime.datetime.now() - datetime.timedelta(days=366)
         domain = [("create_date", ">=", year_ago)]
-        lead_report = env["messenger.lead.report"]
-        for name, (groupby, measures) in REPORTS.items():
-            with Timer() as timer:
+        seller = salespeople[0]
+        own = count(env, f"SELECT count(*) FROM crm_lead WHERE user_id = {seller.id}")
+        viewers = {
+            "as a sales manager": env(user=head.id),
+            f"as a salesperson (own {own} leads)": env(user=seller.id),
+        }
+        seen = [visible_leads(user_env, domain) for user_env in viewers.values()]
+        expected = [visible_leads(env, domain), own]  # all of them (the superuser), own ones
+        assert seen == expected, f"record rules: leads seen {seen}, expected {expected}"
+        for viewer, user_env in viewers.items():
+            lead_report = user_env["messenger.lead.report"]
+            for name, (groupby, measures) in REPORTS.items():
                 rows = lead_report._read_group(domain, groupby, measures)
-            assert rows, f"{name}: no rows"
-            report("reports", timer.seconds, f"s {name}, {LEADS} leads", "<= 2 s")
-        dashboard = env["messenger.report.dashboard"]
-        for period in ("this_month", "this_year"):
-            with Timer() as timer:
+                assert rows, f"{name}: no rows"
+                seconds = median_seconds(
+                    env,
+                    lambda lead_report=lead_report, groupby=groupby, measures=measures: (
+                        lead_report._read_group(domain, groupby, measures)
+                    ),
+                )
+                label = f"s {name}, {LEADS} leads, {viewer}, median of {RUNS}"
+                report("reports", seconds, label, "<= 2 s")
+        for viewer, user_env in viewers.items():
+            dashboard = user_env["messenger.report.dashboard"]
+            for period in ("this_month", "this_year"):
                 data = dashboard.get_dashboard_data(period=period)
-            assert data["funnel"]["total"]["counts"][0] > 0
-            report("reports", timer.seconds, f"s dashboard, {period}", "<= 3 s")
+                assert data["funnel"]["total"]["counts"][0] > 0
+                assert data["targets"], "no conversion target read"
+                seconds = median_seconds(
+                    env,
+                    lambda dashboard=dashboard, period=period: dashboard.get_dashboard_data(
+                        period=period
+                    ),
+                )
+                label = f"s dashboard, {period}, {viewer}, median of {RUNS}"
+                report("reports", seconds, label, "<= 3 s")
 
 
 if __name__ == "__main__":
