@@ -8,6 +8,9 @@ import unicodedata
 import requests
 
 SHARE_PHONE = "share_phone"  # keyboard key: ask for the customer's own number, where it can
+# marks and overrides of the writing direction: in a name they make "gpj.exe" read "exe.jpg"
+DIRECTION_CONTROLS = dict.fromkeys([0x200E, 0x200F, *range(0x202A, 0x202F), *range(0x2066, 0x206A)])
+NAME_FIELDS = ("username", "first_name", "last_name", "file_name")
 
 
 _per_thread = threading.local()
@@ -26,10 +29,19 @@ def http_session():
 
 
 def clean_text(text):
-    """Text as people see it: control characters (NUL and the like) dropped, lines kept."""
+    """Text as people see it and PostgreSQL takes it: control characters (NUL and the like)
+    and lone surrogates dropped, lines kept."""
     if not text:
         return ""
-    return "".join(char for char in text if char in "\n\t" or unicodedata.category(char) != "Cc")
+    return "".join(
+        char for char in text if char in "\n\t" or unicodedata.category(char) not in ("Cc", "Cs")
+    )
+
+
+def clean_name(text):
+    """A name or file name as people see it: clean_text on one line, without the direction
+    controls that would show it in another order."""
+    return " ".join(clean_text(text).translate(DIRECTION_CONTROLS).split())
 
 
 @dataclasses.dataclass(frozen=True)
@@ -57,6 +69,20 @@ class InboundMessage:
     start_payload: str = ""
     sender_phone: str = ""  # E.164, when the messenger identifies customers by number
     delivery_status: str = ""  # kind "status": sent, delivered, read or failed (of message_id)
+
+    def __post_init__(self):
+        """Every text is cleaned here, once for all messengers (see clean_text, clean_name);
+        a text field given anything but text (or None, for empty) is a malformed update."""
+        for field in dataclasses.fields(self):
+            value = getattr(self, field.name)
+            if field.type is not str:
+                continue
+            if value is None:
+                value = ""
+            if not isinstance(value, str):
+                raise TypeError(f"{field.name} is not text: {value!r:.40}")
+            clean = clean_name if field.name in NAME_FIELDS else clean_text
+            object.__setattr__(self, field.name, clean(value))
 
     @property
     def display_name(self):

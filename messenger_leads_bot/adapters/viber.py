@@ -3,6 +3,7 @@
 import datetime
 import hashlib
 import hmac
+import json
 
 import requests
 
@@ -43,8 +44,10 @@ def signature_valid(body, header, token):
 
 
 def delivery_key(data):
-    """Every callback carries the token of its message: one event per token and kind."""
-    return f"viber:{data.get('event')}:{data.get('message_token')}:{data.get('user_id', '')}"
+    """Every callback carries the token of its message: one event per token and kind. Hashed:
+    the parts are whatever the body says, of any length and characters."""
+    parts = json.dumps([data.get("event"), data.get("message_token"), data.get("user_id", "")])
+    return "viber:" + hashlib.sha256(parts.encode()).hexdigest()
 
 
 def opened_by_newcomer(data):
@@ -82,7 +85,7 @@ def parse_viber_update(data):
                     date=when,
                     message_id=str(data["message_token"]),
                     delivery_status=STATUSES[event],
-                    text=clean_text(data.get("desc", "")),
+                    text=data.get("desc", ""),
                 )
             ]
         if event in ("subscribed", "unsubscribed"):
@@ -94,7 +97,7 @@ def parse_viber_update(data):
                     user_id=str(user["id"]),
                     kind="unblocked" if event == "subscribed" else "blocked",
                     date=when,
-                    first_name=clean_text(user.get("name", "")),
+                    first_name=user.get("name", ""),
                 )
             ]
         return []  # webhook checks, conversation_started, ...
@@ -112,10 +115,10 @@ def _parse_message(data, when):
         "user_id": str(sender["id"]),
         "message_id": str(data["message_token"]),
         "date": when,
-        "first_name": clean_text(sender.get("name", "")),
+        "first_name": sender.get("name", ""),
         "language_code": sender.get("language", ""),
         "kind": "text",
-        "text": clean_text(message.get("text", "")),
+        "text": message.get("text", ""),
     }
     if kind in MEDIA_KINDS:
         fields.update(
@@ -128,9 +131,9 @@ def _parse_message(data, when):
         contact = message["contact"]
         # a number shared with the share-phone button comes with the sender's own name
         fields.update(kind="contact", phone=contact.get("phone_number", ""))
-        fields["text"] = clean_text(f"{contact.get('name', '')} {fields['phone']}").strip()
+        fields["text"] = f"{contact.get('name', '')} {fields['phone']}".strip()
     elif kind == "url":
-        fields["text"] = clean_text(message.get("media", ""))
+        fields["text"] = message.get("media", "")
     elif kind != "text":
         fields["text"] = f"[{kind}]"
     return InboundMessage(**fields)
@@ -196,7 +199,7 @@ class ViberClient(Client):
     def welcome_reply(self, data, text):
         """The answer to a newcomer's conversation_started callback (see opened_by_newcomer),
         shown as the bot's first words: the only message a bot may send before they subscribe."""
-        user_id = str((data.get("user") or {}).get("id", ""))
+        user_id = clean_text(str((data.get("user") or {}).get("id", "")))  # goes out as JSON
         return self._payload(OutboundMessage(user_id, text))
 
     def _payload(self, message):

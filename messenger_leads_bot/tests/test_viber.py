@@ -151,6 +151,23 @@ class TestViber(HttpCase):
         )
         self.assertIn("This one", message.body)
 
+    def test_odd_characters_never_fail_a_callback(self):
+        gone = {"event": "unsubscribed", "timestamp": 1, "message_token": 11}
+        self.assertEqual(self.post(dict(gone, user_id="U\x00\ud800")).text, "ok")
+        self.assertTrue(self.conversation("U").blocked)
+        # a key of any length: this one is too long for a plain index
+        garbled = "".join(chr(0x4E00 + i * 7919 % 20000) for i in range(1500))
+        with self.assertLogs("odoo.addons.messenger_leads_bot.models.messenger_update", "ERROR"):
+            self.assertEqual(self.post(dict(gone, user_id=garbled)).text, "ok", "kept as failed")
+        opened = viber_event(
+            None,
+            event="conversation_started",
+            type="open",
+            user={"id": "W4=\ud800", "language": "en\x00"},
+            subscribed=False,
+        )
+        self.assertEqual(self.post(opened).json()["receiver"], "W4=")
+
     def test_duplicate_callback_is_ignored(self):
         event = viber_event("U4=")
         self.assertEqual(self.post(event).text, "ok")

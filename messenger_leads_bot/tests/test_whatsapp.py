@@ -224,6 +224,32 @@ class TestWhatsAppWebhook(HttpCase):
         self.assertEqual(message.attachment_ids.raw, b"\xff\xd8 a photo")
         self.assertEqual(message.attachment_ids.name, "MEDIA1.jpeg")
 
+    def customer_message(self, wa_id):
+        conversation = self.conversation(wa_id)
+        return self.env["mail.message"].search(
+            [
+                ("model", "=", "discuss.channel"),
+                ("res_id", "=", conversation.discuss_channel_id.id),
+                ("author_id", "=", conversation.partner_id.id),
+            ]
+        )
+
+    def test_odd_characters_never_fail_the_update(self):
+        self.api.media["DOC1"] = ("application/pdf", b"%PDF-1.4")
+        document = {
+            "type": "document",
+            "document": {"id": "DOC1", "filename": "\u202efdp.exe", "caption": "pri\x00ce\ud800?"},
+        }
+        data = wa_notification("79160000015", document, name="Iv\x00an\ud800 \u202ePetrov\u200f")
+        data["entry"][0]["changes"][0]["value"]["messages"][0]["id"] += "\ud800\x00"
+        self.assertEqual(self.post(data).text, "ok")
+        update = self.env["messenger.update"].search([], order="id desc", limit=1)
+        self.assertEqual((update.state, update.error), ("done", False))
+        self.assertEqual(self.conversation("79160000015").partner_id.name, "Ivan Petrov")
+        message = self.customer_message("79160000015")
+        self.assertIn("price?", message.body)
+        self.assertEqual(message.attachment_ids.name, "fdp.exe")
+
     def test_duplicate_delivery_is_ignored(self):
         data = wa_notification("79160000003", text("Once"))
         self.assertEqual(self.post(data).text, "ok")
