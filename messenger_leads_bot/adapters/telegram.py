@@ -28,13 +28,19 @@ logging.getLogger("httpx").setLevel(logging.WARNING)
 os.environ.setdefault("PTB_TIMEDELTA", "true")
 
 ALLOWED_UPDATES = ["message", "edited_message", "my_chat_member"]
+MAX_UPDATE_ID = 2**63 - 1  # a PostgreSQL bigint
 # what a t.me/<bot>?start=<payload> link can carry; anything else after /start was typed
 START_PAYLOAD = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
 
 def shape_error(data):
     """Why a decoded body is not a Telegram update, or "" when it is one."""
-    if not isinstance(data, dict) or not isinstance(data.get("update_id"), int):
+    update_id = data.get("update_id") if isinstance(data, dict) else None
+    if (
+        not isinstance(update_id, int)
+        or isinstance(update_id, bool)
+        or not 0 <= update_id <= MAX_UPDATE_ID
+    ):
         return "not a Telegram update: no integer update_id"
     return ""
 

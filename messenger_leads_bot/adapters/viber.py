@@ -59,6 +59,9 @@ def shape_error(data):
     """Why a decoded body is not a Viber callback, or "" when it is one."""
     if not isinstance(data, dict) or not isinstance(data.get("event"), str):
         return "not a Viber callback: no event"
+    for key in ("sender", "user", "message"):
+        if data.get(key) is not None and not isinstance(data[key], dict):
+            return f"malformed Viber callback: {key} is not an object"
     return ""
 
 

@@ -42,23 +42,52 @@ def signature_valid(body, header, app_secret):
     return hmac.compare_digest(header[len("sha256=") :].encode(), expected.encode())
 
 
-def delivery_key(data):
-    """What identifies a delivery, Meta retrying the same one: its messages and statuses."""
+def delivery_key(data, body):
+    """What identifies a delivery, Meta retrying the same one: its messages and statuses; a
+    notification with neither (another field's change) is its whole body."""
     parts = sorted(
         f"{item.get('id')}:{item.get('status', 'message')}"
-        for entry in data.get("entry") or []
-        for change in entry.get("changes") or []
+        for value in _change_values(data)
         for kind in ("messages", "statuses")
-        for item in (change.get("value") or {}).get(kind) or []
+        for item in value.get(kind) or []
     )
+    if not parts:
+        return "wa:body:" + hashlib.sha256(body).hexdigest()
     # surrogatepass: an id is whatever the body says, and its key must not fail
     return "wa:" + hashlib.sha256("|".join(parts).encode(errors="surrogatepass")).hexdigest()
+
+
+def _change_values(data):
+    """The `value` of every change of a notification. Raises ValueError when the envelope
+    (entries, changes, their contacts, messages and statuses) is not lists of objects."""
+    entries = data.get("entry")
+    if not _objects(entries):
+        raise ValueError("entry is not a list of objects")
+    for entry in entries:
+        changes = entry.get("changes") or []
+        if not _objects(changes):
+            raise ValueError("changes is not a list of objects")
+        for change in changes:
+            value = change.get("value") or {}
+            if not isinstance(value, dict) or not all(
+                _objects(value.get(kind) or []) for kind in ("contacts", "messages", "statuses")
+            ):
+                raise ValueError("a change's value is not an object of lists of objects")
+            yield value
+
+
+def _objects(items):
+    return isinstance(items, list) and all(isinstance(item, dict) for item in items)
 
 
 def shape_error(data):
     """Why a decoded body is not a WhatsApp Cloud API notification, or "" when it is one."""
     if not isinstance(data, dict) or data.get("object") != "whatsapp_business_account":
         return "not a WhatsApp Cloud API notification"
+    try:
+        list(_change_values(data))
+    except ValueError as exc:
+        return f"malformed WhatsApp notification: {exc}"
     return ""
 
 
@@ -71,15 +100,13 @@ def parse_whatsapp_update(data):
         raise ValueError(error)
     try:
         events = []
-        for entry in data["entry"]:
-            for change in entry.get("changes") or []:
-                value = change.get("value") or {}
-                names = {
-                    str(contact.get("wa_id")): (contact.get("profile") or {}).get("name", "")
-                    for contact in value.get("contacts") or []
-                }
-                events += [_parse_message(m, names) for m in value.get("messages") or []]
-                events += [_parse_status(s) for s in value.get("statuses") or []]
+        for value in _change_values(data):
+            names = {
+                str(contact.get("wa_id")): (contact.get("profile") or {}).get("name", "")
+                for contact in value.get("contacts") or []
+            }
+            events += [_parse_message(m, names) for m in value.get("messages") or []]
+            events += [_parse_status(s) for s in value.get("statuses") or []]
         return events
     except (TypeError, KeyError, ValueError, AttributeError) as exc:
         raise ValueError(f"malformed WhatsApp notification: {exc}") from exc

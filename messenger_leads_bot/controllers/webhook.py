@@ -69,19 +69,19 @@ def _read_json(account_id, body):
 
 
 def _signed_json(account_id, provider, header, secret_field, signature_valid):
-    """(account, data) of a POST whose `header` signs the raw body with the account's
-    `secret_field`, or (None, the error response): 413 when too large (before it is read),
-    403 when unsigned, 400 when not JSON."""
+    """(account, body, data) of a POST whose `header` signs the raw body with the account's
+    `secret_field`, or (None, None, the error response): 413 when too large (before it is
+    read), 403 when unsigned, 400 when not JSON."""
     body, refusal = _read_body(account_id)
     if refusal:
-        return None, refusal
+        return None, None, refusal
     account = _account(account_id, provider)
     signature = request.httprequest.headers.get(header)
     if not account or not signature_valid(body, signature, account[secret_field]):
         _logger.info("%s webhook %s: refused, wrong or missing signature", provider, account_id)
-        return None, _answer(403, "forbidden")
+        return None, None, _answer(403, "forbidden")
     data, refusal = _read_json(account_id, body)
-    return (None, refusal) if refusal else (account, data)
+    return (None, None, refusal) if refusal else (account, body, data)
 
 
 def _misshapen(account, data):
@@ -152,12 +152,12 @@ class MessengerWebhook(http.Controller):
         save_session=False,
     )
     def whatsapp(self, account_id, **_kwargs):
-        account, data = _signed_json(
+        account, body, data = _signed_json(
             account_id, "whatsapp", "X-Hub-Signature-256", "app_secret", whatsapp.signature_valid
         )
         if not account:
             return data
-        return _misshapen(account, data) or _store(account, data, whatsapp.delivery_key(data))
+        return _misshapen(account, data) or _store(account, data, whatsapp.delivery_key(data, body))
 
     @http.route(
         "/messenger_leads/viber/<int:account_id>",
@@ -168,7 +168,7 @@ class MessengerWebhook(http.Controller):
         save_session=False,
     )
     def viber(self, account_id, **_kwargs):
-        account, data = _signed_json(
+        account, _body, data = _signed_json(
             account_id, "viber", "X-Viber-Content-Signature", "token", viber.signature_valid
         )
         if not account:

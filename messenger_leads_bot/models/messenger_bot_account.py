@@ -260,8 +260,10 @@ class MessengerBotAccount(models.Model):
         chat, when the account has a welcome text in their language."""
         if not opened_by_newcomer(data):
             return None
-        user = data.get("user") if isinstance(data.get("user"), dict) else {}
-        lang = self.env["messenger.conversation"]._installed_lang(user.get("language"))
+        language = (data.get("user") or {}).get("language")
+        lang = self.env["messenger.conversation"]._installed_lang(
+            language if isinstance(language, str) else None
+        )
         text = self.with_context(lang=lang or self.env.lang).welcome_text
         return self._client().welcome_reply(data, text) if text else None
 

@@ -151,6 +151,23 @@ class TestViber(HttpCase):
         )
         self.assertIn("This one", message.body)
 
+    def test_odd_callbacks_answer_400_never_500(self):
+        updates = self.env["messenger.update"].search_count([])
+        opened = viber_event(None, event="conversation_started", type="open", subscribed=False)
+        for odd in (
+            dict(opened, user="x"),
+            dict(opened, user=["W2="]),
+            viber_event("U14=", message="Hello"),
+            dict(viber_event("U14="), sender="U14="),
+        ):
+            answer = self.post(odd)
+            self.assertEqual(answer.status_code, 400, odd)
+            self.assertIn("malformed Viber callback", answer.text)
+        self.assertEqual(self.env["messenger.update"].search_count([]), updates, "none stored")
+        # what is odd inside a well-shaped callback is no error
+        welcomed = self.post(dict(opened, user={"id": "W3=", "language": 5}))
+        self.assertEqual(welcomed.json()["receiver"], "W3=")
+
     def test_odd_characters_never_fail_a_callback(self):
         gone = {"event": "unsubscribed", "timestamp": 1, "message_token": 11}
         self.assertEqual(self.post(dict(gone, user_id="U\x00\ud800")).text, "ok")

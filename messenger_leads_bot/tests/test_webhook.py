@@ -81,6 +81,13 @@ class TestWebhook(HttpCase):
         self.assertEqual(self.post(b"x" * (1024 * 1024 + 1), secret).status_code, 413)
         self.assertEqual(self.stored(), 0)
 
+    def test_odd_update_ids_answer_400(self):
+        secret = self.account.webhook_secret
+        for update_id in (True, -1, int("9" * 3000)):
+            answer = self.post({"update_id": update_id, "message": {}}, secret)
+            self.assertEqual(answer.status_code, 400, update_id)
+        self.assertEqual(self.stored(), 0)
+
     def test_five_megabytes_are_refused_and_nothing_is_stored(self):
         updates = self.env["messenger.update"].search_count([])
         body = json.dumps({"update_id": 1, "pad": "x" * 5_000_000})

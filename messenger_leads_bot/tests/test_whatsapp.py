@@ -234,6 +234,46 @@ class TestWhatsAppWebhook(HttpCase):
             ]
         )
 
+    def test_odd_bodies_answer_400_never_500(self):
+        updates = self.env["messenger.update"].search_count([])
+        envelope = {"object": "whatsapp_business_account"}
+        for entry in (
+            "x",
+            ["x"],
+            [{"changes": "x"}],
+            [{"changes": [{"value": "x"}]}],
+            [{"changes": [{"value": {"messages": ["x"]}}]}],
+            [{"changes": [{"value": {"statuses": {"id": "wamid.X"}}}]}],
+        ):
+            answer = self.post(dict(envelope, entry=entry))
+            self.assertEqual(answer.status_code, 400, entry)
+            self.assertIn("malformed WhatsApp notification", answer.text)
+        self.assertEqual(self.env["messenger.update"].search_count([]), updates, "none stored")
+        # what is odd inside a well-shaped notification is kept as a failed update
+        late = wa_notification("79160000014", text("When?"))
+        late["entry"][0]["changes"][0]["value"]["messages"][0]["timestamp"] = "x\x00\ud800"
+        with self.assertLogs("odoo.addons.messenger_leads_bot.models.messenger_update", "ERROR"):
+            self.assertEqual(self.post(late).text, "ok")
+        update = self.env["messenger.update"].search([], order="id desc", limit=1)
+        self.assertEqual(update.state, "failed")
+        self.assertIn("invalid literal", update.error)
+
+    def test_notifications_without_messages_are_not_taken_for_duplicates(self):
+        """Meta notifies other changes too (templates, the account): no message, no status."""
+        template, account = (
+            {
+                "object": "whatsapp_business_account",
+                "entry": [{"id": "WABA", "changes": [{"field": field, "value": value}]}],
+            }
+            for field, value in (
+                ("message_template_status_update", {"event": "APPROVED"}),
+                ("account_update", {"event": "VERIFIED_ACCOUNT"}),
+            )
+        )
+        self.assertEqual(self.post(template).text, "ok")
+        self.assertEqual(self.post(account).text, "ok")
+        self.assertEqual(self.post(account).text, "duplicate", "Meta delivering it again")
+
     def test_odd_characters_never_fail_the_update(self):
         self.api.media["DOC1"] = ("application/pdf", b"%PDF-1.4")
         document = {
