@@ -21,6 +21,7 @@
         "views/messenger_send_wizard_views.xml",
         "views/crm_lead_views.xml",
         "views/chatbot_script_step_views.xml",
+        "views/res_config_settings_views.xml",
     ],
     "demo": [
         "demo/messenger_bot_account_demo.xml",

@@ -18,7 +18,7 @@ from telegram import (
 from telegram import error as tg_error
 from telegram.request import HTTPXRequest
 
-from .base import SHARE_PHONE, Client, DeliveryError, InboundMessage, OutboundResult
+from .base import SHARE_PHONE, Client, DeliveryError, InboundMessage, OutboundResult, too_large
 
 # httpx logs every request URL at INFO, and Telegram's URLs carry the bot token: keep it out of
 # the logs.
@@ -263,9 +263,11 @@ class TelegramClient(Client):
         except tg_error.TelegramError as exc:
             raise _delivery_error(exc) from exc
 
-    def download(self, file_id):
+    def download(self, file_id, max_bytes):
         async def work(bot):
             remote = await bot.get_file(file_id)
+            if (remote.file_size or 0) > max_bytes:
+                raise too_large(max_bytes)
             content = await remote.download_as_bytearray()
             return bytes(content), (remote.file_path or file_id).rsplit("/", 1)[-1]
 

@@ -15,10 +15,13 @@ from .base import (
     OutboundMessage,
     OutboundResult,
     clean_text,
+    fetch_media,
     http_session,
 )
 
 VIBER_API_URL = "https://chatapi.viber.com/pa"
+# where the media of callbacks are (dl-media.viber.com) and Viber's CDN (content.cdn.viber.com)
+MEDIA_DOMAINS = ("viber.com",)
 EVENT_TYPES = [
     "delivered",
     "seen",
@@ -231,11 +234,9 @@ class ViberClient(Client):
             }
         return payload
 
-    def download(self, file_id):
-        """Viber gives a plain URL for each media."""
-        try:
-            response = http_session().get(file_id, timeout=self.timeout)
-            response.raise_for_status()
-        except requests.RequestException as exc:
-            raise DeliveryError(f"Viber media not fetched: {exc}") from exc
-        return response.content, file_id.rsplit("/", 1)[-1].split("?")[0] or "file"
+    def download(self, file_id, max_bytes):
+        """Viber gives a plain URL for each media, in the callback."""
+        content = fetch_media(
+            file_id, self.api_url, MEDIA_DOMAINS, max_bytes=max_bytes, timeout=self.timeout
+        )
+        return content, file_id.rsplit("/", 1)[-1].split("?")[0] or "file"

@@ -13,10 +13,13 @@ from .base import (
     DeliveryError,
     InboundMessage,
     OutboundResult,
+    fetch_media,
     http_session,
 )
 
 GRAPH_API_URL = "https://graph.facebook.com/v21.0"
+# where the Graph API's media URLs point (lookaside.fbsbx.com) and Meta's CDNs they may lead to
+MEDIA_DOMAINS = ("fbsbx.com", "fbcdn.net", "whatsapp.net")
 SERVICE_WINDOW = datetime.timedelta(hours=24)  # free-form replies only within it
 REENGAGEMENT_REQUIRED = 131047  # the window is closed: only a template can go
 RATE_LIMIT_CODES = (4, 80007, 130429, 131048, 131056)
@@ -242,19 +245,20 @@ class WhatsAppClient(Client):
                 results.append(DeliveryError(f"WhatsApp answered without a message id: {exc}"))
         return results
 
-    def download(self, file_id):
+    def download(self, file_id, max_bytes):
         media = self._call("GET", file_id)
-        try:
-            response = http_session().get(
-                media["url"],
-                headers={"Authorization": f"Bearer {self.token}"},
-                timeout=self.timeout,
-            )
-            response.raise_for_status()
-        except (KeyError, requests.RequestException) as exc:
-            raise DeliveryError(f"WhatsApp media {file_id} not fetched: {exc}") from exc
-        extension = (media.get("mime_type") or "").split("/")[-1].split(";")[0]
-        return response.content, f"{file_id}.{extension}" if extension else file_id
+        if not isinstance(media.get("url"), str):
+            raise DeliveryError(f"WhatsApp gave no URL for media {file_id}")
+        content = fetch_media(
+            media["url"],
+            self.api_url,
+            MEDIA_DOMAINS,
+            max_bytes=max_bytes,
+            timeout=self.timeout,
+            headers={"Authorization": f"Bearer {self.token}"},
+        )
+        extension = str(media.get("mime_type") or "").split("/")[-1].split(";")[0]
+        return content, f"{file_id}.{extension}" if extension else file_id
 
 
 def template_values(spec):

@@ -10,3 +10,4 @@ from . import chatbot_script_answer
 from . import chatbot_script_step
 from . import link_tracker
 from . import link_tracker_click
+from . import res_config_settings

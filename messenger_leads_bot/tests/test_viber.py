@@ -151,6 +151,37 @@ class TestViber(HttpCase):
         )
         self.assertIn("This one", message.body)
 
+    def customer_message(self, user_id):
+        conversation = self.conversation(user_id)
+        return self.env["mail.message"].search(
+            [
+                ("model", "=", "discuss.channel"),
+                ("res_id", "=", conversation.discuss_channel_id.id),
+                ("author_id", "=", conversation.partner_id.id),
+            ]
+        )
+
+    def test_media_only_from_viber_and_within_the_size_limit(self):
+        elsewhere = self.enterContext(FakeViberApi())  # another host: the intranet, say
+        elsewhere.media["leak.jpg"] = b"internal"
+        self.api.media["hop.jpg"] = b"\xff\xd8 a sofa"
+        self.api.redirects["hop.jpg"] = elsewhere.media_url("leak.jpg")
+        self.api.media["big.jpg"] = b"x" * (1024 * 1024 + 1)
+        self.env["res.config.settings"].create({"messenger_max_download_mb": 1}).execute()
+        refused = "not a URL of the messenger's own servers"
+        for user_id, url, why in (
+            ("U10=", elsewhere.media_url("leak.jpg"), refused),
+            ("U11=", "http://169.254.169.254/latest/meta-data/", refused),
+            ("U12=", self.api.media_url("hop.jpg"), refused),
+            ("U13=", self.api.media_url("big.jpg"), "larger than 1 MB"),
+        ):
+            picture = {"type": "picture", "text": "This one", "media": url}
+            self.assertEqual(self.post(viber_event(user_id, message=picture)).text, "ok")
+            message = self.customer_message(user_id)
+            self.assertFalse(message.attachment_ids, url)
+            self.assertIn(f"This one [photo not fetched: {why}]", message.body)
+        self.assertEqual(elsewhere.downloads, [], "nothing asked of another host")
+
     def test_odd_callbacks_answer_400_never_500(self):
         updates = self.env["messenger.update"].search_count([])
         opened = viber_event(None, event="conversation_started", type="open", subscribed=False)

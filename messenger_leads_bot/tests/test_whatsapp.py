@@ -234,6 +234,28 @@ class TestWhatsAppWebhook(HttpCase):
             ]
         )
 
+    def test_media_only_from_meta_and_within_the_size_limit(self):
+        elsewhere = self.enterContext(FakeWhatsAppApi())  # another host: the intranet, say
+        elsewhere.media["LEAK"] = ("image/jpeg", b"internal")
+        for media_id in ("OTHER_HOST", "REDIRECTED", "BIG"):
+            self.api.media[media_id] = ("image/jpeg", b"\xff\xd8 a photo")
+        self.api.media_urls["OTHER_HOST"] = f"{elsewhere.url}/download/LEAK"
+        self.api.redirects["REDIRECTED"] = f"{elsewhere.url}/download/LEAK"
+        self.api.media["BIG"] = ("image/jpeg", b"x" * (1024 * 1024 + 1))
+        self.env["res.config.settings"].create({"messenger_max_download_mb": 1}).execute()
+        for wa_id, media_id, why in (
+            ("79160000011", "OTHER_HOST", "not a URL of the messenger's own servers"),
+            ("79160000012", "REDIRECTED", "not a URL of the messenger's own servers"),
+            ("79160000013", "BIG", "larger than 1 MB"),
+        ):
+            photo = {"type": "image", "image": {"id": media_id, "caption": "Look"}}
+            self.assertEqual(self.post(wa_notification(wa_id, photo)).text, "ok")
+            message = self.customer_message(wa_id)
+            self.assertFalse(message.attachment_ids, media_id)
+            self.assertIn("Look", message.body)
+            self.assertIn(f"photo not fetched: {why}", message.body)
+        self.assertEqual(elsewhere.downloads, [], "nothing asked of another host")
+
     def test_odd_bodies_answer_400_never_500(self):
         updates = self.env["messenger.update"].search_count([])
         envelope = {"object": "whatsapp_business_account"}
