@@ -147,6 +147,28 @@ class TestCallback(TransactionCase):
         )
         self.assertEqual((partner.phone, partner.mobile), ("+4930123456789", "bad"))
 
+    def test_company_without_a_country_reads_international_numbers(self):
+        self.company.country_id = False
+        partner = self.env["res.partner"].create(
+            {"name": "Abroad", "phone": "+7 917 123-45-67", "mobile": "8 917 123-45-67"}
+        )
+        self.assertEqual(
+            (partner.phone, partner.mobile),
+            ("+79171234567", "8 917 123-45-67"),
+            "a national number means nothing without a country: kept as typed",
+        )
+        lead = self.lead(phone="+7 917 765-43-21")
+        self.assertEqual(
+            (lead.phone, lead.phone_valid, lead.phone_kind), ("+79177654321", True, "mobile")
+        )
+        national = self.lead(phone="8 917 765-43-21")
+        self.assertEqual((national.phone, national.phone_valid), ("8 917 765-43-21", False))
+        form = Form(self.env["res.partner"])
+        form.name = "Typed at home"
+        with self.assertLogs("odoo.tests.form", "WARNING") as logged:
+            form.phone = "8 917 765-43-21"
+        self.assertIn("is not a valid phone number", logged.output[0])
+
     def test_reminder_then_escalation_once(self):
         self.company.messenger_callback_overdue = 30
         with freeze_time("2026-11-24 08:00:00"):

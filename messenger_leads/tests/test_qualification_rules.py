@@ -34,3 +34,14 @@ class TestQualificationRules(BaseCase):
             self.assertEqual(qualification.parse_amount(text), amount, text)
         self.assertIsNone(qualification.parse_amount("no idea yet"))
         self.assertIsNone(qualification.parse_amount(""))
+        self.assertEqual(qualification.parse_amount("a 3d printer for 100k"), 100_000)
+
+    def test_amounts_in_hostile_answers_take_one_pass(self):
+        """10,000 characters: the old pattern took seconds on some (it tried every split of a
+        run of digits and spaces, from every digit) and read endless digits as an infinite
+        budget, which failed the message."""
+        self.assertIsNone(qualification.parse_amount("1" * 10_000 + "x"), "a word, not a number")
+        self.assertIsNone(qualification.parse_amount("1 " * 5000 + "1x"))
+        self.assertIsNone(qualification.parse_amount("1 " * 5000 + "x"), "digits without end")
+        self.assertEqual(qualification.parse_amount("1" + " " * 10_000 + "."), 1)
+        self.assertEqual(qualification.parse_amount("x" * 10_000 + " 5 000 руб"), 5000)

@@ -39,9 +39,10 @@ class PhoneInfo:
 
 
 def phone_info(number, region=None):
-    """E.164, kind and time zone of `number` (national numbers read in `region`)."""
+    """E.164, kind and time zone of `number` (national numbers read in `region`; without one,
+    as a company without a country has, only international numbers are valid)."""
     try:
-        parsed = phonenumbers.parse(number, region)
+        parsed = phonenumbers.parse(number, region or None)
     except phonenumbers.NumberParseException as error:
         raise InvalidPhone(str(error)) from error
     if not phonenumbers.is_valid_number(parsed):

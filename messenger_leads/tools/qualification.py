@@ -3,6 +3,7 @@
 Pure functions; the ORM layer feeds them the criteria points, signal points and settings.
 """
 
+import math
 import re
 
 GRADES = [("hot", "Hot"), ("warm", "Warm"), ("cold", "Cold")]
@@ -29,17 +30,24 @@ def needs_person_for_budget(budget, threshold):
     return threshold > 0 and budget > threshold
 
 
-# "150 000", "1,5 млн", "200k", "2.5m": a number, then an optional thousand / million word
-AMOUNT = re.compile(r"(\d[\d\s\u00a0]*(?:[.,]\d+)?)\s*(k|к|тыс|thousand|m|м|млн|million)?\b", re.I)
+# "150 000", "1,5 млн", "200k", "2.5m": a number, then an optional thousand / million word, and
+# no letter glued to it ("3d printer" is no amount). No part can match what another one does, so
+# each match is found in one pass: linear in the answer's length, whatever a customer types.
+AMOUNT = re.compile(
+    r"(\d+(?:\s+\d+)*(?:[.,]\d+)?)(?:\s*(k|к|тыс|thousand|m|м|млн|million)\b)?(\w?)", re.I
+)
 MULTIPLIERS = {"k": 1e3, "к": 1e3, "тыс": 1e3, "thousand": 1e3}
 MULTIPLIERS.update({"m": 1e6, "м": 1e6, "млн": 1e6, "million": 1e6})
 
 
 def parse_amount(text):
-    """The first amount written in a customer's answer, or None when there is none."""
-    match = AMOUNT.search(text or "")
-    if not match:
-        return None
-    digits = re.sub(r"[\s\u00a0]", "", match.group(1)).replace(",", ".")
-    multiplier = MULTIPLIERS.get((match.group(2) or "").lower(), 1)
-    return float(digits) * multiplier
+    """The first amount written in a customer's answer, or None when there is none (or it is
+    beyond any budget: digits without end)."""
+    for match in AMOUNT.finditer(text or ""):
+        number, unit, glued = match.groups()
+        if glued:
+            continue
+        digits = re.sub(r"\s", "", number).replace(",", ".")
+        amount = float(digits) * MULTIPLIERS.get((unit or "").lower(), 1)
+        return amount if math.isfinite(amount) else None
+    return None

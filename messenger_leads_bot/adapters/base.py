@@ -4,10 +4,15 @@ import dataclasses
 import datetime
 import threading
 import unicodedata
+from urllib.parse import urljoin, urlsplit
 
 import requests
 
 SHARE_PHONE = "share_phone"  # keyboard key: ask for the customer's own number, where it can
+# marks and overrides of the writing direction: in a name they make "gpj.exe" read "exe.jpg"
+DIRECTION_CONTROLS = dict.fromkeys([0x200E, 0x200F, *range(0x202A, 0x202F), *range(0x2066, 0x206A)])
+NAME_FIELDS = ("username", "first_name", "last_name", "file_name")
+MAX_REDIRECTS = 3
 
 
 _per_thread = threading.local()
@@ -26,10 +31,19 @@ def http_session():
 
 
 def clean_text(text):
-    """Text as people see it: control characters (NUL and the like) dropped, lines kept."""
+    """Text as people see it and PostgreSQL takes it: control characters (NUL and the like)
+    and lone surrogates dropped, lines kept."""
     if not text:
         return ""
-    return "".join(char for char in text if char in "\n\t" or unicodedata.category(char) != "Cc")
+    return "".join(
+        char for char in text if char in "\n\t" or unicodedata.category(char) not in ("Cc", "Cs")
+    )
+
+
+def clean_name(text):
+    """A name or file name as people see it: clean_text on one line, without the direction
+    controls that would show it in another order."""
+    return " ".join(clean_text(text).translate(DIRECTION_CONTROLS).split())
 
 
 @dataclasses.dataclass(frozen=True)
@@ -60,6 +74,23 @@ class InboundMessage:
     start_payload: str = ""
     sender_phone: str = ""  # E.164, when the messenger identifies customers by number
     delivery_status: str = ""  # kind "status": sent, delivered, read or failed (of message_id)
+    # the file of file_id, fetched before the chat is locked; None with why when it was not
+    file_content: bytes | None = None
+    file_error: str = ""
+
+    def __post_init__(self):
+        """Every text is cleaned here, once for all messengers (see clean_text, clean_name);
+        a text field given anything but text (or None, for empty) is a malformed update."""
+        for field in dataclasses.fields(self):
+            value = getattr(self, field.name)
+            if field.type is not str:
+                continue
+            if value is None:
+                value = ""
+            if not isinstance(value, str):
+                raise TypeError(f"{field.name} is not text: {value!r:.40}")
+            clean = clean_name if field.name in NAME_FIELDS else clean_text
+            object.__setattr__(self, field.name, clean(value))
 
     @property
     def display_name(self):
@@ -105,9 +136,79 @@ class Client:
         """Send OutboundMessages in order; return an OutboundResult or a DeliveryError each."""
         raise NotImplementedError
 
-    def download(self, file_id):
-        """Return (bytes, file name) of a file the customer sent."""
+    def download(self, file_id, max_bytes):
+        """Return (bytes, file name) of a file the customer sent, or raise DeliveryError when
+        it cannot be fetched or is larger than max_bytes."""
         raise NotImplementedError
+
+
+def too_large(max_bytes):
+    return DeliveryError(f"larger than {max_bytes / 2**20:g} MB")
+
+
+def media_url_allowed(url, api_url, media_domains):
+    """A URL a messenger gives for a file may be fetched from the account's API server (as
+    configured: scheme, host and port) or, over https, from the messenger's media domains and
+    their subdomains; nowhere else (no cloud metadata, no intranet)."""
+    try:
+        parts, api = urlsplit(url), urlsplit(api_url)
+        origin = (parts.scheme, parts.hostname, parts.port)
+        api_origin = (api.scheme, api.hostname, api.port)
+    except ValueError:  # not a URL, or a port out of range
+        return False
+    if "@" in parts.netloc or "\\" in url:  # parsers read those differently
+        return False
+    if origin == api_origin:
+        return True
+    host = parts.hostname or ""
+    return (
+        parts.scheme == "https"
+        and parts.port in (None, 443)
+        and any(host == domain or host.endswith(f".{domain}") for domain in media_domains)
+    )
+
+
+def fetch_media(url, api_url, media_domains, *, max_bytes, timeout, headers=None):
+    """The body of a file at `url` (see media_url_allowed), read as a stream and given up as
+    soon as it is larger than max_bytes; redirects are followed only to allowed URLs, with the
+    headers only on the first host. Raises DeliveryError."""
+    first_host = urlsplit(url).netloc
+    for _hop in range(MAX_REDIRECTS + 1):
+        if not media_url_allowed(url, api_url, media_domains):
+            raise DeliveryError("not a URL of the messenger's own servers")
+        try:
+            response = http_session().get(
+                url,
+                headers=headers if urlsplit(url).netloc == first_host else None,
+                timeout=timeout,
+                stream=True,
+                allow_redirects=False,
+            )
+        except requests.RequestException as exc:
+            raise DeliveryError(f"unreachable: {exc}") from exc
+        with response:
+            if response.is_redirect:
+                url = urljoin(url, response.headers["Location"])
+                continue
+            if not response.ok:
+                raise DeliveryError(f"HTTP {response.status_code}")
+            return _read_capped(response, max_bytes)
+    raise DeliveryError("too many redirects")
+
+
+def _read_capped(response, max_bytes):
+    declared = response.headers.get("Content-Length", "")
+    if declared.isdigit() and int(declared) > max_bytes:
+        raise too_large(max_bytes)
+    content = bytearray()
+    try:
+        for chunk in response.iter_content(64 * 1024):
+            content += chunk
+            if len(content) > max_bytes:
+                raise too_large(max_bytes)
+    except requests.RequestException as exc:
+        raise DeliveryError(f"interrupted: {exc}") from exc
+    return bytes(content)
 
 
 def split_text(text, limit):

@@ -5,6 +5,7 @@ import datetime
 import functools
 import logging
 import os
+import re
 
 import httpx
 from telegram import (
@@ -17,7 +18,7 @@ from telegram import (
 from telegram import error as tg_error
 from telegram.request import HTTPXRequest
 
-from .base import SHARE_PHONE, Client, DeliveryError, InboundMessage, OutboundResult, clean_text
+from .base import SHARE_PHONE, Client, DeliveryError, InboundMessage, OutboundResult, too_large
 
 # httpx logs every request URL at INFO, and Telegram's URLs carry the bot token: keep it out of
 # the logs.
@@ -27,11 +28,19 @@ logging.getLogger("httpx").setLevel(logging.WARNING)
 os.environ.setdefault("PTB_TIMEDELTA", "true")
 
 ALLOWED_UPDATES = ["message", "edited_message", "my_chat_member"]
+MAX_UPDATE_ID = 2**63 - 1  # a PostgreSQL bigint
+# what a t.me/<bot>?start=<payload> link can carry; anything else after /start was typed
+START_PAYLOAD = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
 
 def shape_error(data):
     """Why a decoded body is not a Telegram update, or "" when it is one."""
-    if not isinstance(data, dict) or not isinstance(data.get("update_id"), int):
+    update_id = data.get("update_id") if isinstance(data, dict) else None
+    if (
+        not isinstance(update_id, int)
+        or isinstance(update_id, bool)
+        or not 0 <= update_id <= MAX_UPDATE_ID
+    ):
         return "not a Telegram update: no integer update_id"
     return ""
 
@@ -67,9 +76,9 @@ def _parse_chat_member(update):
             user_id=str(member.from_user.id),
             kind="blocked" if status == "kicked" else "unblocked",
             date=member.date,
-            username=clean_text(member.from_user.username),
-            first_name=clean_text(member.from_user.first_name),
-            last_name=clean_text(member.from_user.last_name),
+            username=member.from_user.username,
+            first_name=member.from_user.first_name,
+            last_name=member.from_user.last_name,
         )
     ]
 
@@ -83,14 +92,15 @@ def _parse_message(update_id, message, edited):
         "message_id": str(message.message_id),
         "date": message.date or datetime.datetime.now(datetime.UTC),
         "edited": edited,
-        "username": clean_text(user.username),
-        "first_name": clean_text(user.first_name),
-        "last_name": clean_text(user.last_name),
-        "language_code": user.language_code or "",
-        "text": clean_text(message.text or message.caption),
+        "username": user.username,
+        "first_name": user.first_name,
+        "last_name": user.last_name,
+        "language_code": user.language_code,
+        "text": message.text or message.caption,
     }
     if message.text and message.text.startswith("/start"):
-        fields["start_payload"] = message.text[len("/start") :].strip()
+        payload = message.text[len("/start") :].strip()
+        fields["start_payload"] = payload if START_PAYLOAD.fullmatch(payload) else ""
     if message.photo:
         fields.update(kind="photo", file_id=message.photo[-1].file_id, mimetype="image/jpeg")
     elif message.document:
@@ -254,9 +264,11 @@ class TelegramClient(Client):
         except tg_error.TelegramError as exc:
             raise _delivery_error(exc) from exc
 
-    def download(self, file_id):
+    def download(self, file_id, max_bytes):
         async def work(bot):
             remote = await bot.get_file(file_id)
+            if (remote.file_size or 0) > max_bytes:
+                raise too_large(max_bytes)
             content = await remote.download_as_bytearray()
             return bytes(content), (remote.file_path or file_id).rsplit("/", 1)[-1]
 

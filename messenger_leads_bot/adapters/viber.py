@@ -3,6 +3,7 @@
 import datetime
 import hashlib
 import hmac
+import json
 
 import requests
 
@@ -14,10 +15,13 @@ from .base import (
     OutboundMessage,
     OutboundResult,
     clean_text,
+    fetch_media,
     http_session,
 )
 
 VIBER_API_URL = "https://chatapi.viber.com/pa"
+# where the media of callbacks are (dl-media.viber.com) and Viber's CDN (content.cdn.viber.com)
+MEDIA_DOMAINS = ("viber.com",)
 EVENT_TYPES = [
     "delivered",
     "seen",
@@ -43,8 +47,10 @@ def signature_valid(body, header, token):
 
 
 def delivery_key(data):
-    """Every callback carries the token of its message: one event per token and kind."""
-    return f"viber:{data.get('event')}:{data.get('message_token')}:{data.get('user_id', '')}"
+    """Every callback carries the token of its message: one event per token and kind. Hashed:
+    the parts are whatever the body says, of any length and characters."""
+    parts = json.dumps([data.get("event"), data.get("message_token"), data.get("user_id", "")])
+    return "viber:" + hashlib.sha256(parts.encode()).hexdigest()
 
 
 def opened_by_newcomer(data):
@@ -56,6 +62,9 @@ def shape_error(data):
     """Why a decoded body is not a Viber callback, or "" when it is one."""
     if not isinstance(data, dict) or not isinstance(data.get("event"), str):
         return "not a Viber callback: no event"
+    for key in ("sender", "user", "message"):
+        if data.get(key) is not None and not isinstance(data[key], dict):
+            return f"malformed Viber callback: {key} is not an object"
     return ""
 
 
@@ -82,7 +91,7 @@ def parse_viber_update(data):
                     date=when,
                     message_id=str(data["message_token"]),
                     delivery_status=STATUSES[event],
-                    text=clean_text(data.get("desc", "")),
+                    text=data.get("desc", ""),
                 )
             ]
         if event in ("subscribed", "unsubscribed"):
@@ -94,7 +103,7 @@ def parse_viber_update(data):
                     user_id=str(user["id"]),
                     kind="unblocked" if event == "subscribed" else "blocked",
                     date=when,
-                    first_name=clean_text(user.get("name", "")),
+                    first_name=user.get("name", ""),
                 )
             ]
         return []  # webhook checks, conversation_started, ...
@@ -112,10 +121,10 @@ def _parse_message(data, when):
         "user_id": str(sender["id"]),
         "message_id": str(data["message_token"]),
         "date": when,
-        "first_name": clean_text(sender.get("name", "")),
+        "first_name": sender.get("name", ""),
         "language_code": sender.get("language", ""),
         "kind": "text",
-        "text": clean_text(message.get("text", "")),
+        "text": message.get("text", ""),
     }
     if kind in MEDIA_KINDS:
         fields.update(
@@ -128,9 +137,9 @@ def _parse_message(data, when):
         contact = message["contact"]
         # the share-phone button and a forwarded card look the same: Viber vouches for neither
         fields.update(kind="contact", phone=contact.get("phone_number", ""))
-        fields["text"] = clean_text(f"{contact.get('name', '')} {fields['phone']}").strip()
+        fields["text"] = f"{contact.get('name', '')} {fields['phone']}".strip()
     elif kind == "url":
-        fields["text"] = clean_text(message.get("media", ""))
+        fields["text"] = message.get("media", "")
     elif kind != "text":
         fields["text"] = f"[{kind}]"
     return InboundMessage(**fields)
@@ -196,7 +205,7 @@ class ViberClient(Client):
     def welcome_reply(self, data, text):
         """The answer to a newcomer's conversation_started callback (see opened_by_newcomer),
         shown as the bot's first words: the only message a bot may send before they subscribe."""
-        user_id = str((data.get("user") or {}).get("id", ""))
+        user_id = clean_text(str((data.get("user") or {}).get("id", "")))  # goes out as JSON
         return self._payload(OutboundMessage(user_id, text))
 
     def _payload(self, message):
@@ -225,11 +234,9 @@ class ViberClient(Client):
             }
         return payload
 
-    def download(self, file_id):
-        """Viber gives a plain URL for each media."""
-        try:
-            response = http_session().get(file_id, timeout=self.timeout)
-            response.raise_for_status()
-        except requests.RequestException as exc:
-            raise DeliveryError(f"Viber media not fetched: {exc}") from exc
-        return response.content, file_id.rsplit("/", 1)[-1].split("?")[0] or "file"
+    def download(self, file_id, max_bytes):
+        """Viber gives a plain URL for each media, in the callback."""
+        content = fetch_media(
+            file_id, self.api_url, MEDIA_DOMAINS, max_bytes=max_bytes, timeout=self.timeout
+        )
+        return content, file_id.rsplit("/", 1)[-1].split("?")[0] or "file"

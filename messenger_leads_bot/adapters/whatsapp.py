@@ -13,11 +13,13 @@ from .base import (
     DeliveryError,
     InboundMessage,
     OutboundResult,
-    clean_text,
+    fetch_media,
     http_session,
 )
 
 GRAPH_API_URL = "https://graph.facebook.com/v21.0"
+# where the Graph API's media URLs point (lookaside.fbsbx.com) and Meta's CDNs they may lead to
+MEDIA_DOMAINS = ("fbsbx.com", "fbcdn.net", "whatsapp.net")
 SERVICE_WINDOW = datetime.timedelta(hours=24)  # free-form replies only within it
 REENGAGEMENT_REQUIRED = 131047  # the window is closed: only a template can go
 RATE_LIMIT_CODES = (4, 80007, 130429, 131048, 131056)
@@ -43,22 +45,52 @@ def signature_valid(body, header, app_secret):
     return hmac.compare_digest(header[len("sha256=") :].encode(), expected.encode())
 
 
-def delivery_key(data):
-    """What identifies a delivery, Meta retrying the same one: its messages and statuses."""
+def delivery_key(data, body):
+    """What identifies a delivery, Meta retrying the same one: its messages and statuses; a
+    notification with neither (another field's change) is its whole body."""
     parts = sorted(
         f"{item.get('id')}:{item.get('status', 'message')}"
-        for entry in data.get("entry") or []
-        for change in entry.get("changes") or []
+        for value in _change_values(data)
         for kind in ("messages", "statuses")
-        for item in (change.get("value") or {}).get(kind) or []
+        for item in value.get(kind) or []
     )
-    return "wa:" + hashlib.sha256("|".join(parts).encode()).hexdigest()
+    if not parts:
+        return "wa:body:" + hashlib.sha256(body).hexdigest()
+    # surrogatepass: an id is whatever the body says, and its key must not fail
+    return "wa:" + hashlib.sha256("|".join(parts).encode(errors="surrogatepass")).hexdigest()
+
+
+def _change_values(data):
+    """The `value` of every change of a notification. Raises ValueError when the envelope
+    (entries, changes, their contacts, messages and statuses) is not lists of objects."""
+    entries = data.get("entry")
+    if not _objects(entries):
+        raise ValueError("entry is not a list of objects")
+    for entry in entries:
+        changes = entry.get("changes") or []
+        if not _objects(changes):
+            raise ValueError("changes is not a list of objects")
+        for change in changes:
+            value = change.get("value") or {}
+            if not isinstance(value, dict) or not all(
+                _objects(value.get(kind) or []) for kind in ("contacts", "messages", "statuses")
+            ):
+                raise ValueError("a change's value is not an object of lists of objects")
+            yield value
+
+
+def _objects(items):
+    return isinstance(items, list) and all(isinstance(item, dict) for item in items)
 
 
 def shape_error(data):
     """Why a decoded body is not a WhatsApp Cloud API notification, or "" when it is one."""
     if not isinstance(data, dict) or data.get("object") != "whatsapp_business_account":
         return "not a WhatsApp Cloud API notification"
+    try:
+        list(_change_values(data))
+    except ValueError as exc:
+        return f"malformed WhatsApp notification: {exc}"
     return ""
 
 
@@ -71,15 +103,13 @@ def parse_whatsapp_update(data):
         raise ValueError(error)
     try:
         events = []
-        for entry in data["entry"]:
-            for change in entry.get("changes") or []:
-                value = change.get("value") or {}
-                names = {
-                    str(contact.get("wa_id")): (contact.get("profile") or {}).get("name", "")
-                    for contact in value.get("contacts") or []
-                }
-                events += [_parse_message(m, names) for m in value.get("messages") or []]
-                events += [_parse_status(s) for s in value.get("statuses") or []]
+        for value in _change_values(data):
+            names = {
+                str(contact.get("wa_id")): (contact.get("profile") or {}).get("name", "")
+                for contact in value.get("contacts") or []
+            }
+            events += [_parse_message(m, names) for m in value.get("messages") or []]
+            events += [_parse_status(s) for s in value.get("statuses") or []]
         return events
     except (TypeError, KeyError, ValueError, AttributeError) as exc:
         raise ValueError(f"malformed WhatsApp notification: {exc}") from exc
@@ -97,13 +127,13 @@ def _parse_message(message, names):
         "user_id": sender,
         "message_id": message["id"],
         "date": _when(message["timestamp"]),
-        "first_name": clean_text(names.get(sender, "")),
+        "first_name": names.get(sender, ""),
         "sender_phone": f"+{sender}",
         "kind": "text",
     }
     kind = message.get("type")
     if kind == "text":
-        fields["text"] = clean_text(message["text"]["body"])
+        fields["text"] = message["text"]["body"]
     elif kind in MEDIA_KINDS:
         media = message[kind]
         fields.update(
@@ -111,7 +141,7 @@ def _parse_message(message, names):
             file_id=media["id"],
             file_name=media.get("filename", ""),
             mimetype=media.get("mime_type", ""),
-            text=clean_text(media.get("caption", "")),
+            text=media.get("caption", ""),
         )
     elif kind == "location":
         location = message["location"]
@@ -126,17 +156,16 @@ def _parse_message(message, names):
             kind="contact" if own else "text",
             phone=phone.get("phone", ""),
             phone_is_senders=own,
-            text=clean_text(
-                f"{(contact.get('name') or {}).get('formatted_name', '')} {phone.get('phone', '')}"
-            ).strip(),
+            text=f"{(contact.get('name') or {}).get('formatted_name', '')} "
+            f"{phone.get('phone', '')}".strip(),
         )
     elif kind == "interactive":
         interactive = message["interactive"]
         reply = interactive.get("button_reply") or interactive.get("list_reply") or {}
         # the id carries the whole label: titles are cut to 20 characters
-        fields["text"] = clean_text(reply.get("id") or reply.get("title", ""))
+        fields["text"] = reply.get("id") or reply.get("title", "")
     elif kind == "button":
-        fields["text"] = clean_text(message["button"].get("text", ""))
+        fields["text"] = message["button"].get("text", "")
     else:
         fields["text"] = f"[{kind}]"  # shown in the thread: nothing the customer sent is lost
     return InboundMessage(**fields)
@@ -152,7 +181,7 @@ def _parse_status(status):
         date=_when(status["timestamp"]),
         message_id=status["id"],
         delivery_status=status["status"],
-        text=clean_text(errors[0].get("title") or errors[0].get("message") or ""),
+        text=errors[0].get("title") or errors[0].get("message") or "",
     )
 
 
@@ -217,19 +246,20 @@ class WhatsAppClient(Client):
                 results.append(DeliveryError(f"WhatsApp answered without a message id: {exc}"))
         return results
 
-    def download(self, file_id):
+    def download(self, file_id, max_bytes):
         media = self._call("GET", file_id)
-        try:
-            response = http_session().get(
-                media["url"],
-                headers={"Authorization": f"Bearer {self.token}"},
-                timeout=self.timeout,
-            )
-            response.raise_for_status()
-        except (KeyError, requests.RequestException) as exc:
-            raise DeliveryError(f"WhatsApp media {file_id} not fetched: {exc}") from exc
-        extension = (media.get("mime_type") or "").split("/")[-1].split(";")[0]
-        return response.content, f"{file_id}.{extension}" if extension else file_id
+        if not isinstance(media.get("url"), str):
+            raise DeliveryError(f"WhatsApp gave no URL for media {file_id}")
+        content = fetch_media(
+            media["url"],
+            self.api_url,
+            MEDIA_DOMAINS,
+            max_bytes=max_bytes,
+            timeout=self.timeout,
+            headers={"Authorization": f"Bearer {self.token}"},
+        )
+        extension = str(media.get("mime_type") or "").split("/")[-1].split(";")[0]
+        return content, f"{file_id}.{extension}" if extension else file_id
 
 
 def template_values(spec):

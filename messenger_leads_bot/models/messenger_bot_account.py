@@ -1,3 +1,4 @@
+import dataclasses
 import secrets
 
 from odoo import _, api, fields, models
@@ -18,6 +19,7 @@ CHANNELS = {
     "viber": "messenger_leads.messenger_channel_viber",
 }
 WEBHOOK_ROUTE = "/messenger_leads/{provider}/{account_id}"
+MAX_DOWNLOAD_MB = 20  # the default of the setting
 
 
 def default_acknowledgement(env):
@@ -268,8 +270,10 @@ class MessengerBotAccount(models.Model):
         chat, when the account has a welcome text in their language."""
         if not opened_by_newcomer(data):
             return None
-        user = data.get("user") if isinstance(data.get("user"), dict) else {}
-        lang = self.env["messenger.conversation"]._installed_lang(user.get("language"))
+        language = (data.get("user") or {}).get("language")
+        lang = self.env["messenger.conversation"]._installed_lang(
+            language if isinstance(language, str) else None
+        )
         text = self.with_context(lang=lang or self.env.lang)._messenger_bot_text("welcome_text")
         return self._client().welcome_reply(data, text) if text else None
 
@@ -284,6 +288,34 @@ class MessengerBotAccount(models.Model):
         if self.provider == "viber":
             options["sender_name"] = account.name
         return CLIENTS[self.provider](account.token, account.api_url, **options)
+
+    def _fetch_file(self, event):
+        """The event with the customer's file (file_id) fetched, or with why it was not: a
+        failed fetch shows in the chat, the message is not lost. Files over the size set in
+        Settings are not fetched."""
+        if not event.file_id:
+            return event
+        try:
+            content, name = self._client().download(event.file_id, self._max_download_bytes())
+        except DeliveryError as exc:
+            return dataclasses.replace(event, file_error=str(exc))
+        return dataclasses.replace(
+            event, file_content=content, file_name=event.file_name or name or event.file_id
+        )
+
+    @api.model
+    def _max_download_bytes(self):
+        """The largest file fetched from customers (Settings, in MB)."""
+        param = (
+            self.env["ir.config_parameter"]
+            .sudo()
+            .get_param("messenger_leads_bot.max_download_mb", MAX_DOWNLOAD_MB)
+        )
+        try:
+            megabytes = int(param)
+        except ValueError:  # set by hand in the system parameters
+            megabytes = MAX_DOWNLOAD_MB
+        return megabytes * 1024 * 1024
 
     def _client_text_chunks(self, text):
         """Text cut to the messenger's message length (4,096 characters for Telegram)."""

@@ -5,7 +5,6 @@ from markupsafe import Markup
 from odoo import Command, _, api, fields, models
 from odoo.exceptions import UserError
 
-from ..adapters import DeliveryError
 from ..adapters.whatsapp import SERVICE_WINDOW, fill_template_values
 from ..tools.language import phone_languages
 from ..tools.message_text import message_text
@@ -363,9 +362,11 @@ class MessengerConversation(models.Model):
             )
         elif event.kind == "contact":
             body = _("Shared a phone number: %(phone)s", phone=event.phone)
+        elif event.file_content is not None:
+            attachments = [(event.file_name, event.file_content)]
         elif event.file_id:
-            attachments, note = self._download(event)
-            body = body or note
+            note = _("[%(kind)s not fetched: %(error)s]", kind=event.kind, error=event.file_error)
+            body = f"{body} {note}" if body else note
         message = (
             self.discuss_channel_id.sudo()
             .with_context(messenger_inbound=True)
@@ -379,14 +380,6 @@ class MessengerConversation(models.Model):
             )
         )
         return message
-
-    def _download(self, event):
-        """The customer's file as (attachments, fallback text); a failed fetch shows, not lost."""
-        try:
-            content, name = self.account_id._client().download(event.file_id)
-        except DeliveryError as exc:
-            return [], _("[%(kind)s not fetched: %(error)s]", kind=event.kind, error=exc)
-        return [(event.file_name or name, content)], ""
 
     def _message_ref(self, external_message_id):
         return f"{self.account_id.id}:{self.external_chat_id}:{external_message_id}"

@@ -75,7 +75,9 @@ class MessengerUpdate(models.Model):
         try:
             with self.env.cr.savepoint():
                 conversations = self.env["messenger.conversation"]
-                for event in PARSERS[account.provider](data):
+                # files first: a slow download must not hold the chat, which bridging locks
+                events = [account._fetch_file(event) for event in PARSERS[account.provider](data)]
+                for event in events:
                     if event.kind == "status":
                         self.env["messenger.outbox"]._apply_status(account, event)
                         continue

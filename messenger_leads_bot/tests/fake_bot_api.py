@@ -1,7 +1,8 @@
 """A local HTTP server that speaks the Telegram Bot API, for tests. No Odoo imports here.
 
 It records what the bot sent, serves getUpdates from a queue, serves files, and can be told to
-fail: `fail_next("sendMessage", 429, retry_after=1)`, `blocked_chats.add(chat_id)`.
+fail: `fail_next("sendMessage", 429, retry_after=1)`, `blocked_chats.add(chat_id)`. File
+downloads are recorded in `downloads` and redirected to `redirects[name]` when there is one.
 """
 
 import itertools
@@ -38,6 +39,17 @@ class FakeHandler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(content or b"")
 
+    def send_download(self, api, name, content):
+        """A file a customer sent, as the fakes serve them (see the module's docstring)."""
+        with api._lock:
+            api.downloads.append(self.path)
+        if name in api.redirects:
+            self.send_response(302)
+            self.send_header("Location", api.redirects[name])
+            self.end_headers()
+            return
+        self.send_file(content)
+
 
 class FakeBotApi:
     def __init__(self, token="42:TEST"):
@@ -46,6 +58,8 @@ class FakeBotApi:
         self.calls = []  # (method, params) of every call
         self.webhook = {}
         self.files = {}  # file_id -> (path, bytes)
+        self.downloads = []  # paths of the files asked for
+        self.redirects = {}  # file name -> URL its download redirects to
         self.blocked_chats = set()
         self.updates = []  # queued for getUpdates
         self._failures = {}  # method -> [(status, retry_after)]
@@ -196,7 +210,8 @@ class FakeBotApi:
                 path = unquote(urlparse(self.path).path)
                 file_prefix = f"/file/bot{api.token}/"
                 if path.startswith(file_prefix):
-                    self.send_file(api._file(path[len(file_prefix) :]))
+                    name = path[len(file_prefix) :]
+                    self.send_download(api, name, api._file(name))
                     return
                 prefix = f"/bot{api.token}/"
                 if not path.startswith(prefix):

@@ -56,7 +56,8 @@ class FakeViberApi(FakeBotApi):
 
         class Handler(FakeHandler):
             def do_GET(self):
-                self.send_file(api.media.get(urlparse(self.path).path.rsplit("/", 1)[-1]))
+                name = urlparse(self.path).path.rsplit("/", 1)[-1]
+                self.send_download(api, name, api.media.get(name))
 
             def do_POST(self):
                 method = urlparse(self.path).path.rsplit("/", 1)[-1]

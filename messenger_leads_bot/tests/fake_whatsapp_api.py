@@ -1,7 +1,8 @@
 """A local HTTP server that speaks the WhatsApp Cloud API (Graph API), for tests.
 
 It shares the Telegram fake's server, records and failure queue: `fail_next("messages", 429)`,
-`closed_windows.add(wa_id)` (more than 24 hours since the customer wrote: error 131047).
+`closed_windows.add(wa_id)` (more than 24 hours since the customer wrote: error 131047). A media
+is served from its own URL, or from `media_urls[media_id]` when the test gives one.
 """
 
 import itertools
@@ -17,6 +18,7 @@ class FakeWhatsAppApi(FakeBotApi):
     def __init__(self, token="EAAG-TEST"):
         self.closed_windows = set()
         self.media = {}  # media id -> (mime type, bytes)
+        self.media_urls = {}  # media id -> the URL the Graph API gives instead of its own
         self._wamids = itertools.count(1)
         super().__init__(token)
 
@@ -40,7 +42,8 @@ class FakeWhatsAppApi(FakeBotApi):
             return self._send(body)
         if len(parts) == 1 and parts[0] in self.media:
             mimetype, _content = self.media[parts[0]]
-            return 200, {"url": f"{self.url}/download/{parts[0]}", "mime_type": mimetype}
+            url = self.media_urls.get(parts[0], f"{self.url}/download/{parts[0]}")
+            return 200, {"url": url, "mime_type": mimetype}
         return self._error(404, 100, "Unsupported request")
 
     def _send(self, body):
@@ -63,8 +66,9 @@ class FakeWhatsAppApi(FakeBotApi):
             def _route(self):
                 url = urlparse(self.path)
                 if url.path.startswith("/download/"):
-                    media = api.media.get(url.path.rsplit("/", 1)[-1])
-                    self.send_file(media[1] if media else None)
+                    name = url.path.rsplit("/", 1)[-1]
+                    media = api.media.get(name)
+                    self.send_download(api, name, media[1] if media else None)
                     return
                 status, answer = api._graph(
                     self.command, url.path, self.read_json(), self.headers.get("Authorization")

@@ -96,6 +96,76 @@ class TestTelegramBridge(BotCase):
         message = self.thread_messages(self.conversation(606))[0]
         self.assertIn("document not fetched", message.body)
 
+    def test_a_file_over_the_size_limit_is_not_downloaded(self):
+        self.env["res.config.settings"].create({"messenger_max_download_mb": 1}).execute()
+        self.api.files["big"] = ("documents/big.pdf", b"x" * (1024 * 1024 + 1))
+        document = {"file_id": "big", "file_unique_id": "b", "file_name": "big.pdf"}
+        self.receive(tg_update(630, document=document, caption="My plan"))
+        message = self.thread_messages(self.conversation(630))[0]
+        self.assertFalse(message.attachment_ids)
+        self.assertIn("My plan [document not fetched: larger than 1 MB]", message.body)
+        self.assertFalse(
+            [path for path in self.api.downloads if path.endswith("/documents/big.pdf")],
+            "getFile told its size: not downloaded at all",
+        )
+
+    def test_the_file_is_fetched_before_the_chat_is_locked(self):
+        """A slow download must not hold the chat: the customer's next message waits for it."""
+        self.api.files["ph3"] = ("photos/file_3.jpg", b"\xff\xd8jpeg-bytes")
+        conversations = type(self.env["messenger.conversation"])
+        lock = conversations._lock_or_create
+        fetched_when_locked = []
+
+        def locking(model, account, chat_id):
+            fetched_when_locked.append(
+                any(path.endswith("/photos/file_3.jpg") for path in self.api.downloads)
+            )
+            return lock(model, account, chat_id)
+
+        photo = [{"file_id": "ph3", "file_unique_id": "u3", "width": 10, "height": 10}]
+        with patch.object(conversations, "_lock_or_create", locking):
+            self.receive(tg_update(631, photo=photo))
+        self.assertEqual(fetched_when_locked, [True])
+        message = self.thread_messages(self.conversation(631))[0]
+        self.assertEqual(message.attachment_ids.raw, b"\xff\xd8jpeg-bytes")
+
+    def test_odd_characters_never_fail_the_update(self):
+        self.api.files["doc9"] = ("documents/file_9.pdf", b"%PDF-1.4")
+        document = {"file_id": "doc9", "file_unique_id": "d9", "file_name": "\u202efdp.exe"}
+        update = tg_update(632, document=document, caption="pri\x00ce\ud800?")
+        update["message"]["from"].update(
+            first_name="Ma\x00ria\ud800",
+            last_name="\u202eTest\u2069",
+            username="maria\ud800632",
+            language_code="ru\x00\ud800",
+        )
+        # typed after /start: no campaign of it (a long name would not even fit its index)
+        starts = [
+            tg_update(633, "/start sale\x00\ud800"),
+            tg_update(
+                634, "/start " + "".join(chr(0x4E00 + i * 7919 % 20000) for i in range(1500))
+            ),
+        ]
+        for received in (update, *starts):
+            self.receive(received)
+        stored = self.env["messenger.update"].search(
+            [("external_id", "in", [str(u["update_id"]) for u in (update, *starts)])]
+        )
+        self.assertEqual(stored.mapped("state"), ["done"] * 3)
+        conversation = self.conversation(632)
+        self.assertEqual(
+            (
+                conversation.partner_id.name,
+                conversation.external_username,
+                conversation.language_code,
+            ),
+            ("Maria Test", "maria632", "ru"),
+        )
+        message = self.thread_messages(conversation)[0]
+        self.assertIn("price?", message.body)
+        self.assertEqual(message.attachment_ids.name, "fdp.exe")
+        self.assertFalse((self.conversation(633) | self.conversation(634)).lead_id.campaign_id)
+
     def test_edit_updates_the_message(self):
         self.receive(tg_update(607, "I need 4 chairs", message_id=70))
         self.receive(tg_update(607, "I need 40 chairs", edited=True, message_id=70, edit_date=1))

@@ -95,3 +95,21 @@ class TestTelegramParsing(BaseCase):
         (event,) = parse_telegram_update(update)
         self.assertEqual(event.text, "abc\nnext line")
         self.assertEqual(event.first_name, "Maria")
+
+    def test_lone_surrogates_and_direction_controls_are_dropped(self):
+        """A lone surrogate cannot be stored (PostgreSQL takes UTF-8 only); a direction
+        override in a name or file name shows it in another order ("gpj.exe" as "exe.jpg")."""
+        document = {"file_id": "d", "file_unique_id": "d", "file_name": "\u202egpj.exe"}
+        update = tg_update(507, document=document, caption="/start promo\ud800 ok\u200f")
+        update["message"]["from"].update(
+            first_name="\u202eAnna\u2066", username="\u200eanna\udfff", language_code="en\ud800"
+        )
+        (event,) = parse_telegram_update(update)
+        self.assertEqual(
+            (event.first_name, event.username, event.language_code, event.file_name),
+            ("Anna", "anna", "en", "gpj.exe"),
+        )
+        self.assertEqual(event.text, "/start promo ok\u200f", "text keeps its direction marks")
+        for typed in ("/start promo\ud800\x00", "/start spring sale", "/start " + "x" * 65):
+            (event,) = parse_telegram_update(tg_update(507, typed))
+            self.assertEqual(event.start_payload, "", "no deep link carries it: typed, no campaign")

@@ -152,6 +152,71 @@ class TestViber(HttpCase):
         )
         self.assertIn("This one", message.body)
 
+    def customer_message(self, user_id):
+        conversation = self.conversation(user_id)
+        return self.env["mail.message"].search(
+            [
+                ("model", "=", "discuss.channel"),
+                ("res_id", "=", conversation.discuss_channel_id.id),
+                ("author_id", "=", conversation.partner_id.id),
+            ]
+        )
+
+    def test_media_only_from_viber_and_within_the_size_limit(self):
+        elsewhere = self.enterContext(FakeViberApi())  # another host: the intranet, say
+        elsewhere.media["leak.jpg"] = b"internal"
+        self.api.media["hop.jpg"] = b"\xff\xd8 a sofa"
+        self.api.redirects["hop.jpg"] = elsewhere.media_url("leak.jpg")
+        self.api.media["big.jpg"] = b"x" * (1024 * 1024 + 1)
+        self.env["res.config.settings"].create({"messenger_max_download_mb": 1}).execute()
+        refused = "not a URL of the messenger's own servers"
+        for user_id, url, why in (
+            ("U10=", elsewhere.media_url("leak.jpg"), refused),
+            ("U11=", "http://169.254.169.254/latest/meta-data/", refused),
+            ("U12=", self.api.media_url("hop.jpg"), refused),
+            ("U13=", self.api.media_url("big.jpg"), "larger than 1 MB"),
+        ):
+            picture = {"type": "picture", "text": "This one", "media": url}
+            self.assertEqual(self.post(viber_event(user_id, message=picture)).text, "ok")
+            message = self.customer_message(user_id)
+            self.assertFalse(message.attachment_ids, url)
+            self.assertIn(f"This one [photo not fetched: {why}]", message.body)
+        self.assertEqual(elsewhere.downloads, [], "nothing asked of another host")
+
+    def test_odd_callbacks_answer_400_never_500(self):
+        updates = self.env["messenger.update"].search_count([])
+        opened = viber_event(None, event="conversation_started", type="open", subscribed=False)
+        for odd in (
+            dict(opened, user="x"),
+            dict(opened, user=["W2="]),
+            viber_event("U14=", message="Hello"),
+            dict(viber_event("U14="), sender="U14="),
+        ):
+            answer = self.post(odd)
+            self.assertEqual(answer.status_code, 400, odd)
+            self.assertIn("malformed Viber callback", answer.text)
+        self.assertEqual(self.env["messenger.update"].search_count([]), updates, "none stored")
+        # what is odd inside a well-shaped callback is no error
+        welcomed = self.post(dict(opened, user={"id": "W3=", "language": 5}))
+        self.assertEqual(welcomed.json()["receiver"], "W3=")
+
+    def test_odd_characters_never_fail_a_callback(self):
+        gone = {"event": "unsubscribed", "timestamp": 1, "message_token": 11}
+        self.assertEqual(self.post(dict(gone, user_id="U\x00\ud800")).text, "ok")
+        self.assertTrue(self.conversation("U").blocked)
+        # a key of any length: this one is too long for a plain index
+        garbled = "".join(chr(0x4E00 + i * 7919 % 20000) for i in range(1500))
+        with self.assertLogs("odoo.addons.messenger_leads_bot.models.messenger_update", "ERROR"):
+            self.assertEqual(self.post(dict(gone, user_id=garbled)).text, "ok", "kept as failed")
+        opened = viber_event(
+            None,
+            event="conversation_started",
+            type="open",
+            user={"id": "W4=\ud800", "language": "en\x00"},
+            subscribed=False,
+        )
+        self.assertEqual(self.post(opened).json()["receiver"], "W4=")
+
     def test_duplicate_callback_is_ignored(self):
         event = viber_event("U4=")
         self.assertEqual(self.post(event).text, "ok")

@@ -224,6 +224,94 @@ class TestWhatsAppWebhook(HttpCase):
         self.assertEqual(message.attachment_ids.raw, b"\xff\xd8 a photo")
         self.assertEqual(message.attachment_ids.name, "MEDIA1.jpeg")
 
+    def customer_message(self, wa_id):
+        conversation = self.conversation(wa_id)
+        return self.env["mail.message"].search(
+            [
+                ("model", "=", "discuss.channel"),
+                ("res_id", "=", conversation.discuss_channel_id.id),
+                ("author_id", "=", conversation.partner_id.id),
+            ]
+        )
+
+    def test_media_only_from_meta_and_within_the_size_limit(self):
+        elsewhere = self.enterContext(FakeWhatsAppApi())  # another host: the intranet, say
+        elsewhere.media["LEAK"] = ("image/jpeg", b"internal")
+        for media_id in ("OTHER_HOST", "REDIRECTED", "BIG"):
+            self.api.media[media_id] = ("image/jpeg", b"\xff\xd8 a photo")
+        self.api.media_urls["OTHER_HOST"] = f"{elsewhere.url}/download/LEAK"
+        self.api.redirects["REDIRECTED"] = f"{elsewhere.url}/download/LEAK"
+        self.api.media["BIG"] = ("image/jpeg", b"x" * (1024 * 1024 + 1))
+        self.env["res.config.settings"].create({"messenger_max_download_mb": 1}).execute()
+        for wa_id, media_id, why in (
+            ("79160000011", "OTHER_HOST", "not a URL of the messenger's own servers"),
+            ("79160000012", "REDIRECTED", "not a URL of the messenger's own servers"),
+            ("79160000013", "BIG", "larger than 1 MB"),
+        ):
+            photo = {"type": "image", "image": {"id": media_id, "caption": "Look"}}
+            self.assertEqual(self.post(wa_notification(wa_id, photo)).text, "ok")
+            message = self.customer_message(wa_id)
+            self.assertFalse(message.attachment_ids, media_id)
+            self.assertIn("Look", message.body)
+            self.assertIn(f"photo not fetched: {why}", message.body)
+        self.assertEqual(elsewhere.downloads, [], "nothing asked of another host")
+
+    def test_odd_bodies_answer_400_never_500(self):
+        updates = self.env["messenger.update"].search_count([])
+        envelope = {"object": "whatsapp_business_account"}
+        for entry in (
+            "x",
+            ["x"],
+            [{"changes": "x"}],
+            [{"changes": [{"value": "x"}]}],
+            [{"changes": [{"value": {"messages": ["x"]}}]}],
+            [{"changes": [{"value": {"statuses": {"id": "wamid.X"}}}]}],
+        ):
+            answer = self.post(dict(envelope, entry=entry))
+            self.assertEqual(answer.status_code, 400, entry)
+            self.assertIn("malformed WhatsApp notification", answer.text)
+        self.assertEqual(self.env["messenger.update"].search_count([]), updates, "none stored")
+        # what is odd inside a well-shaped notification is kept as a failed update
+        late = wa_notification("79160000014", text("When?"))
+        late["entry"][0]["changes"][0]["value"]["messages"][0]["timestamp"] = "x\x00\ud800"
+        with self.assertLogs("odoo.addons.messenger_leads_bot.models.messenger_update", "ERROR"):
+            self.assertEqual(self.post(late).text, "ok")
+        update = self.env["messenger.update"].search([], order="id desc", limit=1)
+        self.assertEqual(update.state, "failed")
+        self.assertIn("invalid literal", update.error)
+
+    def test_notifications_without_messages_are_not_taken_for_duplicates(self):
+        """Meta notifies other changes too (templates, the account): no message, no status."""
+        template, account = (
+            {
+                "object": "whatsapp_business_account",
+                "entry": [{"id": "WABA", "changes": [{"field": field, "value": value}]}],
+            }
+            for field, value in (
+                ("message_template_status_update", {"event": "APPROVED"}),
+                ("account_update", {"event": "VERIFIED_ACCOUNT"}),
+            )
+        )
+        self.assertEqual(self.post(template).text, "ok")
+        self.assertEqual(self.post(account).text, "ok")
+        self.assertEqual(self.post(account).text, "duplicate", "Meta delivering it again")
+
+    def test_odd_characters_never_fail_the_update(self):
+        self.api.media["DOC1"] = ("application/pdf", b"%PDF-1.4")
+        document = {
+            "type": "document",
+            "document": {"id": "DOC1", "filename": "\u202efdp.exe", "caption": "pri\x00ce\ud800?"},
+        }
+        data = wa_notification("79160000015", document, name="Iv\x00an\ud800 \u202ePetrov\u200f")
+        data["entry"][0]["changes"][0]["value"]["messages"][0]["id"] += "\ud800\x00"
+        self.assertEqual(self.post(data).text, "ok")
+        update = self.env["messenger.update"].search([], order="id desc", limit=1)
+        self.assertEqual((update.state, update.error), ("done", False))
+        self.assertEqual(self.conversation("79160000015").partner_id.name, "Ivan Petrov")
+        message = self.customer_message("79160000015")
+        self.assertIn("price?", message.body)
+        self.assertEqual(message.attachment_ids.name, "fdp.exe")
+
     def test_duplicate_delivery_is_ignored(self):
         data = wa_notification("79160000003", text("Once"))
         self.assertEqual(self.post(data).text, "ok")

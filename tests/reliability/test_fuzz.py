@@ -1,18 +1,33 @@
-"""Hostile bodies mixed with valid updates: never a 500 or a traceback, nothing half-stored."""
+"""Hostile bodies mixed with valid updates: never a 500 or a traceback, nothing half-stored.
+
+Telegram's come with its secret; WhatsApp's and Viber's are signed as Meta and Viber sign them,
+so each one passes the signature check and reaches the parser.
+"""
 
 import collections
+import hashlib
+import hmac
 import itertools
 import json
 import time
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from messenger_fixtures import tg_message
+from messenger_fixtures import (
+    WHATSAPP_PHONE_NUMBER_ID,
+    BotAccount,
+    FakeViberApi,
+    FakeWhatsAppApi,
+    tg_message,
+)
 
 from harness import figure, size
 
 BODIES = size(600, 10_000)
+APP_SECRET = "fuzz-app-secret"
 _ids = itertools.count(int(time.time()) % 100_000 * 100_000 + 500_000_000)
+_RUN = int(time.time()) % 1_000_000  # WhatsApp numbers and Viber ids of this run
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(),
@@ -24,8 +39,95 @@ json_values = st.recursive(
 odd_text = st.text(
     alphabet=st.characters(codec="utf-8", exclude_categories=("Cs",)), min_size=1, max_size=60
 ) | st.sampled_from(
-    ["<script>alert(1)</script>", "<b>bold</b> & co", "\u202eevil", "𝔘𝔫𝔦", "a\x00b"]
+    [
+        "<script>alert(1)</script>",
+        "<b>bold</b> & co",
+        "\u202eevil",
+        "𝔘𝔫𝔦",
+        "a\x00b",
+        "lone \ud800 surrogate",
+        "\udfff",
+        "\u2066isolated\u2069 \u200f",
+    ]
 )
+# URLs a callback may give for a file: none but the fake's own may be fetched
+media_urls = st.text(max_size=40) | st.sampled_from(
+    [
+        "http://169.254.169.254/latest/meta-data/",
+        "http://127.0.0.1:1/",
+        "file:///etc/passwd",
+        "https://dl-media.viber.com.evil.example/x.jpg",
+        "https://user@dl-media.viber.com/x.jpg",
+        "https://dl-media.viber.com\\@evil.example/x.jpg",
+    ]
+)
+
+
+def fuzz(suite, post, bodies):
+    """POST hypothesis' (kind, body) pairs with `post(kind, body)`: never a 5xx or a
+    traceback."""
+    sent = collections.Counter()
+    bad_answers = []
+
+    @settings(
+        max_examples=BODIES, deadline=None, database=None, suppress_health_check=list(HealthCheck)
+    )
+    @given(bodies)
+    def post_one(kind_and_body):
+        kind, body = kind_and_body
+        sent[kind] += 1
+        answer = post(kind, body)
+        if answer.status_code >= 500 or "Traceback" in answer.text:
+            bad_answers.append((kind, answer.status_code, answer.text[:200]))
+
+    post_one()
+    for kind, count in sorted(sent.items()):
+        figure(suite, f"sent {kind}", count)
+    figure(suite, "answers 5xx or with a traceback", len(bad_answers))
+    assert bad_answers == []
+
+
+def check_stored(suite, account, chats, refs=None):
+    """Every update stored was processed or kept as failed with its error; the chats of the
+    valid bodies each have a contact, a thread and a lead; their messages (`refs`, as
+    mail.message's messenger_ref) are all in the threads."""
+    updates = account.admin.call(
+        "messenger.update",
+        "search_read",
+        [["account_id", "=", account.id]],
+        fields=["state", "error"],
+    )
+    figure(suite, "malformed updates kept as failed", sum(u["state"] == "failed" for u in updates))
+    stuck = [
+        u
+        for u in updates
+        if u["state"] == "received" or (u["state"] == "failed" and not u["error"])
+    ]
+    assert stuck == []
+    conversations = account.admin.call(
+        "messenger.conversation",
+        "search_read",
+        [["account_id", "=", account.id], ["external_chat_id", "in", sorted(chats)]],
+        fields=["partner_id", "discuss_channel_id", "lead_id"],
+    )
+    half = [
+        c
+        for c in conversations
+        if not (c["partner_id"] and c["discuss_channel_id"] and c["lead_id"])
+    ]
+    figure(suite, "chats of valid bodies bridged", len(conversations))
+    assert len(conversations) == len(chats) and half == []
+    if refs is not None:
+        posted = account.admin.call(
+            "mail.message", "search_count", [["messenger_ref", "in", sorted(refs)]]
+        )
+        figure(suite, "messages of valid bodies in their threads", posted)
+        assert posted == len(refs)
+
+
+# ---------------------------------------------------------------------------------------------
+# Telegram
+# ---------------------------------------------------------------------------------------------
 
 
 def valid_update(text, name):
@@ -56,64 +158,201 @@ bodies = st.one_of(
 
 
 def test_hostile_bodies(bot):
-    sent = collections.Counter()
-    bad_answers = []
-    valid_ids = []
+    valid = []
 
-    @settings(
-        max_examples=BODIES, deadline=None, database=None, suppress_health_check=list(HealthCheck)
-    )
-    @given(bodies)
-    def post(kind_and_body):
-        kind, body = kind_and_body
-        sent[kind] += 1
-        answer = bot.post_raw(body)
-        if answer.status_code >= 500 or "Traceback" in answer.text:
-            bad_answers.append((kind, answer.status_code, answer.text[:200]))
+    def post(kind, body):
         if kind == "valid":
-            valid_ids.append(json.loads(body)["update_id"])
+            valid.append(json.loads(body))
+        return bot.post_raw(body)
 
-    post()
-    for kind, count in sorted(sent.items()):
-        figure("fuzz", f"sent {kind}", count)
-    figure("fuzz", "answers 5xx or with a traceback", len(bad_answers))
-    assert bad_answers == []
-
+    fuzz("fuzz", post, bodies)
+    check_stored("fuzz", bot, {str(u["message"]["chat"]["id"]) for u in valid})
     updates = bot.admin.call(
         "messenger.update",
         "search_read",
-        [["account_id", "=", bot.id]],
-        fields=["external_id", "state", "error"],
+        [["account_id", "=", bot.id], ["state", "=", "done"]],
+        fields=["external_id"],
     )
-    by_id = {int(u["external_id"]): u for u in updates}
-    unprocessed = [i for i in valid_ids if by_id.get(i, {}).get("state") != "done"]
-    stuck = [
-        u
-        for u in updates
-        if u["state"] == "received" or (u["state"] == "failed" and not u["error"])
-    ]
-    figure("fuzz", "valid updates processed", len(valid_ids) - len(unprocessed))
-    figure(
-        "fuzz",
-        "malformed updates kept as failed",
-        sum(1 for u in updates if u["state"] == "failed"),
-    )
-    assert unprocessed == [] and stuck == []
-    conversations = bot.admin.call(
-        "messenger.conversation",
-        "search_read",
-        [["account_id", "=", bot.id]],
-        fields=["partner_id", "discuss_channel_id", "lead_id"],
-    )
-    half = [
-        c
-        for c in conversations
-        if not (c["partner_id"] and c["discuss_channel_id"] and c["lead_id"])
-    ]
-    assert conversations and half == []
+    done = {int(u["external_id"]) for u in updates}
+    unprocessed = [u["update_id"] for u in valid if u["update_id"] not in done]
+    figure("fuzz", "valid updates processed", len(valid) - len(unprocessed))
+    assert unprocessed == []
     scripts = bot.admin.call(
         "mail.message",
         "search_count",
         [["model", "=", "discuss.channel"], ["body", "ilike", "<script"]],
     )
     assert scripts == 0, "customer markup is escaped"
+
+
+# ---------------------------------------------------------------------------------------------
+# WhatsApp and Viber: signed as the messenger signs
+# ---------------------------------------------------------------------------------------------
+
+
+def signed(key, body):
+    raw = body if isinstance(body, bytes) else json.dumps(body).encode()
+    return raw, hmac.new(key.encode(), raw, hashlib.sha256).hexdigest()
+
+
+def wa_notification(value):
+    change = {"field": "messages", "value": value}
+    return {"object": "whatsapp_business_account", "entry": [{"id": "WABA", "changes": [change]}]}
+
+
+def wa_chat():
+    return f"7918{_RUN:06d}{next(_ids) % 20:02d}"
+
+
+def wa_message(wa_id, **message):
+    return {
+        "from": wa_id,
+        "id": f"wamid.FUZZ{next(_ids)}",
+        "timestamp": str(int(time.time())),
+        **message,
+    }
+
+
+def wa_valid(text, name, caption, filename):
+    wa_id = wa_chat()
+    # an unknown media id: the chat shows it was not fetched
+    document = {"id": "0", "caption": caption, "filename": filename}
+    messages = [
+        wa_message(wa_id, type="text", text={"body": text}),
+        wa_message(wa_id, type="document", document=document),
+    ]
+    value = {
+        "messaging_product": "whatsapp",
+        "metadata": {"phone_number_id": WHATSAPP_PHONE_NUMBER_ID},
+        "contacts": [{"profile": {"name": name}, "wa_id": wa_id}],
+        "messages": messages,
+    }
+    return "valid", wa_notification(value)
+
+
+whatsapp_bodies = st.one_of(
+    st.builds(wa_valid, odd_text, odd_text, odd_text, odd_text),
+    st.binary(max_size=200).map(lambda raw: ("invalid JSON", raw)),
+    json_values.map(lambda value: ("not a notification", value)),
+    json_values.map(
+        lambda entry: ("odd entry", {"object": "whatsapp_business_account", "entry": entry})
+    ),
+    json_values.map(lambda value: ("odd change value", wa_notification(value))),
+    st.dictionaries(st.sampled_from(["contacts", "messages", "statuses"]), json_values).map(
+        lambda value: ("odd lists", wa_notification(value))
+    ),
+    st.lists(
+        st.dictionaries(
+            st.sampled_from(
+                ["from", "id", "timestamp", "type", "text", "image", "location", "contacts"]
+            ),
+            json_values,
+        ),
+        max_size=3,
+    ).map(lambda messages: ("odd messages", wa_notification({"messages": messages}))),
+    st.lists(
+        st.dictionaries(
+            st.sampled_from(["id", "status", "timestamp", "recipient_id", "errors"]), json_values
+        ),
+        max_size=3,
+    ).map(lambda statuses: ("odd statuses", wa_notification({"statuses": statuses}))),
+    json_values.map(lambda value: ("other field", wa_notification({"event": value}))),
+)
+
+
+@pytest.fixture
+def whatsapp(workers_server):
+    with FakeWhatsAppApi() as api:
+        yield BotAccount(
+            workers_server,
+            workers_server.rpc("admin", "admin"),
+            api,
+            "fuzz_whatsapp",
+            provider="whatsapp",
+            whatsapp_phone_number_id=WHATSAPP_PHONE_NUMBER_ID,
+            app_secret=APP_SECRET,
+        )
+
+
+def test_hostile_whatsapp_notifications(whatsapp):
+    chats, refs = set(), set()
+
+    def post(kind, data):
+        if kind == "valid":
+            for message in data["entry"][0]["changes"][0]["value"]["messages"]:
+                chats.add(message["from"])
+                refs.add(f"{whatsapp.id}:{message['from']}:{message['id']}")
+        body, digest = signed(APP_SECRET, data)
+        return whatsapp.post_signed(body, "X-Hub-Signature-256", f"sha256={digest}")
+
+    fuzz("fuzz whatsapp", post, whatsapp_bodies)
+    check_stored("fuzz whatsapp", whatsapp, chats, refs)
+
+
+def viber_valid(text, name, url):
+    user_id = f"FUZZ{_RUN}-{next(_ids) % 20}="
+    data = {
+        "event": "message",
+        "timestamp": int(time.time() * 1000),
+        "message_token": next(_ids),
+        "sender": {"id": user_id, "name": name, "language": "ru"},
+        "message": {"type": "picture", "text": text, "media": url, "file_name": name},
+    }
+    return "valid", data
+
+
+def viber_odd(event, fields):
+    return "odd fields", {"event": event, "timestamp": 1, "message_token": next(_ids), **fields}
+
+
+viber_bodies = st.one_of(
+    st.builds(viber_valid, odd_text, odd_text, media_urls),
+    st.binary(max_size=200).map(lambda raw: ("invalid JSON", raw)),
+    json_values.map(lambda value: ("not a callback", value)),
+    st.builds(
+        viber_odd,
+        st.sampled_from(
+            ["message", "delivered", "seen", "failed", "subscribed", "unsubscribed", "webhook"]
+        ),
+        st.dictionaries(
+            st.sampled_from(
+                ["timestamp", "message_token", "user_id", "sender", "user", "message", "desc"]
+            ),
+            json_values,
+        ),
+    ),
+    (json_values | st.fixed_dictionaries({"id": odd_text, "language": odd_text | json_values})).map(
+        lambda user: (
+            "odd newcomer",
+            {
+                "event": "conversation_started",
+                "timestamp": 1,
+                "message_token": next(_ids),
+                "user": user,
+                "subscribed": False,
+            },
+        )
+    ),
+)
+
+
+@pytest.fixture
+def viber(workers_server):
+    with FakeViberApi() as api:
+        yield BotAccount(
+            workers_server, workers_server.rpc("admin", "admin"), api, "fuzz_viber", "viber"
+        )
+
+
+def test_hostile_viber_callbacks(viber):
+    chats, refs = set(), set()
+
+    def post(kind, data):
+        if kind == "valid":
+            chats.add(data["sender"]["id"])
+            refs.add(f"{viber.id}:{data['sender']['id']}:{data['message_token']}")
+        body, digest = signed(viber.api.token, data)
+        return viber.post_signed(body, "X-Viber-Content-Signature", digest)
+
+    fuzz("fuzz viber", post, viber_bodies)
+    check_stored("fuzz viber", viber, chats, refs)
