@@ -450,7 +450,9 @@ class CrmLead(models.Model):
                 and (not lead.user_id or lead.user_id in exclude_users)
             )
         )
-        for team, leads in todo.grouped("team_id").items():
+        # The engine is the company's, not the user's who made the lead: it counts every lead
+        # and chat of the team and keeps its members' turns, whoever triggered it.
+        for team, leads in todo.sudo().grouped("team_id").items():
             leads._messenger_assign_in_team(team, exclude_users)
 
     def _messenger_assign_in_team(self, team, exclude_users):

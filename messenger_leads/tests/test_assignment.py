@@ -110,6 +110,23 @@ class TestAssignment(TransactionCase):
         )
         self.assertIn("team leader", leads[6].messenger_assignment_reason)
 
+    def test_loads_count_every_lead_whoever_creates_one(self):
+        self.leads(6)  # everyone at capacity
+        clerk = self.env["res.users"].create(
+            {
+                "name": "Clerk",
+                "login": "clerk",
+                "groups_id": [Command.set([self.env.ref("sales_team.group_sale_salesman").id])],
+            }
+        )
+        # a salesperson sees only their own leads: the engine must count everyone's all the same
+        lead = (
+            self.env["crm.lead"]
+            .with_user(clerk)
+            .create({"name": "Walk-in", "team_id": self.team.id, "user_id": False})
+        )
+        self.assertEqual(lead.user_id, self.leader, "nobody goes over capacity")
+
     def test_queue_when_nobody_is_available(self):
         self.team.messenger_nobody_available = "queue"
         self.members.messenger_opt_out = True

@@ -62,15 +62,18 @@ class CrmLead(models.Model):
         """Live chats per salesperson: open leads whose customer wrote within the last hour."""
         loads = collections.Counter()
         if users:
-            conversations = self.env["messenger.conversation"].search(
+            # the chat's salesperson is stored on it: one grouped query on recent chats
+            groups = self.env["messenger.conversation"]._read_group(
                 [
-                    ("lead_id.user_id", "in", users.ids),
-                    ("lead_id.probability", "<", 100),
                     ("last_message_at", ">=", fields.Datetime.now() - LIVE_CHAT_WINDOW),
+                    ("user_id", "in", users.ids),
                     ("muted", "=", False),
-                ]
+                    ("lead_id.probability", "<", 100),
+                ],
+                ["user_id"],
+                ["lead_id:count_distinct"],
             )
-            loads.update(lead.user_id.id for lead in conversations.lead_id)
+            loads.update({user.id: count for user, count in groups})
         return loads
 
     def _callback_offer_messenger(self):

@@ -42,7 +42,7 @@ class MessengerConversation(models.Model):
     lead_id = fields.Many2one("crm.lead", string="Lead", ondelete="set null", index=True)
     team_id = fields.Many2one(related="lead_id.team_id", store=True)
     user_id = fields.Many2one(related="lead_id.user_id", store=True, string="Salesperson")
-    last_message_at = fields.Datetime(string="Last message")
+    last_message_at = fields.Datetime(string="Last message", index=True)  # live chats
     person_replied_at = fields.Datetime(
         string="Person replied", help="When a person last wrote: the bot stays silent after it."
     )
