@@ -93,10 +93,21 @@ apt_install() {
         >> "$STATE/log/apt.log" 2>&1
 }
 
-# The browser tours run in (Odoo looks for chromium on PATH).
+# The browser tours run in Chromium, found on PATH under one of the names Odoo looks for; without
+# it Odoo skips every tour (and setup/test.sh fails on the skips).
+_chromium_on_path() {
+    local name
+    for name in google-chrome chromium chromium-browser google-chrome-stable; do
+        command -v "$name" > /dev/null && return 0
+    done
+    return 1
+}
 ensure_chromium() {
-    command -v chromium > /dev/null || command -v chromium-browser > /dev/null || command -v google-chrome > /dev/null \
-        || apt_install chromium || die "could not install chromium for the tours (see .state/log/apt.log)"
+    _chromium_on_path && return
+    local installed="installing it here failed, see .state/log/apt.log"
+    apt_install chromium && installed="it is installed but not on this PATH ($PATH)"
+    _chromium_on_path \
+        || die "chromium not found on PATH: install Debian's chromium (apt-get install chromium); $installed"
 }
 
 # PDF reports (the monthly summary) are printed by wkhtmltopdf.
