@@ -1,4 +1,7 @@
-"""Faults while traffic flows: Odoo killed, PostgreSQL restarted, the Bot API failing.
+"""Faults while traffic flows: Odoo killed, PostgreSQL crashed, the Bot API failing.
+
+PostgreSQL runs as in production (fsync, synchronous_commit and full_page_writes on) in a cluster
+of the suite's own, and is stopped the hard way: an immediate shutdown, then crash recovery.
 
 After recovery every update is stored once, every chat has its lead and its acknowledgement, and
 the outbox is empty.
@@ -6,29 +9,44 @@ the outbox is empty.
 
 import os
 import signal
-import subprocess
 import threading
 import time
 
 import pytest
-from messenger_fixtures import tg_message
+from durable_pg import DurableCluster
+from messenger_fixtures import BotAccount, tg_message
 
 from harness import FULL, TelegramSender, figure, size
+from odoo_server import OdooServer
 
 CHATS = size(12, 200)
 PER_CHAT = size(6, 20)
 
 
-def restart_postgres():
-    data, pg_bin = os.environ.get("PG_DATA"), os.environ.get("PG_BIN")
-    if not data or not pg_bin:
-        pytest.fail(
-            "the PostgreSQL fault needs the private cluster of setup/test.sh "
-            "(unset the PG* variables)"
-        )
-    log = os.path.join(os.path.dirname(data), "postgres.log")
-    pg_ctl = [f"{pg_bin}/pg_ctl", "-D", data, "-m", "fast", "-w", "-l", log, "restart"]
-    subprocess.run([*os.environ.get("PG_AS", "").split(), *pg_ctl], check=True, timeout=120)
+@pytest.fixture
+def cluster(state_dir):
+    cluster = DurableCluster(
+        state_dir, "faults", os.environ["ODOO_CONF"], os.environ["ML_TEST_DB"]
+    ).start()
+    yield cluster
+    cluster.remove()
+
+
+@pytest.fixture
+def server(cluster, state_dir):
+    server = OdooServer(
+        cluster.conf,
+        cluster.database,
+        os.path.join(state_dir, "log", "reliability-faults.log"),
+        workers=2,
+    ).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def bot(server, bot_api):
+    return BotAccount(server, server.rpc("admin", "admin"), bot_api, "faults")
 
 
 class Traffic(threading.Thread):
@@ -69,17 +87,18 @@ def drain_outbox(bot, seconds=120):
         bot.run_outbox_cron()
 
 
-def test_nothing_lost_or_doubled_through_faults(workers_server, bot, bot_api):
+def test_nothing_lost_or_doubled_through_faults(cluster, server, bot, bot_api):
+    figure("faults", "PostgreSQL", cluster.settings())
     base = 700_000 + int(time.time()) % 100_000 * 10
     chats = [base + i for i in range(CHATS)]
     traffic = Traffic(bot, [tg_message(c, f"message {n}") for n in range(PER_CHAT) for c in chats])
     traffic.start()
     traffic.wait_for(0.25)
-    workers_server.stop(signal.SIGKILL)
+    server.stop(signal.SIGKILL)
     time.sleep(1)
-    workers_server.start()
+    server.start()
     traffic.wait_for(0.5)
-    restart_postgres()
+    cluster.crash_and_restart()
     traffic.wait_for(0.75)
     bot_api.fail_next("sendMessage", 500, times=3)
     bot_api.fail_next("sendMessage", 429, retry_after=1, times=2)
