@@ -32,8 +32,13 @@ FakeViberApi = _fake_api("fake_viber_api").FakeViberApi
 _ids = itertools.count(int(time.time()) % 1_000_000 * 1000)
 
 
+def new_update_id():
+    """An update_id no other test used."""
+    return next(_ids)
+
+
 def tg_message(chat_id, text, message_id=None):
-    update_id = next(_ids)
+    update_id = new_update_id()
     return {
         "update_id": update_id,
         "message": {
