@@ -9,6 +9,7 @@ from odoo_server import OdooServer
 REQUIRED = ("ODOO_DIR", "ODOO_CONF", "ML_TEST_DB", "ML_INSTALL_LOG")
 
 
+@pytest.hookimpl(trylast=True)  # after -m and -k deselected what will not run
 def pytest_collection_modifyitems(config, items):
     """Tests marked `pure` run anywhere; the others need what setup/test.sh sets up."""
     missing = [name for name in REQUIRED if not os.environ.get(name)]
