@@ -1,12 +1,18 @@
 #!/usr/bin/env bash
 # Runs the benchmarks in tests/bench/ (all, or those named) against a benchmark database.
-# Each prints one line per figure: "bench NAME: VALUE UNIT (goal GOAL)".
+# Each prints one line per figure: "bench NAME: VALUE UNIT (goal GOAL) [fsync=..., synchronous_commit=...]".
+#
+# PostgreSQL runs as in production: a private cluster of the benchmarks' own in .state/pg-bench
+# with PostgreSQL's durable defaults (fsync, synchronous_commit on), or the server PG* names,
+# which must have them too.
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+ML_PG_DIR="${ML_PG_DIR:-$STATE/pg-bench}" ML_PG_DURABLE=1
 
 ensure_odoo_source
 ensure_venv
 ensure_postgres
 trap stop_postgres EXIT
+log "PostgreSQL for the benchmarks: $(pg_durability)"
 
 BENCH_DB="${ML_BENCH_DB:-ml_bench}"
 ODOO_PORT="${ML_BENCH_ODOO_PORT:-28069}" write_odoo_conf "$BENCH_DB"
