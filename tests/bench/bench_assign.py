@@ -10,7 +10,7 @@ Then 1,000 leads arrive one by one in our team: the latency of assigning each.
 import statistics
 import threading
 
-from benchlib import Timer, odoo_env, report
+from benchlib import Timer, count, odoo_env, report
 
 BACKLOG = 10_000
 MEMBERS = 20
@@ -110,6 +110,8 @@ def main():
         insert_leads(env, ours, BACKLOG, "ours")
         insert_leads(env, native, BACKLOG, "native")
         env.cr.execute("ANALYZE crm_lead")
+        backlog = count(env.cr, "SELECT count(*) FROM crm_lead WHERE user_id IS NULL")
+        assert backlog == 2 * BACKLOG, f"{backlog} unassigned leads in the database"
 
         ours_seconds, ours_queries = timed(env, ours.action_messenger_assign_backlog)
         native_seconds, native_queries = timed(

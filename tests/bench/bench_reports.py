@@ -6,7 +6,7 @@ over a whole year (every lead). The dashboard is timed for this month and for th
 
 import datetime
 
-from benchlib import Timer, odoo_env, report
+from benchlib import Timer, count, odoo_env, report
 
 LEADS = 1_000_000
 MESSAGES_PER_LEAD = 5
@@ -143,9 +143,10 @@ def main():
     with odoo_env() as env:
         with Timer() as generation:
             generate(env)
-        env.cr.execute("SELECT count(*) FROM mail_message WHERE model = 'crm.lead'")
-        messages = env.cr.fetchone()[0]
-        print(f"generated {LEADS} leads and {messages} messages in {generation.seconds:.0f} s")
+        messages = count(env.cr, "SELECT count(*) FROM mail_message WHERE model = 'crm.lead'")
+        leads = count(env.cr, "SELECT count(*) FROM crm_lead")
+        print(f"generated {leads} leads and {messages} messages in {generation.seconds:.0f} s")
+        assert (leads, messages) == (LEADS, LEADS * MESSAGES_PER_LEAD), "the database holds more"
         year_ago = datetime.datetime.now() - datetime.timedelta(days=366)
         domain = [("create_date", ">=", year_ago)]
         lead_report = env["messenger.lead.report"]
@@ -153,6 +154,9 @@ def main():
             with Timer() as timer:
                 rows = lead_report._read_group(domain, groupby, measures)
             assert rows, f"{name}: no rows"
+            if measures[0] == "lead_count:sum":
+                counted = sum(row[len(groupby)] for row in rows)
+                assert counted == LEADS, f"{name}: {counted} leads"
             report("reports", timer.seconds, f"s {name}, {LEADS} leads", "<= 2 s")
         dashboard = env["messenger.report.dashboard"]
         for period in ("this_month", "this_year"):

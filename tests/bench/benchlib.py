@@ -52,3 +52,9 @@ def durability():
 def report(name, value, unit, goal):
     """Print one figure in the format setup/bench.sh promises, with the server's durability."""
     print(f"bench {name}: {value:.4g} {unit} (goal {goal}) [{durability()}]", flush=True)
+
+
+def count(cr, query, *params):
+    """The one number a query returns."""
+    cr.execute(query, params)
+    return cr.fetchone()[0]
