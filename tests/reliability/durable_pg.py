@@ -174,10 +174,6 @@ class DurableCluster:
         )
         return result.stdout.strip()
 
-    def settings(self):
-        """The durability settings as the running server reports them."""
-        return ", ".join(f"{name}={self.psql('postgres', f'SHOW {name}')}" for name in DURABLE)
-
     def crash_and_restart(self):
         """An immediate shutdown (no checkpoint: the next start recovers from the WAL)."""
         self._pg_ctl("-m", "immediate", "stop")

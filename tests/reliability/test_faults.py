@@ -19,7 +19,7 @@ import pytest
 from durable_pg import DurableCluster
 from messenger_fixtures import BotAccount, tg_message
 
-from harness import TelegramSender, figure, size
+from harness import TelegramSender, figure, postgres_settings, size
 from odoo_server import OdooServer
 
 CHATS = size(12, 200)
@@ -150,7 +150,7 @@ def reply(server, bot, chat, text):
 
 
 def test_nothing_lost_or_doubled_through_faults(cluster, server, bot, bot_api):
-    figure("faults", "PostgreSQL", cluster.settings())
+    figure("faults", "PostgreSQL", postgres_settings(cluster.conf))
     base = 700_000 + int(time.time()) % 100_000 * 10
     chats = [base + i for i in range(CHATS)]
     replies = {chat: f"Salesperson's answer to {chat}" for chat in chats}
