@@ -93,10 +93,21 @@ apt_install() {
         >> "$STATE/log/apt.log" 2>&1
 }
 
-# The browser tours run in (Odoo looks for chromium on PATH).
+# The browser tours run in Chromium, found on PATH under one of the names Odoo looks for; without
+# it Odoo skips every tour (and setup/test.sh fails on the skips).
+_chromium_on_path() {
+    local name
+    for name in google-chrome chromium chromium-browser google-chrome-stable; do
+        command -v "$name" > /dev/null && return 0
+    done
+    return 1
+}
 ensure_chromium() {
-    command -v chromium > /dev/null || command -v chromium-browser > /dev/null || command -v google-chrome > /dev/null \
-        || apt_install chromium || die "could not install chromium for the tours (see .state/log/apt.log)"
+    _chromium_on_path && return
+    local installed="installing it here failed, see .state/log/apt.log"
+    apt_install chromium && installed="it is installed but not on this PATH ($PATH)"
+    _chromium_on_path \
+        || die "chromium not found on PATH: install Debian's chromium (apt-get install chromium); $installed"
 }
 
 # PDF reports (the monthly summary) are printed by wkhtmltopdf.
@@ -106,16 +117,22 @@ ensure_wkhtmltopdf() {
 }
 
 # --- PostgreSQL --------------------------------------------------------------
-# The server named by PG* variables if any is set, else a private cluster under .state/pg.
+# The server named by PG* variables if any is set, else a private cluster in ML_PG_DIR (default
+# .state/pg). The private cluster runs with fsync and synchronous_commit off (fast tests on data
+# that is rebuilt anyway) unless ML_PG_DURABLE=1: then with PostgreSQL's durable defaults, which
+# are then required of whatever server it is (setup/bench.sh measures as production runs).
 PG_PRIVATE=0
 ensure_postgres() {
     if [ -n "${PGHOST:-}${PGPORT:-}${PGUSER:-}${PGDATABASE:-}" ]; then
         DB_HOST="${PGHOST:-}" DB_PORT="${PGPORT:-5432}" DB_USER="${PGUSER:-$(id -un)}" DB_PASSWORD="${PGPASSWORD:-}"
         export DB_HOST DB_PORT DB_USER DB_PASSWORD
+        _require_durable "set fsync=on and synchronous_commit=on on the server PG* names"
         return
     fi
     PG_PRIVATE=1
-    local pgbin data="$STATE/pg/data" run="$STATE/pg/run" as=()
+    local pgbin dir="${ML_PG_DIR:-$STATE/pg}" as=() fast="-c fsync=off -c synchronous_commit=off"
+    local data="$dir/data" run="$dir/run"
+    [ "${ML_PG_DURABLE:-0}" = 1 ] && fast=""
     pgbin="$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)"
     if [ -z "$pgbin" ]; then
         apt_install postgresql || die "could not install postgresql (see .state/log/apt.log); or set PGHOST/PGPORT/PGUSER to a server"
@@ -124,9 +141,9 @@ ensure_postgres() {
     if [ "$(id -u)" = 0 ]; then as=(runuser -u postgres --); fi   # PostgreSQL refuses to run as root
     mkdir -p "$run"
     if [ ! -f "$data/PG_VERSION" ]; then
-        log "creating a private PostgreSQL cluster in .state/pg"
+        log "creating a private PostgreSQL cluster in ${dir#"$ROOT/"}"
         mkdir -p "$data"
-        [ "$(id -u)" = 0 ] && chown -R postgres: "$STATE/pg"
+        [ "$(id -u)" = 0 ] && chown -R postgres: "$dir"
         "${as[@]}" "$pgbin/initdb" -D "$data" -U postgres -A trust -E UTF8 --locale=C.UTF-8 > "$STATE/log/initdb.log" 2>&1 \
             || die "initdb failed (see .state/log/initdb.log)"
     fi
@@ -134,9 +151,9 @@ ensure_postgres() {
     DB_HOST="$run" DB_USER="messenger_leads" DB_PASSWORD=""
     if ! "${as[@]}" "$pgbin/pg_ctl" -D "$data" status > /dev/null 2>&1; then
         DB_PORT="$(_free_port "${ML_PGPORT:-55432}")"
-        "${as[@]}" "$pgbin/pg_ctl" -D "$data" -w -t 60 -l "$STATE/pg/postgres.log" \
-            -o "-k $run -p $DB_PORT -c listen_addresses=127.0.0.1 -c max_connections=200 -c fsync=off -c synchronous_commit=off" start > /dev/null \
-            || die "PostgreSQL did not start (see .state/pg/postgres.log)"
+        "${as[@]}" "$pgbin/pg_ctl" -D "$data" -w -t 60 -l "$dir/postgres.log" \
+            -o "-k $run -p $DB_PORT -c listen_addresses=127.0.0.1 -c max_connections=200 $fast" start > /dev/null \
+            || die "PostgreSQL did not start (see ${dir#"$ROOT/"}/postgres.log)"
         PG_STARTED_HERE=1
     fi
     DB_PORT="$(sed -n 4p "$data/postmaster.pid")"
@@ -146,6 +163,24 @@ ensure_postgres() {
             "CREATE ROLE messenger_leads LOGIN CREATEDB" > /dev/null
     PG_BIN="$pgbin" PG_DATA="$data" PG_AS="${as[*]}"
     export DB_HOST DB_PORT DB_USER DB_PASSWORD PG_BIN PG_DATA PG_AS
+    _require_durable "it was started without them: stop it ($PG_AS $pgbin/pg_ctl -D $data stop) and run again"
+}
+
+# "fsync=..., synchronous_commit=..." as the server reports them.
+pg_durability() {
+    psql_admin -c "SELECT 'fsync=' || current_setting('fsync')
+                          || ', synchronous_commit=' || current_setting('synchronous_commit')"
+}
+
+# With ML_PG_DURABLE=1, stops unless the server commits durably ($1: how to get there).
+_require_durable() {
+    [ "${ML_PG_DURABLE:-0}" = 1 ] || return 0
+    local settings
+    settings="$(pg_durability)"
+    case "$settings" in
+        "fsync=on, synchronous_commit=off" | "fsync=off, "*)
+            die "PostgreSQL runs with $settings, not the durable defaults this needs: $1" ;;
+    esac
 }
 
 _free_port() {

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs every check: lint, the addons' Odoo tests on a fresh database, and the root tests/.
-# Ends with one line "N passed, N failed" and a non-zero status if anything failed or did not run.
+# Ends with one line "N passed, N failed[, N skipped]" and a non-zero status if anything failed,
+# was skipped or did not run (an addon of ours that ran no test counts as a failure).
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
 ensure_odoo_source
@@ -31,18 +32,26 @@ odoo_bin -c "$ODOO_CONF" -d "$TEST_DB" -i "$ADDONS" --test-enable \
     --test-tags "/messenger_leads,/messenger_leads_bot,/messenger_leads_reports" \
     --stop-after-init --http-port "${ML_TEST_ODOO_PORT:-18069}" --logfile "$INSTALL_LOG" \
     --log-level info || true
-odoo_counts="$(python "$ROOT/setup/odoo_test_counts.py" "$INSTALL_LOG")"
-read -r odoo_passed odoo_failed <<< "$odoo_counts"
-log "Odoo tests: $odoo_passed passed, $odoo_failed failed (log: .state/log/test-install.log)"
+# passed, failed, skipped; each addon's counts, every skip and why the run cannot pass on stderr
+read -r odoo_passed odoo_failed odoo_skipped \
+    <<< "$(python "$ROOT/setup/odoo_test_counts.py" "$INSTALL_LOG" "$ADDONS")"
+log "Odoo tests: $odoo_passed passed, $odoo_failed failed, $odoo_skipped skipped (log: .state/log/test-install.log)"
 grep -E " (ERROR|CRITICAL) " "$INSTALL_LOG" | grep -E "FAIL|ERROR:" | head -n 40 >&2 || true
 
 log "root tests/ with pytest"
-(cd "$ROOT" && python -m pytest tests -q -p no:cacheprovider --junitxml "$PYTEST_XML") >&2 || true
+rm -f "$PYTEST_XML"   # a pytest that dies before its report must not leave the last run's passes
+py_status=0
+(cd "$ROOT" && python -m pytest tests -q -p no:cacheprovider --junitxml "$PYTEST_XML") >&2 || py_status=$?
 read -r py_passed py_failed py_skipped <<< "$(python "$ROOT/setup/junit_counts.py" "$PYTEST_XML")"
+if [ "$py_status" -ne 0 ] && [ "$py_failed" -eq 0 ]; then
+    log "pytest exited with status $py_status though its report shows no failure"
+    py_failed=1
+fi
 
 passed=$((odoo_passed + py_passed))
 failed=$((odoo_failed + py_failed + lint_failed))
+skipped=$((odoo_skipped + py_skipped))
 summary="$passed passed, $failed failed"
-[ "$py_skipped" -gt 0 ] && summary="$summary, $py_skipped skipped"
+[ "$skipped" -gt 0 ] && summary="$summary, $skipped skipped (a skipped test is a failed run)"
 echo "$summary"
-[ "$failed" -eq 0 ] && [ "$py_skipped" -eq 0 ] && [ "$odoo_passed" -gt 0 ] && [ "$py_passed" -gt 0 ]
+[ "$failed" -eq 0 ] && [ "$skipped" -eq 0 ] && [ "$odoo_passed" -gt 0 ] && [ "$py_passed" -gt 0 ]

@@ -32,8 +32,13 @@ FakeViberApi = _fake_api("fake_viber_api").FakeViberApi
 _ids = itertools.count(int(time.time()) % 1_000_000 * 1000)
 
 
+def new_update_id():
+    """An update_id no other test used."""
+    return next(_ids)
+
+
 def tg_message(chat_id, text, message_id=None):
-    update_id = next(_ids)
+    update_id = new_update_id()
     return {
         "update_id": update_id,
         "message": {
@@ -78,11 +83,16 @@ class BotAccount:
         )
         # the demo team's head when there is demo data, else the administrator
         leader = (admin.call("res.users", "search", [["login", "=", "lead"]]) or [admin.uid])[0]
-        # a salesperson of its own: at work when the team is, with no leads yet
+        # a salesperson of its own: at work when the team is, with no leads yet; password = login
+        self.seller_login = f"{team_name}_seller_{time.time_ns()}"
         self.seller_id = admin.call(
             "res.users",
             "create",
-            {"name": f"{team_name} seller", "login": f"{team_name}_seller_{time.time_ns()}"},
+            {
+                "name": f"{team_name} seller",
+                "login": self.seller_login,
+                "password": self.seller_login,
+            },
         )
         self.team_id = admin.call(
             "crm.team",

@@ -1,17 +1,33 @@
-"""The polling relay keeps every update exactly once while Odoo is killed and restarted."""
+"""The polling relay: every update exactly once while Odoo is killed and restarted, accounts
+switched to polling picked up while it runs, several accounts at once, and what it does with
+each answer of Odoo (stored, refused, secret refused, unavailable)."""
 
 import os
 import signal
 import subprocess
 import sys
 import time
+import types
 
+import pytest
 from messenger_fixtures import ROOT, BotAccount, FakeBotApi, tg_message
 
 from odoo_server import OdooServer
 
 CHATS = 5
 UPDATES = 40
+
+
+def relay_module():
+    """The addon's relay loop, without Odoo (its adapters import no Odoo)."""
+    package = sys.modules.get("messenger_adapters")
+    if package is None:
+        package = types.ModuleType("messenger_adapters")
+        package.__path__ = [os.path.join(ROOT, "messenger_leads_bot", "adapters")]
+        sys.modules["messenger_adapters"] = package
+    from messenger_adapters import relay  # noqa: PLC0415 - once the package is set up
+
+    return relay
 
 
 def stored_update_ids(admin, account_id):
@@ -30,59 +46,217 @@ def wait_for(predicate, timeout):
     return False
 
 
-def test_relay_with_odoo_killed_midway_loses_and_doubles_nothing(state_dir):
-    conf, database = os.environ["ODOO_CONF"], os.environ["ML_TEST_DB"]
-    server = OdooServer(conf, database, os.path.join(state_dir, "log", "e2e-relay-odoo.log"))
-    relay = None
+@pytest.fixture(scope="module")
+def server(state_dir):
+    server = OdooServer(
+        os.environ["ODOO_CONF"],
+        os.environ["ML_TEST_DB"],
+        os.path.join(state_dir, "log", "e2e-relay-odoo.log"),
+    ).start()
+    yield server
+    server.stop()
+
+
+class Relay:
+    """`odoo-bin telegram_relay` forwarding to `server`, re-reading the accounts every second."""
+
+    def __init__(self, state_dir, server, name):
+        self.log_path = os.path.join(state_dir, "log", f"e2e-relay-{name}.log")
+        addons_path = f"{os.environ['ODOO_DIR']}/odoo/addons,{ROOT}"
+        with open(self.log_path, "w") as log:
+            self.process = subprocess.Popen(
+                [
+                    sys.executable,
+                    os.path.join(os.environ["ODOO_DIR"], "odoo-bin"),
+                    f"--addons-path={addons_path}",
+                    "telegram_relay",
+                    "-c",
+                    os.environ["ODOO_CONF"],
+                    "-d",
+                    os.environ["ML_TEST_DB"],
+                    "--odoo-url",
+                    server.url,
+                    "--poll-timeout",
+                    "1",
+                    "--refresh",
+                    "1",
+                ],
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+
+    def log(self):
+        with open(self.log_path, encoding="utf-8", errors="replace") as log:
+            return log.read()
+
+    def stop(self):
+        self.process.terminate()
+        self.process.wait(timeout=30)
+
+
+@pytest.fixture
+def relay(state_dir, server, request):
+    relays = []
+
+    def start():
+        relays.append(Relay(state_dir, server, request.node.name[:40]))
+        return relays[-1]
+
+    yield start
+    for running in relays:
+        running.stop()
+
+
+def polling_bot(server, api, name):
+    bot = BotAccount(server, server.rpc("admin", "admin"), api, name)
+    bot.admin.call("messenger.bot.account", "write", [bot.id], {"mode": "polling"})
+    return bot
+
+
+def test_relay_with_odoo_killed_midway_loses_and_doubles_nothing(server, relay):
     with FakeBotApi() as api:
-        try:
-            server.start()
-            admin = server.rpc("admin", "admin")
-            bot = BotAccount(server, admin, api, "relay")
-            admin.call("messenger.bot.account", "write", [bot.id], {"mode": "polling"})
-            updates = [tg_message(9100 + i % CHATS, f"message {i}") for i in range(UPDATES)]
-            api.updates.extend(updates[: UPDATES // 2])
-            addons_path = f"{os.environ['ODOO_DIR']}/odoo/addons,{ROOT}"
-            with open(os.path.join(state_dir, "log", "e2e-relay.log"), "w") as log:
-                relay = subprocess.Popen(
-                    [
-                        sys.executable,
-                        os.path.join(os.environ["ODOO_DIR"], "odoo-bin"),
-                        f"--addons-path={addons_path}",
-                        "telegram_relay",
-                        "-c",
-                        conf,
-                        "-d",
-                        database,
-                        "--odoo-url",
-                        server.url,
-                        "--poll-timeout",
-                        "1",
-                        "--refresh",
-                        "1",
-                    ],
-                    stdout=log,
-                    stderr=subprocess.STDOUT,
-                )
-            assert wait_for(lambda: len(stored_update_ids(admin, bot.id)) >= 5, 60), (
-                "the relay forwarded nothing"
-            )
-            server.stop(signal.SIGKILL)  # mid-stream, without a chance to finish requests
-            api.updates.extend(updates[UPDATES // 2 :])
-            time.sleep(2)  # the relay keeps retrying against a dead Odoo
-            server.start()
-            admin = server.rpc("admin", "admin")
-            expected = sorted(update["update_id"] for update in updates)
-            assert wait_for(lambda: stored_update_ids(admin, bot.id) == expected, 90), (
-                f"stored {len(stored_update_ids(admin, bot.id))} of {UPDATES} updates"
-            )
-            for chat in range(CHATS):
-                messages = bot.customer_messages(9100 + chat)
-                texts = [m["body"] for m in messages]
-                assert len(texts) == UPDATES // CHATS, f"chat {chat}: {texts}"
-                assert len(set(texts)) == len(texts), "a message was doubled"
-        finally:
-            if relay:
-                relay.terminate()
-                relay.wait(timeout=30)
-            server.stop()
+        bot = polling_bot(server, api, "relay")
+        updates = [tg_message(9100 + i % CHATS, f"message {i}") for i in range(UPDATES)]
+        api.updates.extend(updates[: UPDATES // 2])
+        relay()
+        admin = bot.admin
+        assert wait_for(lambda: len(stored_update_ids(admin, bot.id)) >= 5, 60), (
+            "the relay forwarded nothing"
+        )
+        server.stop(signal.SIGKILL)  # mid-stream, without a chance to finish requests
+        api.updates.extend(updates[UPDATES // 2 :])
+        time.sleep(2)  # the relay keeps retrying against a dead Odoo
+        server.start()
+        expected = sorted(update["update_id"] for update in updates)
+        assert wait_for(lambda: stored_update_ids(admin, bot.id) == expected, 90), (
+            f"stored {len(stored_update_ids(admin, bot.id))} of {UPDATES} updates"
+        )
+        for chat in range(CHATS):
+            messages = bot.customer_messages(9100 + chat)
+            texts = [m["body"] for m in messages]
+            assert len(texts) == UPDATES // CHATS, f"chat {chat}: {texts}"
+            assert len(set(texts)) == len(texts), "a message was doubled"
+
+
+def test_accounts_switched_to_polling_are_picked_up_and_relayed_at_once(server, relay):
+    with FakeBotApi("41:FIRST") as first_api, FakeBotApi("43:SECOND") as second_api:
+        first = polling_bot(server, first_api, "relay_first")
+        running = relay()
+        first_api.updates.append(tg_message(9201, "to the first bot"))
+        assert wait_for(lambda: stored_update_ids(first.admin, first.id), 60), (
+            "the relay did not forward the first account"
+        )
+        # a second account, in webhook mode while the relay runs, then switched to polling
+        second = BotAccount(server, first.admin, second_api, "relay_second")
+        queued = {
+            first.id: [tg_message(9202, f"first {n}") for n in range(10)],
+            second.id: [tg_message(9203, f"second {n}") for n in range(10)],
+        }
+        second_api.updates.extend(queued[second.id])
+        time.sleep(2)
+        assert stored_update_ids(second.admin, second.id) == [], "relayed before polling"
+        first.admin.call("messenger.bot.account", "write", [second.id], {"mode": "polling"})
+        first_api.updates.extend(queued[first.id])
+        began = time.monotonic()
+        want = {
+            account_id: sorted(u["update_id"] for u in updates)
+            for account_id, updates in queued.items()
+        }
+        want[first.id] = sorted([*stored_update_ids(first.admin, first.id), *want[first.id]])
+        assert wait_for(
+            lambda: all(stored_update_ids(first.admin, a) == ids for a, ids in want.items()), 60
+        ), "both accounts' updates, each once"
+        assert time.monotonic() - began < 30, "picked up within the relay's refresh"
+        assert f"bot account {second.id} into" in running.log()
+
+
+def test_an_update_odoo_refuses_is_logged_and_skipped_and_the_next_ones_arrive(server, relay):
+    with FakeBotApi() as api:
+        bot = polling_bot(server, api, "relay_refused")
+        before, after = tg_message(9301, "before"), tg_message(9301, "after")
+        too_large = tg_message(9301, "x" * (1024 * 1024 + 1))  # Odoo answers 413
+        api.updates.extend([before, too_large, after])
+        running = relay()
+        want = sorted([before["update_id"], after["update_id"]])
+        assert wait_for(lambda: stored_update_ids(bot.admin, bot.id) == want, 60), (
+            "the update after the refused one arrived, the refused one was not stored"
+        )
+        assert f"Odoo refused update {too_large['update_id']} (413)" in running.log()
+        # moved past it: the next getUpdates confirmed it to the messenger
+        assert wait_for(lambda: not api.updates, 10), "the relay kept asking for them again"
+
+
+def test_a_rotated_secret_stops_the_account_until_the_relay_reads_it_again(server, relay):
+    with FakeBotApi() as api:
+        bot = polling_bot(server, api, "relay_secret")
+        first = tg_message(9401, "first")
+        api.updates.append(first)
+        running = relay()
+        assert wait_for(lambda: stored_update_ids(bot.admin, bot.id), 60)
+        bot.admin.call(
+            "messenger.bot.account", "write", [bot.id], {"webhook_secret": "rotated-secret"}
+        )
+        later = [tg_message(9401, f"later {n}") for n in range(5)]
+        api.updates.extend(later)
+        want = sorted(u["update_id"] for u in [first, *later])
+        assert wait_for(lambda: stored_update_ids(bot.admin, bot.id) == want, 60), (
+            "the relay read the new secret and delivered what waited, each once"
+        )
+        assert "refused the relay's secret" in running.log()
+
+
+class FakeWebhook:
+    """Answers the relay with the given statuses, one per forward."""
+
+    url = "http://127.0.0.1:8069/messenger_leads/telegram/1"
+
+    def __init__(self, *statuses):
+        self.statuses = list(statuses)
+        self.forwarded = []
+
+    def forward(self, update):
+        self.forwarded.append(update["update_id"])
+        return self.statuses.pop(0)
+
+
+class OneBatch:
+    def __init__(self, *update_ids):
+        self.updates = [{"update_id": n} for n in update_ids]
+
+    def get_updates(self, offset, _timeout):
+        return [u for u in self.updates if u["update_id"] >= offset]
+
+
+def relay_batch(webhook, *update_ids):
+    return relay_module().relay_once(
+        OneBatch(*update_ids), webhook, 0, 0, stop=lambda: False, backoff=0.001
+    )
+
+
+@pytest.mark.pure
+@pytest.mark.parametrize(
+    "statuses",
+    [(500, 502, 503, 200), (0, 0, 200), (404, 200), (429, 200)],
+    ids=["5xx", "unreachable", "404 while the database is down", "429"],
+)
+def test_the_relay_retries_an_update_odoo_could_not_take_and_never_skips_it(statuses):
+    webhook = FakeWebhook(*statuses, 200)
+    assert relay_batch(webhook, 7, 8) == 9
+    assert webhook.forwarded == [7] * len(statuses) + [8], "7 again until stored, then 8"
+
+
+@pytest.mark.pure
+@pytest.mark.parametrize("status", [400, 413])
+def test_the_relay_skips_an_update_odoo_refuses_as_malformed_or_too_large(status, caplog):
+    webhook = FakeWebhook(status, 200)
+    assert relay_batch(webhook, 7, 8) == 9
+    assert webhook.forwarded == [7, 8]
+    assert f"Odoo refused update 7 ({status})" in caplog.text
+
+
+@pytest.mark.pure
+def test_the_relay_stops_the_account_on_a_refused_secret_without_moving_on():
+    webhook = FakeWebhook(200, 403)
+    with pytest.raises(PermissionError):
+        relay_batch(webhook, 7, 8)
+    assert webhook.forwarded == [7, 8]

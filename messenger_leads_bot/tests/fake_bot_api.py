@@ -1,8 +1,9 @@
 """A local HTTP server that speaks the Telegram Bot API, for tests. No Odoo imports here.
 
 It records what the bot sent, serves getUpdates from a queue, serves files, and can be told to
-fail: `fail_next("sendMessage", 429, retry_after=1)`, `blocked_chats.add(chat_id)`. File
-downloads are recorded in `downloads` and redirected to `redirects[name]` when there is one.
+fail: `fail_next("sendMessage", 429, retry_after=1)`, `blocked_chats.add(chat_id)`; every
+injected failure it actually answered is in `failures_returned`. File downloads are recorded in
+`downloads` and redirected to `redirects[name]` when there is one.
 """
 
 import itertools
@@ -63,6 +64,7 @@ class FakeBotApi:
         self.blocked_chats = set()
         self.updates = []  # queued for getUpdates
         self._failures = {}  # method -> [(status, retry_after)]
+        self.failures_returned = []  # (method, status, params) of each injected failure answered
         self._message_ids = itertools.count(1000)
         self._lock = threading.Lock()
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
@@ -104,6 +106,7 @@ class FakeBotApi:
             failures = self._failures.get(method)
             if failures:
                 status, retry_after = failures.pop(0)
+                self.failures_returned.append((method, status, params))
                 body = {"ok": False, "error_code": status, "description": f"fake error {status}"}
                 if retry_after:
                     body["parameters"] = {"retry_after": retry_after}

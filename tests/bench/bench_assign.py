@@ -9,7 +9,7 @@ company once per salesperson instead of once per lead. Odoo's native assignment 
 intermediate commits so that the benchmark can roll everything back), twice: as shipped (a
 tracking message per lead, the company check of every write), and like for like, with the same
 two savings (`tracking_disable`, which also spares it making the salesperson a follower as ours
-does, and our company-check context, which skips the check altogether). The headline ratio is
+does, and the company check patched out, which skips it altogether). The headline ratio is
 the like for like one.
 
 Arrivals. 1,000 Telegram chats reach our team, each through the bridge's own steps: the chat
@@ -126,6 +126,13 @@ def timed(env, run):
     return timer.seconds, env.cr.sql_log_count - queries_before
 
 
+def without_company_check(env, work):
+    """Odoo's native assignment without the company check of each write: ours skips it for the
+    leads whose team and company it protects (no context key can do that any more)."""
+    with mock.patch.object(type(env["crm.lead"]), "_check_company", lambda self, fnames=None: None):
+        return work()
+
+
 def run_backlogs(env, calendar):
     """{engine: (seconds, queries)} for the three engines, each on its own identical team."""
     teams = {
@@ -136,16 +143,18 @@ def run_backlogs(env, calendar):
     for label, team in teams.items():
         insert_leads(env, team, BACKLOG, label)
     env.cr.execute("ANALYZE crm_lead")
-    like_for_like = {"tracking_disable": True, "messenger_assignment_company_checked": True}
     runs = {
         "ours": teams["ours"].action_messenger_assign_backlog,
         "native": lambda: teams["native"]._action_assign_leads(
             force_quota=True, creation_delta_days=0
         ),
-        "native_like": lambda: (
-            teams["native_like"]
-            .with_context(**like_for_like)
-            ._action_assign_leads(force_quota=True, creation_delta_days=0)
+        "native_like": lambda: without_company_check(
+            env,
+            lambda: (
+                teams["native_like"]
+                .with_context(tracking_disable=True)
+                ._action_assign_leads(force_quota=True, creation_delta_days=0)
+            ),
         ),
     }
     results = {label: timed(env, run) for label, run in runs.items()}

@@ -16,9 +16,7 @@ def main():
         os.environ,
         ML_RELIABILITY="full",
         ML_TEST_DB=os.environ["ML_BENCH_DB"],
-        ML_INSTALL_LOG=os.path.join(
-            ROOT, ".state", "log", f"install-{os.environ['ML_BENCH_DB']}.log"
-        ),
+        ML_INSTALL_LOG=os.environ["ML_BENCH_INSTALL_LOG"],
     )
     result = subprocess.run(
         [sys.executable, "-m", "pytest", "reliability", "-q", "-s", "-p", "no:cacheprovider"],

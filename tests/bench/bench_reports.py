@@ -257,6 +257,8 @@ def main():
             f"in {generation.seconds:.0f} s",
             flush=True,
         )
+        leads = count(env, "SELECT count(*) FROM crm_lead")
+        assert leads == LEADS, f"{leads} leads in the database, {LEADS} generated"
         year_ago = datetime.datetime.now() - datetime.timedelta(days=366)
         domain = [("create_date", ">=", year_ago)]
         seller = salespeople[0]

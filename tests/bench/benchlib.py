@@ -1,6 +1,7 @@
 """What every benchmark needs: an Odoo environment on the benchmark database, timing, output."""
 
 import contextlib
+import functools
 import os
 import sys
 import time
@@ -10,10 +11,15 @@ sys.path.insert(0, os.environ["ODOO_DIR"])
 import odoo  # importable only once ODOO_DIR is on the path
 
 
+@functools.cache
+def _configure():
+    odoo.tools.config.parse_config(["-c", os.environ["ODOO_CONF"], "--log-level", "warn"])
+
+
 @contextlib.contextmanager
 def odoo_env(rollback=True):
     """An Odoo superuser environment on the benchmark database; rolled back by default."""
-    odoo.tools.config.parse_config(["-c", os.environ["ODOO_CONF"], "--log-level", "warn"])
+    _configure()
     registry = odoo.modules.registry.Registry(os.environ["ML_BENCH_DB"])
     with registry.cursor() as cr:
         env = odoo.api.Environment(cr, odoo.SUPERUSER_ID, {})
@@ -33,6 +39,22 @@ class Timer:
         self.seconds = time.perf_counter() - self.start
 
 
+@functools.cache
+def durability():
+    """How the server commits, read from it: every figure depends on it."""
+    _configure()
+    with odoo.sql_db.db_connect(os.environ["ML_BENCH_DB"]).cursor() as cr:
+        cr.execute("SELECT current_setting('fsync'), current_setting('synchronous_commit')")
+        fsync, synchronous_commit = cr.fetchone()
+    return f"fsync={fsync}, synchronous_commit={synchronous_commit}"
+
+
 def report(name, value, unit, goal):
-    """Print one figure in the format setup/bench.sh promises."""
-    print(f"bench {name}: {value:.4g} {unit} (goal {goal})", flush=True)
+    """Print one figure in the format setup/bench.sh promises, with the server's durability."""
+    print(f"bench {name}: {value:.4g} {unit} (goal {goal}) [{durability()}]", flush=True)
+
+
+def count(cr, query, *params):
+    """The one number a query returns."""
+    cr.execute(query, params)
+    return cr.fetchone()[0]

@@ -1,9 +1,11 @@
 """What the reliability suites share: their size, a Telegram-like sender, figures."""
 
+import configparser
 import json
 import os
 import time
 
+import psycopg2
 import requests
 
 # setup/test.sh runs the quick size; `setup/bench.sh reliability` the full one.
@@ -17,6 +19,32 @@ def size(quick, full):
 def figure(suite, name, value, unit=""):
     """One figure of a suite, printed for the README's Reliability section."""
     print(f"reliability {suite}: {name} = {value}{(' ' + unit) if unit else ''}", flush=True)
+
+
+def postgres_settings(conf_path):
+    """How the PostgreSQL server of an Odoo config commits, as the server reports it."""
+    config = configparser.ConfigParser()
+    config.read(conf_path)
+    options = config["options"]
+    password = options.get("db_password", "False")
+    with (
+        psycopg2.connect(
+            host=options["db_host"],
+            port=options["db_port"],
+            user=options["db_user"],
+            password=None if password == "False" else password,
+            dbname=options["db_name"],
+        ) as connection,
+        connection.cursor() as cr,
+    ):
+        cr.execute(
+            "SELECT current_setting('fsync'), current_setting('synchronous_commit'),"
+            " current_setting('full_page_writes')"
+        )
+        settings = cr.fetchone()
+    connection.close()
+    names = ("fsync", "synchronous_commit", "full_page_writes")
+    return ", ".join(f"{name}={value}" for name, value in zip(names, settings, strict=True))
 
 
 class TelegramSender:

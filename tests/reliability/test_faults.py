@@ -1,34 +1,72 @@
-"""Faults while traffic flows: Odoo killed, PostgreSQL restarted, the Bot API failing.
+"""Faults while traffic flows: Odoo killed, PostgreSQL crashed, the Bot API failing on sends.
 
-After recovery every update is stored once, every chat has its lead and its acknowledgement, and
-the outbox is empty.
+PostgreSQL runs as in production (fsync, synchronous_commit and full_page_writes on) in a cluster
+of the suite's own, and is stopped the hard way: an immediate shutdown, then crash recovery. The
+fake Bot API fails (500, 429, dropped connections, a timeout) while the acknowledgements go out
+and again while the salespeople's replies do, and counts the failures it actually returned.
+
+After recovery every update is stored once, every chat has its lead, its acknowledgement and its
+salesperson's reply each delivered exactly once, every injected failure was consumed by a send,
+and the outbox is empty.
 """
 
 import os
 import signal
-import subprocess
 import threading
 import time
 
 import pytest
-from messenger_fixtures import tg_message
+from durable_pg import DurableCluster
+from messenger_fixtures import BotAccount, tg_message
 
-from harness import FULL, TelegramSender, figure, size
+from harness import TelegramSender, figure, postgres_settings, size
+from odoo_server import OdooServer
 
 CHATS = size(12, 200)
 PER_CHAT = size(6, 20)
+TIMEOUT = -12  # the fake waits longer than the client's 10 s timeout
+# (status, retry_after, times) injected on sendMessage; status 0 drops the connection
+ACK_FAILURES = [(500, 0, 3), (429, 1, 2), (0, 0, 2)]
+REPLY_FAILURES = [(500, 0, 3), (429, 1, 2), (0, 0, 2), (TIMEOUT, 0, 1)]
 
 
-def restart_postgres():
-    data, pg_bin = os.environ.get("PG_DATA"), os.environ.get("PG_BIN")
-    if not data or not pg_bin:
-        pytest.fail(
-            "the PostgreSQL fault needs the private cluster of setup/test.sh "
-            "(unset the PG* variables)"
-        )
-    log = os.path.join(os.path.dirname(data), "postgres.log")
-    pg_ctl = [f"{pg_bin}/pg_ctl", "-D", data, "-m", "fast", "-w", "-l", log, "restart"]
-    subprocess.run([*os.environ.get("PG_AS", "").split(), *pg_ctl], check=True, timeout=120)
+@pytest.fixture
+def cluster(state_dir):
+    cluster = DurableCluster(
+        state_dir, "faults", os.environ["ODOO_CONF"], os.environ["ML_TEST_DB"]
+    ).start()
+    yield cluster
+    cluster.remove()
+
+
+@pytest.fixture
+def server(cluster, state_dir):
+    server = OdooServer(
+        cluster.conf,
+        cluster.database,
+        os.path.join(state_dir, "log", "reliability-faults.log"),
+        workers=2,
+    ).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def bot(server, bot_api):
+    bot = BotAccount(server, server.rpc("admin", "admin"), bot_api, "faults")
+    member = bot.admin.call(
+        "crm.team.member",
+        "search",
+        [["crm_team_id", "=", bot.team_id], ["user_id", "=", bot.seller_id]],
+    )
+    # every chat goes to the one salesperson, who answers them all
+    bot.admin.call(
+        "crm.team.member",
+        "write",
+        member,
+        {"messenger_capacity": CHATS, "messenger_chat_capacity": CHATS},
+    )
+    return bot
 
 
 class Traffic(threading.Thread):
@@ -54,7 +92,37 @@ class Traffic(threading.Thread):
             time.sleep(0.05)
 
 
-def drain_outbox(bot, seconds=120):
+class OutboxCron(threading.Thread):
+    """Odoo's delivery cron, every 2 seconds (the test servers run no cron thread); a run that
+    fails because Odoo or PostgreSQL is down is simply the next one's work."""
+
+    def __init__(self, bot):
+        super().__init__(daemon=True)
+        self.bot = bot
+        self.stopped = threading.Event()
+
+    def run(self):
+        while not self.stopped.wait(2):
+            try:
+                self.bot.run_outbox_cron()
+            except Exception:  # Odoo killed, PostgreSQL restarting: the next run will do
+                continue
+
+
+def inject(bot_api, failures):
+    for status, retry_after, times in failures:
+        bot_api.fail_next("sendMessage", status, retry_after=retry_after, times=times)
+    return sum(times for _status, _retry_after, times in failures)
+
+
+def wait_until(predicate, seconds):
+    deadline = time.monotonic() + seconds
+    while not predicate() and time.monotonic() < deadline:
+        time.sleep(0.5)
+    return predicate()
+
+
+def drain_outbox(bot, seconds=180):
     """Run the delivery cron until nothing is queued; return what is still queued."""
     deadline = time.monotonic() + seconds
     while True:
@@ -69,25 +137,50 @@ def drain_outbox(bot, seconds=120):
         bot.run_outbox_cron()
 
 
-def test_nothing_lost_or_doubled_through_faults(workers_server, bot, bot_api):
+def reply(server, bot, chat, text):
+    conversation = bot.conversation(chat)
+    server.rpc(bot.seller_login, bot.seller_login).call(
+        "discuss.channel",
+        "message_post",
+        [conversation["discuss_channel_id"][0]],
+        body=text,
+        message_type="comment",
+        subtype_xmlid="mail.mt_comment",
+    )
+
+
+def test_nothing_lost_or_doubled_through_faults(cluster, server, bot, bot_api):
+    figure("faults", "PostgreSQL", postgres_settings(cluster.conf))
     base = 700_000 + int(time.time()) % 100_000 * 10
     chats = [base + i for i in range(CHATS)]
+    replies = {chat: f"Salesperson's answer to {chat}" for chat in chats}
     traffic = Traffic(bot, [tg_message(c, f"message {n}") for n in range(PER_CHAT) for c in chats])
+    cron = OutboxCron(bot)
+
+    # the first round of messages makes the leads: their acknowledgements meet these failures
+    injected_on_acks = inject(bot_api, ACK_FAILURES)
     traffic.start()
+    cron.start()
     traffic.wait_for(0.25)
-    workers_server.stop(signal.SIGKILL)
+    server.stop(signal.SIGKILL)
     time.sleep(1)
-    workers_server.start()
+    server.start()
     traffic.wait_for(0.5)
-    restart_postgres()
-    traffic.wait_for(0.75)
-    bot_api.fail_next("sendMessage", 500, times=3)
-    bot_api.fail_next("sendMessage", 429, retry_after=1, times=2)
-    bot_api.fail_next("sendMessage", 0, times=2)  # connection dropped
-    if FULL:
-        bot_api.fail_next("sendMessage", -12)  # longer than the client's 10 s timeout
+    cluster.crash_and_restart()
+    traffic.wait_for(0.6)
+    assert wait_until(lambda: all(bot_api.sent_to(chat) for chat in chats), 180), (
+        "not every chat was acknowledged"
+    )
+    acks_failed = len(bot_api.failures_returned)
+
+    # the salespeople answer while customers still write: their replies meet these failures
+    injected_on_replies = inject(bot_api, REPLY_FAILURES)
+    for chat in chats:
+        reply(server, bot, chat, replies[chat])
     traffic.join(timeout=600)
     assert not traffic.is_alive() and traffic.refused == []
+    cron.stopped.set()
+    cron.join(timeout=60)
     queued = drain_outbox(bot)
 
     stored = bot.admin.call(
@@ -97,14 +190,40 @@ def test_nothing_lost_or_doubled_through_faults(workers_server, bot, bot_api):
     lost = len({u["update_id"] for u in traffic.updates} - set(stored_ids))
     doubled = len(stored_ids) - len(set(stored_ids))
     messages = sum(len(bot.customer_messages(chat)) for chat in chats)
-    acks = [len(bot_api.sent_to(chat)) for chat in chats]
+    acks, answers, consumed, on_replies = deliveries(bot_api, replies)
     figure("faults", "updates sent", len(traffic.updates))
     figure("faults", "redeliveries by the sender", traffic.sender.retries)
     figure("faults", "lost", lost)
     figure("faults", "doubled", doubled)
     figure("faults", "customer messages in threads", messages)
     figure("faults", "outbox rows still queued", queued)
-    figure("faults", "chats acknowledged exactly once", sum(1 for n in acks if n == 1))
+    figure(
+        "faults",
+        "Bot API failures injected / consumed",
+        f"{injected_on_acks + injected_on_replies} / {consumed}"
+        f" ({consumed - on_replies} on acknowledgements, {on_replies} on salespeople's replies)",
+    )
+    figure("faults", "chats acknowledged exactly once", acks.count(1))
+    figure("faults", "salespeople's replies delivered exactly once", answers.count(1))
     assert (lost, doubled, queued) == (0, 0, 0)
     assert messages == len(traffic.updates), "one thread message per update"
-    assert acks == [1] * CHATS
+    assert acks_failed == injected_on_acks, "every failure meant for the acknowledgements hit one"
+    assert consumed == injected_on_acks + injected_on_replies, "an injected failure met no send"
+    assert on_replies == injected_on_replies, "the replies met their failures"
+    assert acks == [1] * CHATS, "each acknowledgement delivered exactly once"
+    assert answers == [1] * CHATS, "each salesperson's reply delivered exactly once"
+
+
+def deliveries(bot_api, replies):
+    """What the fake Bot API received: per chat the acknowledgements and the replies delivered,
+    and the injected failures it returned, in all and to replies."""
+    acks, answers = [], []
+    for chat, reply_text in replies.items():
+        texts = [message["text"] for message in bot_api.sent_to(chat)]
+        answers.append(texts.count(reply_text))
+        acks.append(len(texts) - answers[-1])
+    consumed = [
+        params for method, _s, params in bot_api.failures_returned if method == "sendMessage"
+    ]
+    on_replies = sum(1 for params in consumed if params.get("text") in replies.values())
+    return acks, answers, len(consumed), on_replies

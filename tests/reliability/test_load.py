@@ -2,11 +2,12 @@
 
 import concurrent.futures
 import itertools
+import os
 import time
 
 from messenger_fixtures import tg_message
 
-from harness import TelegramSender, figure, size
+from harness import TelegramSender, figure, postgres_settings, size
 
 UPDATES = size(400, 10_000)
 CHATS = size(40, 1_000)
@@ -54,6 +55,7 @@ def test_burst_is_stored_once_with_one_lead_and_one_ack_per_chat(bot, bot_api):
         time.sleep(0.2)
     acks = [len(bot_api.sent_to(chat)) for chat in chats]
 
+    figure("load", "PostgreSQL", postgres_settings(os.environ["ODOO_CONF"]))
     figure("load", "updates sent", len(sent_ids))
     figure("load", "chats", CHATS)
     figure("load", "accepted", f"{len(sent_ids) / elapsed:.1f}", "updates/s")
