@@ -1,8 +1,10 @@
 """Fixtures for the end-to-end tests. setup/test.sh exports what they need."""
 
+import contextlib
 import os
 
 import pytest
+from messenger_fixtures import BotAccount, FakeBotApi
 
 from odoo_server import OdooServer
 
@@ -25,13 +27,41 @@ def state_dir():
 
 
 @pytest.fixture(scope="session")
-def odoo(state_dir):
+def serve_test_database(state_dir):
+    """`with serve_test_database(log name, workers) as server:` a real Odoo on the test
+    database, on a free loopback port, logging to .state/log/<log name>, stopped at the end."""
+
+    @contextlib.contextmanager
+    def serve(log_name, workers=2):
+        server = OdooServer(
+            os.environ["ODOO_CONF"],
+            os.environ["ML_TEST_DB"],
+            os.path.join(state_dir, "log", log_name),
+            workers=workers,
+        ).start()
+        try:
+            yield server
+        finally:
+            server.stop()
+
+    return serve
+
+
+@pytest.fixture(scope="session")
+def odoo(serve_test_database):
     """The test database served by a real Odoo with 2 workers, as in production."""
-    server = OdooServer(
-        os.environ["ODOO_CONF"],
-        os.environ["ML_TEST_DB"],
-        os.path.join(state_dir, "log", "e2e-odoo.log"),
-        workers=2,
-    ).start()
-    yield server
-    server.stop()
+    with serve_test_database("e2e-odoo.log") as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def bot_api():
+    with FakeBotApi() as api:
+        yield api
+
+
+@pytest.fixture(scope="module")
+def bot(odoo, bot_api, request):
+    """A Telegram bot with a team of its own for the test module, on the shared server."""
+    name = request.module.__name__.rsplit(".", 1)[-1].removeprefix("test_")
+    return BotAccount(odoo, odoo.rpc("admin", "admin"), bot_api, name)

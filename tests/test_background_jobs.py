@@ -4,20 +4,8 @@ delivering the outbox at once, the assignment of the backlog."""
 import collections
 import time
 
-import pytest
 from messenger_fixtures import BotAccount, FakeBotApi, new_update_id, tg_message
 from odoo_process import run_in_odoo
-
-
-@pytest.fixture(scope="module")
-def bot_api():
-    with FakeBotApi() as api:
-        yield api
-
-
-@pytest.fixture(scope="module")
-def bot(odoo, bot_api):
-    return BotAccount(odoo, odoo.rpc("admin", "admin"), bot_api, "background")
 
 
 def run_cron(admin, xmlid):

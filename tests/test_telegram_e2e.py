@@ -5,20 +5,8 @@ import html
 import threading
 import time
 
-import pytest
 import requests
-from messenger_fixtures import BotAccount, FakeBotApi, tg_message
-
-
-@pytest.fixture(scope="module")
-def bot_api():
-    with FakeBotApi() as api:
-        yield api
-
-
-@pytest.fixture(scope="module")
-def bot(odoo, bot_api):
-    return BotAccount(odoo, odoo.rpc("admin", "admin"), bot_api, "e2e")
+from messenger_fixtures import BotAccount, tg_message
 
 
 def reply_as(odoo, login, conversation, text):

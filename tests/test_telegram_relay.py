@@ -12,8 +12,6 @@ import types
 import pytest
 from messenger_fixtures import ROOT, BotAccount, FakeBotApi, tg_message
 
-from odoo_server import OdooServer
-
 CHATS = 5
 UPDATES = 40
 
@@ -47,14 +45,9 @@ def wait_for(predicate, timeout):
 
 
 @pytest.fixture(scope="module")
-def server(state_dir):
-    server = OdooServer(
-        os.environ["ODOO_CONF"],
-        os.environ["ML_TEST_DB"],
-        os.path.join(state_dir, "log", "e2e-relay-odoo.log"),
-    ).start()
-    yield server
-    server.stop()
+def server(serve_test_database):
+    with serve_test_database("e2e-relay-odoo.log", workers=0) as server:
+        yield server
 
 
 class Relay:

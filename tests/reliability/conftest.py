@@ -1,9 +1,5 @@
-import os
-
 import pytest
 from messenger_fixtures import BotAccount, FakeBotApi
-
-from odoo_server import OdooServer
 
 
 @pytest.fixture
@@ -13,16 +9,10 @@ def bot_api():
 
 
 @pytest.fixture
-def workers_server(state_dir, request):
+def workers_server(serve_test_database, request):
     """A dedicated Odoo with 2 workers that a suite may kill and restart."""
-    server = OdooServer(
-        os.environ["ODOO_CONF"],
-        os.environ["ML_TEST_DB"],
-        os.path.join(state_dir, "log", f"reliability-{request.node.name[:40]}.log"),
-        workers=2,
-    ).start()
-    yield server
-    server.stop()
+    with serve_test_database(f"reliability-{request.node.name[:40]}.log") as server:
+        yield server
 
 
 @pytest.fixture

@@ -9,7 +9,6 @@ import collections
 import hashlib
 import hmac
 import json
-import os
 import re
 import threading
 import time
@@ -27,7 +26,6 @@ from messenger_fixtures import (
 )
 
 from harness import figure
-from odoo_server import OdooServer
 
 REFUSED = r"[Aa]ccess|not allowed|permission|administrator"
 APP_SECRET = "security-app-secret"
@@ -171,22 +169,14 @@ class World:
 
 
 @pytest.fixture(scope="module")
-def world(state_dir):
-    server = OdooServer(
-        os.environ["ODOO_CONF"],
-        os.environ["ML_TEST_DB"],
-        os.path.join(state_dir, "log", "reliability-security.log"),
-        workers=2,
-    ).start()
-    try:
-        with (
-            FakeBotApi() as telegram_api,
-            FakeWhatsAppApi() as whatsapp_api,
-            FakeViberApi() as viber_api,
-        ):
-            yield World(server, telegram_api, whatsapp_api, viber_api)
-    finally:
-        server.stop()
+def world(serve_test_database):
+    with (
+        serve_test_database("reliability-security.log") as server,
+        FakeBotApi() as telegram_api,
+        FakeWhatsAppApi() as whatsapp_api,
+        FakeViberApi() as viber_api,
+    ):
+        yield World(server, telegram_api, whatsapp_api, viber_api)
     for kind, count in sorted(refusals.items()):
         figure("security", f"refused {kind}", count)
 
