@@ -105,9 +105,11 @@ class MessengerUpdate(models.Model):
         that kills the worker (a timeout, memory) is not retried forever; the cron runs again at
         once while more are waiting.
         """
+        # the least tried first: a backlog of updates that keep failing (malformed bodies kept
+        # for a look) never holds back one that failed once for a passing reason
         failed = self.search(
             [("state", "=", "failed"), ("attempts", "<", MAX_PROCESS_ATTEMPTS)],
-            order="id",
+            order="attempts, id",
             limit=batch_size + 1,
         )
         auto_commit = not modules.module.current_test

@@ -335,6 +335,14 @@ class TestRetryFailedUpdates(BotCase):
             "one more update waits: the cron runs again at once",
         )
 
+    def test_a_fresh_failure_goes_before_updates_that_keep_failing(self):
+        stubborn = self.failing_update(644) | self.failing_update(645)
+        stubborn.attempts = 3
+        fresh = self.failing_update(646)
+        with self.assertLogs("odoo.addons.messenger_leads_bot.models.messenger_update", "ERROR"):
+            self.env["messenger.update"]._cron_retry_failed(batch_size=1)
+        self.assertEqual((stubborn | fresh).mapped("attempts"), [3, 3, 2])
+
     def test_an_attempt_is_committed_before_the_update_is_processed_again(self):
         """An update that kills the worker (a timeout) does not get its attempt back: it is
         tried a bounded number of times, not forever."""
