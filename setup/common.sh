@@ -122,7 +122,7 @@ ensure_wkhtmltopdf() {
 # that is rebuilt anyway) unless ML_PG_DURABLE=1: then with PostgreSQL's durable defaults, which
 # are then required of whatever server it is (setup/bench.sh measures as production runs).
 PG_PRIVATE=0
-PG_AWAY="${ML_PG_AWAY:-/var/tmp}"
+PG_AWAY=/var/tmp
 
 # The folder that holds the private cluster $1. As root, PostgreSQL runs as `postgres`, which must
 # reach it: a checkout in a folder `postgres` cannot enter (Debian's /root is 0700) keeps its
