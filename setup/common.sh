@@ -122,6 +122,45 @@ ensure_wkhtmltopdf() {
 # that is rebuilt anyway) unless ML_PG_DURABLE=1: then with PostgreSQL's durable defaults, which
 # are then required of whatever server it is (setup/bench.sh measures as production runs).
 PG_PRIVATE=0
+PG_AWAY=/var/tmp
+
+# The folder that holds the private cluster $1. As root, PostgreSQL runs as `postgres`, which must
+# reach it: a checkout in a folder `postgres` cannot enter (Debian's /root is 0700) keeps its
+# cluster in $PG_AWAY instead, in a folder of its own named after the path of $1 (owned by
+# postgres, mode 0700), and $1 becomes a link to it.
+_pg_cluster_dir() {
+    local dir="$1" away
+    if [ "$(id -u)" != 0 ] || { [ ! -L "$dir" ] && runuser -u postgres -- test -x "$(dirname "$dir")"; }; then
+        echo "$dir"
+        return
+    fi
+    away="$PG_AWAY/messenger_leads-pg-$(printf '%s' "$dir" | sha256sum | cut -c1-16)"
+    if [ -d "$dir" ] && [ ! -L "$dir" ]; then   # what an earlier failed initdb left
+        [ -f "$dir/data/PG_VERSION" ] && die "postgres cannot reach the cluster in $dir: move the checkout where it can"
+        rm -rf "$dir"
+    fi
+    [ -e "$away" ] || [ -L "$away" ] || { mkdir -m 0700 "$away" && chown postgres: "$away"; }
+    [ ! -L "$away" ] && [ -d "$away" ] && [ "$(stat -c %U:%a "$away")" = postgres:700 ] \
+        || die "$away is not a folder of postgres with mode 700: remove it and run again"
+    ln -sfn "$away" "$dir"
+    echo "$dir" > "$away/checkout"   # after the link: _sweep_away_clusters keeps it
+    echo "$away"
+}
+
+# Stops and removes the clusters in $PG_AWAY whose checkout no longer links to them (its .state
+# was cleaned, or the checkout removed or moved).
+_sweep_away_clusters() {
+    local away link
+    for away in "$PG_AWAY"/messenger_leads-pg-*; do
+        [ -f "$away/checkout" ] && [ ! -L "$away" ] || continue
+        link="$(cat "$away/checkout")"
+        [ "$(readlink "$link" 2> /dev/null)" = "$away" ] && continue
+        log "removing the private PostgreSQL cluster $away: $link no longer links to it"
+        runuser -u postgres -- "$1/pg_ctl" -D "$away/data" -m immediate -w stop > /dev/null 2>&1 || true
+        rm -rf "$away"
+    done
+}
+
 ensure_postgres() {
     if [ -n "${PGHOST:-}${PGPORT:-}${PGUSER:-}${PGDATABASE:-}" ]; then
         DB_HOST="${PGHOST:-}" DB_PORT="${PGPORT:-5432}" DB_USER="${PGUSER:-$(id -un)}" DB_PASSWORD="${PGPASSWORD:-}"
@@ -130,15 +169,19 @@ ensure_postgres() {
         return
     fi
     PG_PRIVATE=1
-    local pgbin dir="${ML_PG_DIR:-$STATE/pg}" as=() fast="-c fsync=off -c synchronous_commit=off"
-    local data="$dir/data" run="$dir/run"
+    local pgbin dir as=() fast="-c fsync=off -c synchronous_commit=off" data run
     [ "${ML_PG_DURABLE:-0}" = 1 ] && fast=""
     pgbin="$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)"
     if [ -z "$pgbin" ]; then
         apt_install postgresql || die "could not install postgresql (see .state/log/apt.log); or set PGHOST/PGPORT/PGUSER to a server"
         pgbin="$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)"
     fi
-    if [ "$(id -u)" = 0 ]; then as=(runuser -u postgres --); fi   # PostgreSQL refuses to run as root
+    if [ "$(id -u)" = 0 ]; then   # PostgreSQL refuses to run as root
+        as=(runuser -u postgres --)
+        _sweep_away_clusters "$pgbin"
+    fi
+    dir="$(_pg_cluster_dir "${ML_PG_DIR:-$STATE/pg}")"
+    data="$dir/data" run="$dir/run"
     mkdir -p "$run"
     if [ ! -f "$data/PG_VERSION" ]; then
         log "creating a private PostgreSQL cluster in ${dir#"$ROOT/"}"
@@ -192,9 +235,13 @@ _free_port() {
 # Stops the private cluster if this script started it and nobody else uses it (trap target).
 stop_postgres() {
     if [ "${PG_STARTED_HERE:-0}" = 1 ]; then
-        local others
-        others="$(psql_admin -c "SELECT count(*) FROM pg_stat_activity
-                  WHERE backend_type = 'client backend' AND pid <> pg_backend_pid()" 2> /dev/null || echo 0)"
+        local others tries=20
+        while :; do   # an Odoo's workers may still be closing their connections
+            others="$(psql_admin -c "SELECT count(*) FROM pg_stat_activity
+                      WHERE backend_type = 'client backend' AND pid <> pg_backend_pid()" 2> /dev/null || echo 0)"
+            [ "$others" != 0 ] && [ $((tries -= 1)) -gt 0 ] || break
+            sleep 0.5
+        done
         if [ "$others" != 0 ]; then
             log "PostgreSQL left running: $others other connection(s) still use it"
             return

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Sets up everything on first use, then runs Odoo with the Messenger Leads addons and demo data
-# on http://127.0.0.1:8069 until Ctrl-C.
+# on http://127.0.0.1:8069 (ODOO_PORT) until Ctrl-C, with workers as in production.
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
 ensure_odoo_source
@@ -9,6 +9,8 @@ ensure_wkhtmltopdf
 ensure_postgres
 
 DB="${ML_DB:-messenger_leads}"
+port="${ODOO_PORT:-8069}"
+(echo > "/dev/tcp/127.0.0.1/$port") 2> /dev/null && die "port $port is in use: stop what uses it or set ODOO_PORT"
 PIDS=()
 shutdown() {
     trap - INT TERM EXIT
@@ -34,10 +36,21 @@ else
         || die "update failed, see .state/log/install-$DB.log"
 fi
 
-# Not through the odoo_bin function: $! must be Odoo itself so that Ctrl-C stops it.
-"$VENV/bin/python" "$ODOO_DIR/odoo-bin" -c "$ODOO_CONF" -d "$DB" --logfile "$STATE/log/odoo-$DB.log" &
+# As the README's Scaling section says to run it in production: HTTP workers, a cron worker and
+# the gevent process for the browsers' live updates, behind a reverse proxy on $url that sends
+# /websocket to the gevent port. Every client is on loopback, so Odoo takes the peer's address as
+# it is (proxy_mode off). In a session of its own, so that Ctrl-C reaches its workers and gevent
+# process only through its graceful stop (the shutdown above), and not through the odoo_bin
+# function: $! must be Odoo itself.
+http_port="$(_free_port $((port + 1)))"
+gevent_port="$(_free_port $((http_port + 1)))"
+setsid "$VENV/bin/python" "$ODOO_DIR/odoo-bin" -c "$ODOO_CONF" -d "$DB" --logfile "$STATE/log/odoo-$DB.log" \
+    --workers "${ML_WORKERS:-2}" --max-cron-threads 1 --http-port "$http_port" \
+    --gevent-port "$gevent_port" &
 PIDS+=($!)
-url="http://127.0.0.1:${ODOO_PORT:-8069}"
+"$VENV/bin/python" "$ROOT/setup/loopback_proxy.py" "$port" "$http_port" "$gevent_port" &
+PIDS+=($!)
+url="http://127.0.0.1:$port"
 for _ in $(seq 1 120); do
     curl -fs -o /dev/null "$url/web/login" && break
     kill -0 "${PIDS[0]}" 2> /dev/null || die "Odoo stopped, see .state/log/odoo-$DB.log"
