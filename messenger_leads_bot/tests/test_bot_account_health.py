@@ -134,6 +134,16 @@ class TestBotAccountHealth(BotCase):
             queries(accounts), queries(accounts[:1]), "one query per figure for all accounts"
         )
 
+    def test_figures_are_the_managers(self):
+        def form(user):
+            views = self.env["messenger.bot.account"].with_user(user).get_views([(False, "form")])
+            return views["views"]["form"]["arch"]
+
+        self.assertIn('name="health_updates_failed"', form(self.manager))
+        self.assertNotIn('name="health_updates_failed"', form(self.seller))
+        self.assertNotIn("action_health_check_webhook", form(self.manager))
+        self.assertIn("action_health_check_webhook", form(self.admin))
+
     # retry -------------------------------------------------------------------------------
 
     def test_retry_processes_a_failed_update_again(self):
