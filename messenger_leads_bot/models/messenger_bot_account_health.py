@@ -128,20 +128,17 @@ class MessengerBotAccount(models.Model):
         its last error posting to us."""
         self.ensure_one()
         self._check_administrator()
+        messenger = self._provider_name()
         if not self.health_can_check_webhook:
             raise UserError(
-                _(
-                    "%(messenger)s does not tell how it sees the webhook.",
-                    messenger=self._provider_name(),
-                )
+                _("%(messenger)s does not tell how it sees the webhook.", messenger=messenger)
             )
         try:
             info = self._client().webhook_info()
         except DeliveryError as exc:
             raise UserError(
-                _("%(messenger)s refused: %(error)s", messenger=self._provider_name(), error=exc)
+                _("%(messenger)s refused: %(error)s", messenger=messenger, error=exc)
             ) from exc
-        messenger = self._provider_name()
         lines = [
             _("Webhook: %(url)s.", url=info["url"])
             if info["url"]
