@@ -16,6 +16,7 @@
         "data/ir_cron_data.xml",
         "data/crm_lost_reason_data.xml",
         "views/messenger_bot_account_views.xml",
+        "views/messenger_bot_account_health_views.xml",
         "views/messenger_conversation_views.xml",
         "views/im_livechat_channel_views.xml",
         "views/messenger_send_wizard_views.xml",

@@ -276,3 +276,21 @@ class TelegramClient(Client):
             return self._run(work)
         except tg_error.TelegramError as exc:
             raise _delivery_error(exc) from exc
+
+    def webhook_info(self):
+        """Telegram's view of the webhook (getWebhookInfo): the URL it posts to ("" when none),
+        the updates it holds for us, and when and why its last post to us failed."""
+
+        async def work(bot):
+            info = await bot.get_webhook_info()
+            return {
+                "url": info.url,
+                "pending_update_count": info.pending_update_count,
+                "last_error_date": info.last_error_date,
+                "last_error_message": info.last_error_message or "",
+            }
+
+        try:
+            return self._run(work)
+        except tg_error.TelegramError as exc:
+            raise _delivery_error(exc) from exc

@@ -13,3 +13,5 @@ from . import link_tracker
 from . import link_tracker_click
 from . import res_company
 from . import res_config_settings
+from . import messenger_bot_account_health
+from . import messenger_update_health

@@ -3,7 +3,9 @@
 It records what the bot sent, serves getUpdates from a queue, serves files, and can be told to
 fail: `fail_next("sendMessage", 429, retry_after=1)`, `blocked_chats.add(chat_id)`; every
 injected failure it actually answered is in `failures_returned`. File downloads are recorded in
-`downloads` and redirected to `redirects[name]` when there is one.
+`downloads` and redirected to `redirects[name]` when there is one. getWebhookInfo tells the
+webhook set and what `webhook_status` says (pending_update_count, last_error_date,
+last_error_message).
 """
 
 import itertools
@@ -58,6 +60,7 @@ class FakeBotApi:
         self.sent = []  # dicts of every sendMessage that succeeded
         self.calls = []  # (method, params) of every call
         self.webhook = {}
+        self.webhook_status = {}  # what getWebhookInfo adds to the webhook's URL
         self.files = {}  # file_id -> (path, bytes)
         self.downloads = []  # paths of the files asked for
         self.redirects = {}  # file name -> URL its download redirects to
@@ -132,6 +135,16 @@ class FakeBotApi:
     def _api_deleteWebhook(self, _params):
         self.webhook = {}
         return self._ok(True)
+
+    def _api_getWebhookInfo(self, _params):
+        return self._ok(
+            {
+                "url": self.webhook.get("url", ""),
+                "has_custom_certificate": False,
+                "pending_update_count": 0,
+                **self.webhook_status,
+            }
+        )
 
     def _api_sendMessage(self, params):
         chat_id = str(params.get("chat_id"))
