@@ -2,15 +2,15 @@
 switched to polling picked up while it runs, several accounts at once, and what it does with
 each answer of Odoo (stored, refused, secret refused, unavailable)."""
 
+import importlib
 import os
 import signal
 import subprocess
 import sys
 import time
-import types
 
 import pytest
-from messenger_fixtures import ROOT, BotAccount, FakeBotApi, tg_message
+from messenger_fixtures import ROOT, BotAccount, FakeBotApi, adapters_package, tg_message
 
 CHATS = 5
 UPDATES = 40
@@ -18,14 +18,7 @@ UPDATES = 40
 
 def relay_module():
     """The addon's relay loop, without Odoo (its adapters import no Odoo)."""
-    package = sys.modules.get("messenger_adapters")
-    if package is None:
-        package = types.ModuleType("messenger_adapters")
-        package.__path__ = [os.path.join(ROOT, "messenger_leads_bot", "adapters")]
-        sys.modules["messenger_adapters"] = package
-    from messenger_adapters import relay  # noqa: PLC0415 - once the package is set up
-
-    return relay
+    return importlib.import_module("messenger_adapters.relay", adapters_package())
 
 
 def stored_update_ids(admin, account_id):
@@ -257,3 +250,27 @@ def test_the_relay_stops_the_account_on_a_refused_secret_without_moving_on():
     with pytest.raises(PermissionError):
         relay_batch(webhook, 7, 8)
     assert webhook.forwarded == [7, 8]
+
+
+class MarkedBatch:
+    """A messenger that polls by markers, not Telegram's update ids."""
+
+    def __init__(self):
+        self.updates = [{"event": "message", "marker": "m1"}, {"event": "message", "marker": "m2"}]
+
+    def get_updates(self, offset, _timeout):
+        return self.updates if offset is None else []
+
+    def offset_after(self, update):
+        return f"after-{update['marker']}"
+
+
+@pytest.mark.pure
+def test_the_relay_moves_on_by_the_offsets_of_the_messengers_client():
+    forwarded = []
+    webhook = FakeWebhook()
+    webhook.forward = lambda update: forwarded.append(update["marker"]) or 200
+    relay = relay_module()
+    next_offset = relay.relay_once(MarkedBatch(), webhook, None, 0, lambda: False, backoff=0.001)
+    assert next_offset == "after-m2"
+    assert forwarded == ["m1", "m2"]

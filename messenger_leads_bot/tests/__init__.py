@@ -12,3 +12,4 @@ from . import test_customer_identity
 from . import test_bot_text
 from . import test_person_reply
 from . import test_access_hardening
+from . import test_messenger_bot_account
