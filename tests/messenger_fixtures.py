@@ -1,6 +1,7 @@
 """Bot accounts (Telegram, WhatsApp, Viber) on the test database, wired to local fake APIs."""
 
 import importlib
+import importlib.util
 import itertools
 import json
 import os
@@ -22,6 +23,21 @@ def _fake_api(name):
         package.__path__ = [os.path.join(ROOT, "messenger_leads_bot", "tests")]
         sys.modules["messenger_fakes"] = package
     return importlib.import_module(f"messenger_fakes.{name}")
+
+
+def adapters_package():
+    """The addon's adapters package (messenger_leads_bot/adapters), imported without Odoo."""
+    if "messenger_adapters" not in sys.modules:
+        path = os.path.join(ROOT, "messenger_leads_bot", "adapters")
+        spec = importlib.util.spec_from_file_location(
+            "messenger_adapters",
+            os.path.join(path, "__init__.py"),
+            submodule_search_locations=[path],
+        )
+        package = importlib.util.module_from_spec(spec)
+        sys.modules["messenger_adapters"] = package
+        spec.loader.exec_module(package)
+    return sys.modules["messenger_adapters"]
 
 
 FakeBotApi = _fake_api("fake_bot_api").FakeBotApi

@@ -2,15 +2,15 @@
 switched to polling picked up while it runs, several accounts at once, and what it does with
 each answer of Odoo (stored, refused, secret refused, unavailable)."""
 
+import importlib
 import os
 import signal
 import subprocess
 import sys
 import time
-import types
 
 import pytest
-from messenger_fixtures import ROOT, BotAccount, FakeBotApi, tg_message
+from messenger_fixtures import ROOT, BotAccount, FakeBotApi, adapters_package, tg_message
 
 CHATS = 5
 UPDATES = 40
@@ -18,14 +18,7 @@ UPDATES = 40
 
 def relay_module():
     """The addon's relay loop, without Odoo (its adapters import no Odoo)."""
-    package = sys.modules.get("messenger_adapters")
-    if package is None:
-        package = types.ModuleType("messenger_adapters")
-        package.__path__ = [os.path.join(ROOT, "messenger_leads_bot", "adapters")]
-        sys.modules["messenger_adapters"] = package
-    from messenger_adapters import relay  # noqa: PLC0415 - once the package is set up
-
-    return relay
+    return importlib.import_module("messenger_adapters.relay", adapters_package())
 
 
 def stored_update_ids(admin, account_id):
@@ -174,7 +167,8 @@ def test_an_update_odoo_refuses_is_logged_and_skipped_and_the_next_ones_arrive(s
         assert wait_for(lambda: stored_update_ids(bot.admin, bot.id) == want, 60), (
             "the update after the refused one arrived, the refused one was not stored"
         )
-        assert f"Odoo refused update {too_large['update_id']} (413)" in running.log()
+        following = too_large["update_id"] + 1
+        assert f"Odoo refused an update (413); polling on from offset {following}" in running.log()
         # moved past it: the next getUpdates confirmed it to the messenger
         assert wait_for(lambda: not api.updates, 10), "the relay kept asking for them again"
 
@@ -219,6 +213,9 @@ class OneBatch:
     def get_updates(self, offset, _timeout):
         return [u for u in self.updates if u["update_id"] >= offset]
 
+    def offset_after(self, update):
+        return update["update_id"] + 1
+
 
 def relay_batch(webhook, *update_ids):
     return relay_module().relay_once(
@@ -244,7 +241,7 @@ def test_the_relay_skips_an_update_odoo_refuses_as_malformed_or_too_large(status
     webhook = FakeWebhook(status, 200)
     assert relay_batch(webhook, 7, 8) == 9
     assert webhook.forwarded == [7, 8]
-    assert f"Odoo refused update 7 ({status})" in caplog.text
+    assert f"Odoo refused an update ({status}); polling on from offset 8" in caplog.text
 
 
 @pytest.mark.pure
@@ -253,3 +250,27 @@ def test_the_relay_stops_the_account_on_a_refused_secret_without_moving_on():
     with pytest.raises(PermissionError):
         relay_batch(webhook, 7, 8)
     assert webhook.forwarded == [7, 8]
+
+
+class MarkedBatch:
+    """A messenger that polls by markers, not Telegram's update ids."""
+
+    def __init__(self):
+        self.updates = [{"event": "message", "marker": "m1"}, {"event": "message", "marker": "m2"}]
+
+    def get_updates(self, offset, _timeout):
+        return self.updates if offset is None else []
+
+    def offset_after(self, update):
+        return f"after-{update['marker']}"
+
+
+@pytest.mark.pure
+def test_the_relay_moves_on_by_the_offsets_of_the_messengers_client():
+    forwarded = []
+    webhook = FakeWebhook()
+    webhook.forward = lambda update: forwarded.append(update["marker"]) or 200
+    relay = relay_module()
+    next_offset = relay.relay_once(MarkedBatch(), webhook, None, 0, lambda: False, backoff=0.001)
+    assert next_offset == "after-m2"
+    assert forwarded == ["m1", "m2"]

@@ -1,30 +1,27 @@
 """Messenger adapters: everything that speaks one messenger's API, and nothing that knows Odoo.
 
-Another messenger is one more module here that turns its webhook bodies into `InboundMessage`s and
-sends `OutboundMessage`s through the `Client` interface.
+Each messenger is one module here with its `Provider` (how its requests are verified and read,
+its capabilities), its `Client` and its parser; PROVIDERS maps provider codes to them. See
+../readme/DEVELOP.md to add one.
 """
 
 from .base import (
+    Capabilities,
     Client,
+    Credentials,
     DeliveryError,
     InboundMessage,
     OutboundMessage,
     OutboundResult,
+    Provider,
+    TEMPLATE_PLACEHOLDERS,
+    fill_template_values,
     split_text,
+    template_values,
 )
 from . import telegram, viber, whatsapp
-from .telegram import TelegramClient, parse_telegram_update
-from .viber import ViberClient, parse_viber_update
-from .whatsapp import WhatsAppClient, parse_whatsapp_update
+from .telegram import parse_telegram_update
 
-CLIENTS = {"telegram": TelegramClient, "whatsapp": WhatsAppClient, "viber": ViberClient}
-SHAPE_ERRORS = {
-    "telegram": telegram.shape_error,
-    "whatsapp": whatsapp.shape_error,
-    "viber": viber.shape_error,
-}
-PARSERS = {
-    "telegram": parse_telegram_update,
-    "whatsapp": parse_whatsapp_update,
-    "viber": parse_viber_update,
+PROVIDERS = {
+    provider.code: provider for provider in (telegram.PROVIDER, whatsapp.PROVIDER, viber.PROVIDER)
 }

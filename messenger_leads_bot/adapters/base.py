@@ -2,6 +2,8 @@
 
 import dataclasses
 import datetime
+import hmac
+import string
 import threading
 import unicodedata
 from urllib.parse import urljoin, urlsplit
@@ -13,6 +15,7 @@ SHARE_PHONE = "share_phone"  # keyboard key: ask for the customer's own number, 
 DIRECTION_CONTROLS = dict.fromkeys([0x200E, 0x200F, *range(0x202A, 0x202F), *range(0x2066, 0x206A)])
 NAME_FIELDS = ("username", "first_name", "last_name", "file_name")
 MAX_REDIRECTS = 3
+TEMPLATE_PLACEHOLDERS = ("customer", "salesperson", "company")
 
 
 _per_thread = threading.local()
@@ -124,9 +127,8 @@ class DeliveryError(Exception):
 
 
 class Client:
-    """The calls the bridge makes to a messenger. Each adapter implements them."""
-
-    max_text_length = 4096
+    """The calls the bridge makes to a messenger. Each adapter implements those its provider's
+    capabilities offer (see Capabilities); the others raise NotImplementedError."""
 
     def check(self):
         """Return a short description of the bot account, or raise DeliveryError."""
@@ -140,6 +142,133 @@ class Client:
         """Return (bytes, file name) of a file the customer sent, or raise DeliveryError when
         it cannot be fetched or is larger than max_bytes."""
         raise NotImplementedError
+
+    def set_webhook(self, url, secret):
+        """Point the messenger at `url` (Capabilities.manages_webhook), or raise DeliveryError."""
+        raise NotImplementedError
+
+    def delete_webhook(self):
+        """Stop the messenger calling the webhook (Capabilities.manages_webhook)."""
+        raise NotImplementedError
+
+    def get_updates(self, offset, timeout):
+        """Long-poll for the updates from `offset` on (Capabilities.polling): the webhook bodies
+        they would have been, as dicts. Raises DeliveryError."""
+        raise NotImplementedError
+
+    def offset_after(self, update):
+        """The offset to poll from once `update` (of get_updates) is stored (polling)."""
+        raise NotImplementedError
+
+    def welcome_reply(self, data, text):
+        """The answer to a newcomer opening the chat (Capabilities.welcome_on_open), as the JSON
+        the messenger shows as the bot's first words."""
+        raise NotImplementedError
+
+
+@dataclasses.dataclass(frozen=True)
+class Credentials:
+    """What a bot account holds for its messenger, without Odoo: each provider reads its own."""
+
+    token: str = ""
+    api_url: str = ""
+    webhook_secret: str = ""  # ours: a header the messenger sends back, or a verify token
+    app_secret: str = ""  # the messenger's app secret that signs the bodies
+    phone_number_id: str = ""  # the business number the messages go from
+    name: str = ""  # the account's name, shown as the sender where the messenger does
+
+
+@dataclasses.dataclass(frozen=True)
+class Capabilities:
+    """What a messenger offers, as data: models and views ask these, never a messenger's name."""
+
+    # free-form replies only within this time of the customer's last message (None: always);
+    # past it only an approved template goes (`templates`)
+    reply_window: datetime.timedelta | None = None
+    templates: bool = False  # messenger-approved templates can be sent
+    manages_webhook: bool = False  # set_webhook / delete_webhook through the API
+    polling: bool = False  # get_updates: the polling relay can fetch updates
+    max_text_length: int = 4096  # longer texts go in several messages
+    welcome_on_open: bool = False  # welcome_reply to someone opening the chat before writing
+    delivery_statuses: bool = False  # sent / delivered / read / failed of our messages
+    share_phone: bool = False  # a button that shares the customer's own number
+    # the Credentials fields the account needs besides the token
+    credentials: tuple = ()
+
+
+class Provider:
+    """One messenger: how its requests are recognised and read, its client and capabilities.
+
+    An adapter module defines one subclass and its instance; the registry (adapters/__init__.py)
+    maps provider codes to them. Nothing here knows Odoo.
+    """
+
+    code = ""  # the bot account's provider and the webhook route's first part
+    label = ""
+    api_url = ""  # the default API server
+    channel_xmlid = ""  # the messenger.channel its leads are counted under
+    capabilities = Capabilities()
+    handshakes = False  # the messenger verifies the webhook with a GET first
+
+    def authentic(self, headers, body, credentials):
+        """Whether a POST (its headers and raw body) comes from the messenger for the account
+        of `credentials`: a secret or signature, compared in constant time."""
+        raise NotImplementedError
+
+    def handshake(self, params, credentials):
+        """The answer to the messenger's GET verifying the webhook (query `params`), or None to
+        refuse it; only for providers that `handshakes`."""
+        raise NotImplementedError
+
+    def relay_headers(self, body, credentials):
+        """The headers that make `body`, forwarded by the polling relay, authentic."""
+        raise NotImplementedError
+
+    def shape_error(self, data):
+        """Why a decoded body is not one of the messenger's notifications, "" when it is."""
+        raise NotImplementedError
+
+    def delivery_key(self, data, body):
+        """What identifies a delivery, the messenger retrying the same one (idempotency)."""
+        raise NotImplementedError
+
+    def parse(self, data):
+        """The InboundMessages of one notification; ValueError when it is not one."""
+        raise NotImplementedError
+
+    def newcomer_language(self, data):
+        """For a request from someone opening the chat who is due a welcome: the language they
+        use ("" when unsaid); None for any other request (see welcome_on_open)."""
+        return None
+
+    def client(self, credentials):
+        """A Client for the account of `credentials`."""
+        raise NotImplementedError
+
+
+def same_secret(given, expected):
+    """A secret as sent matches the expected one (constant time); an unset one matches none."""
+    return bool(expected) and hmac.compare_digest((given or "").encode(), expected.encode())
+
+
+def template_values(spec):
+    """The template's {{1}}, {{2}}... as a list of texts with placeholders, from the account's
+    comma-separated spec; ValueError names a placeholder that is not one of ours."""
+    values = [value.strip() for value in (spec or "").split(",") if value.strip()]
+    for value in values:
+        try:
+            names = {name for _text, name, _spec, _conv in string.Formatter().parse(value)}
+        except ValueError as exc:  # an unpaired brace
+            raise ValueError(value) from exc
+        if names - {None, *TEMPLATE_PLACEHOLDERS}:
+            raise ValueError(value)
+    return values
+
+
+def fill_template_values(spec, **known):
+    """The texts of the template's variables for one customer; some messengers refuse empty
+    ones."""
+    return [value.format_map(known) or "-" for value in template_values(spec)]
 
 
 def too_large(max_bytes):

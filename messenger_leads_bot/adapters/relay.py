@@ -1,4 +1,5 @@
-"""The polling relay: long-poll a messenger and forward each update to Odoo's webhook.
+"""The polling relay: long-poll a messenger (one whose provider polls: Capabilities.polling)
+and forward each update to Odoo's webhook, authenticated as the messenger's own would be.
 
 The offset moves past an update only once Odoo answered 200 (stored) or 400/413 (never
 storable), so an Odoo restart loses nothing: unconfirmed updates are fetched again and the
@@ -9,6 +10,7 @@ import dataclasses
 import json
 import logging
 import time
+import typing
 
 import requests
 
@@ -23,19 +25,17 @@ class Webhook:
 
     session: requests.Session
     url: str
-    secret: str
+    sign: typing.Callable  # body -> the headers that authenticate it (Provider.relay_headers)
     timeout: float = 30.0
 
     def forward(self, update):
         """POST one update; return the HTTP status, or 0 when Odoo is unreachable."""
+        body = json.dumps(update).encode()
         try:
             response = self.session.post(
                 self.url,
-                data=json.dumps(update),
-                headers={
-                    "Content-Type": "application/json",
-                    "X-Telegram-Bot-Api-Secret-Token": self.secret,
-                },
+                data=body,
+                headers={"Content-Type": "application/json", **self.sign(body)},
                 timeout=self.timeout,
             )
         except requests.RequestException as exc:
@@ -52,10 +52,11 @@ def relay_once(client, webhook, offset, poll_timeout, stop, *, backoff=1.0):
     try:
         updates = client.get_updates(offset, poll_timeout)
     except DeliveryError as exc:
-        _logger.warning("relay: getUpdates failed: %s", exc)
+        _logger.warning("relay: fetching updates failed: %s", exc)
         time.sleep(max(backoff, exc.retry_after))
         return offset
     for update in updates:
+        following = client.offset_after(update)
         delay = backoff
         while True:
             if stop():
@@ -64,11 +65,15 @@ def relay_once(client, webhook, offset, poll_timeout, stop, *, backoff=1.0):
             if status == 200:
                 break
             if status in (400, 413):
-                _logger.warning("relay: Odoo refused update %s (%s)", update["update_id"], status)
+                _logger.warning(
+                    "relay: Odoo refused an update (%s); polling on from offset %s",
+                    status,
+                    following,
+                )
                 break
             if status == 403:
                 raise PermissionError(f"Odoo refused the relay's secret for {webhook.url}")
             time.sleep(delay)
             delay = min(delay * 2, 30)
-        offset = update["update_id"] + 1
+        offset = following
     return offset

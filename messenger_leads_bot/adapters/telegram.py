@@ -6,6 +6,7 @@ import functools
 import logging
 import os
 import re
+import threading
 
 import httpx
 from telegram import (
@@ -18,19 +19,61 @@ from telegram import (
 from telegram import error as tg_error
 from telegram.request import HTTPXRequest
 
-from .base import SHARE_PHONE, Client, DeliveryError, InboundMessage, OutboundResult, too_large
+from .base import (
+    SHARE_PHONE,
+    Capabilities,
+    Client,
+    DeliveryError,
+    InboundMessage,
+    OutboundResult,
+    Provider,
+    same_secret,
+    too_large,
+)
 
-# httpx logs every request URL at INFO, and Telegram's URLs carry the bot token: keep it out of
-# the logs.
-logging.getLogger("httpx").setLevel(logging.WARNING)
-# Opt in to python-telegram-bot's coming behaviour (time periods as timedelta) so that it does
-# not warn on every 429 it parses.
-os.environ.setdefault("PTB_TIMEDELTA", "true")
-
+API_URL = "https://api.telegram.org"
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 ALLOWED_UPDATES = ["message", "edited_message", "my_chat_member"]
 MAX_UPDATE_ID = 2**63 - 1  # a PostgreSQL bigint
 # what a t.me/<bot>?start=<payload> link can carry; anything else after /start was typed
 START_PAYLOAD = re.compile(r"[A-Za-z0-9_-]{1,64}")
+
+
+class TelegramProvider(Provider):
+    """Telegram bots: a secret header of ours on every update, webhook or polling."""
+
+    code = "telegram"
+    label = "Telegram"
+    api_url = API_URL
+    channel_xmlid = "messenger_leads.messenger_channel_telegram"
+    capabilities = Capabilities(
+        manages_webhook=True,
+        polling=True,
+        max_text_length=4096,
+        share_phone=True,
+        credentials=("webhook_secret",),
+    )
+
+    def authentic(self, headers, body, credentials):
+        return same_secret(headers.get(SECRET_HEADER), credentials.webhook_secret)
+
+    def relay_headers(self, body, credentials):
+        return {SECRET_HEADER: credentials.webhook_secret}
+
+    def shape_error(self, data):
+        return shape_error(data)
+
+    def delivery_key(self, data, body):
+        return str(data["update_id"])
+
+    def parse(self, data):
+        return parse_telegram_update(data)
+
+    def client(self, credentials):
+        return TelegramClient(credentials.token, credentials.api_url)
+
+
+PROVIDER = TelegramProvider()
 
 
 def shape_error(data):
@@ -163,6 +206,27 @@ def _delivery_error(exc):
     return DeliveryError(str(exc) or exc.__class__.__name__)
 
 
+class _HideBotTokens(logging.Filter):
+    """httpx logs every request URL at INFO, and Telegram's URLs carry the bot token
+    (/bot<token>/...): such records stay out of the logs; httpx's others pass."""
+
+    def filter(self, record):
+        return record.levelno >= logging.WARNING or not BOT_URL.search(record.getMessage())
+
+
+BOT_URL = re.compile(r"/bot[^/\s]+/")
+_setup_lock = threading.Lock()
+
+
+@functools.cache
+def _setup_once():
+    """What python-telegram-bot and httpx need once per process, on the first client built
+    (nothing happens on import): the token kept out of httpx's logs, and the opt-in to PTB's
+    coming behaviour (time periods as timedelta) so that it does not warn on every 429."""
+    logging.getLogger("httpx").addFilter(_HideBotTokens())
+    os.environ.setdefault("PTB_TIMEDELTA", "true")
+
+
 @functools.cache
 def _tls_context():
     """One TLS context per process, as httpx builds it: loading the CA bundle takes ~20 ms."""
@@ -173,6 +237,8 @@ class TelegramClient(Client):
     """Synchronous calls for Odoo's request and cron threads; one HTTP client per call batch."""
 
     def __init__(self, token, api_url, timeout=10.0):
+        with _setup_lock:
+            _setup_once()
         self.token = token
         self.api_url = api_url.rstrip("/")
         self.timeout = timeout
@@ -263,6 +329,9 @@ class TelegramClient(Client):
             return self._run(work)
         except tg_error.TelegramError as exc:
             raise _delivery_error(exc) from exc
+
+    def offset_after(self, update):
+        return update["update_id"] + 1
 
     def download(self, file_id, max_bytes):
         async def work(bot):

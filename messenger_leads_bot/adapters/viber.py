@@ -9,11 +9,13 @@ import requests
 
 from .base import (
     SHARE_PHONE,
+    Capabilities,
     Client,
     DeliveryError,
     InboundMessage,
     OutboundMessage,
     OutboundResult,
+    Provider,
     clean_text,
     fetch_media,
     http_session,
@@ -36,6 +38,47 @@ MEDIA_KINDS = {"picture": "photo", "video": "document", "file": "document", "sti
 PERMANENT_STATUSES = {1, 2, 3, 4, 5, 6, 7, 8, 9, 11}
 NOT_SUBSCRIBED = 6  # the customer unsubscribed: like a blocked bot
 MIN_API_VERSION = 3  # the share-phone button needs it
+SIGNATURE_HEADER = "X-Viber-Content-Signature"
+
+
+class ViberProvider(Provider):
+    """Viber bots: callbacks signed with the bot's token, a welcome to whoever opens the chat."""
+
+    code = "viber"
+    label = "Viber"
+    api_url = VIBER_API_URL
+    channel_xmlid = "messenger_leads.messenger_channel_viber"
+    capabilities = Capabilities(
+        manages_webhook=True,
+        max_text_length=7000,
+        welcome_on_open=True,
+        delivery_statuses=True,
+        share_phone=True,
+    )
+
+    def authentic(self, headers, body, credentials):
+        return signature_valid(body, headers.get(SIGNATURE_HEADER), credentials.token)
+
+    def shape_error(self, data):
+        return shape_error(data)
+
+    def delivery_key(self, data, body):
+        return delivery_key(data)
+
+    def parse(self, data):
+        return parse_viber_update(data)
+
+    def newcomer_language(self, data):
+        if not opened_by_newcomer(data):
+            return None
+        language = (data.get("user") or {}).get("language")
+        return language if isinstance(language, str) else ""
+
+    def client(self, credentials):
+        return ViberClient(credentials.token, credentials.api_url, sender_name=credentials.name)
+
+
+PROVIDER = ViberProvider()
 
 
 def signature_valid(body, header, token):
@@ -147,8 +190,6 @@ def _parse_message(data, when):
 
 class ViberClient(Client):
     """The REST Bot API of one Viber bot, with plain HTTP calls."""
-
-    max_text_length = 7000
 
     def __init__(self, token, api_url, sender_name="", timeout=10.0):
         self.token = token

@@ -3,18 +3,20 @@
 import datetime
 import hashlib
 import hmac
-import string
 
 import requests
 
 from .base import (
     SHARE_PHONE,
+    Capabilities,
     Client,
     DeliveryError,
     InboundMessage,
     OutboundResult,
+    Provider,
     fetch_media,
     http_session,
+    same_secret,
 )
 
 GRAPH_API_URL = "https://graph.facebook.com/v21.0"
@@ -27,7 +29,7 @@ MAX_REPLY_BUTTONS = 3  # more options go as a list
 BUTTON_TITLE_LENGTH = 20
 LIST_TITLE_LENGTH = 24
 INTERACTIVE_BODY_LENGTH = 1024
-TEMPLATE_PLACEHOLDERS = ("customer", "salesperson", "company")
+SIGNATURE_HEADER = "X-Hub-Signature-256"
 MEDIA_KINDS = {
     "image": "photo",
     "document": "document",
@@ -35,6 +37,52 @@ MEDIA_KINDS = {
     "video": "document",
     "sticker": "photo",
 }
+
+
+class WhatsAppProvider(Provider):
+    """WhatsApp Cloud API: bodies signed with the Meta app's secret, a GET handshake with our
+    verify token, a 24-hour window for free replies and approved templates past it."""
+
+    code = "whatsapp"
+    label = "WhatsApp"
+    api_url = GRAPH_API_URL
+    channel_xmlid = "messenger_leads.messenger_channel_whatsapp"
+    capabilities = Capabilities(
+        reply_window=SERVICE_WINDOW,
+        templates=True,
+        max_text_length=4096,
+        delivery_statuses=True,
+        credentials=("phone_number_id", "app_secret", "webhook_secret"),
+    )
+    handshakes = True
+
+    def authentic(self, headers, body, credentials):
+        return signature_valid(body, headers.get(SIGNATURE_HEADER), credentials.app_secret)
+
+    def handshake(self, params, credentials):
+        """Meta's subscription check: echo the challenge when the verify token matches."""
+        if params.get("hub.mode") != "subscribe" or not same_secret(
+            params.get("hub.verify_token"), credentials.webhook_secret
+        ):
+            return None
+        return params.get("hub.challenge", "")
+
+    def shape_error(self, data):
+        return shape_error(data)
+
+    def delivery_key(self, data, body):
+        return delivery_key(data, body)
+
+    def parse(self, data):
+        return parse_whatsapp_update(data)
+
+    def client(self, credentials):
+        return WhatsAppClient(
+            credentials.token, credentials.api_url, phone_number_id=credentials.phone_number_id
+        )
+
+
+PROVIDER = WhatsAppProvider()
 
 
 def signature_valid(body, header, app_secret):
@@ -260,25 +308,6 @@ class WhatsAppClient(Client):
         )
         extension = str(media.get("mime_type") or "").split("/")[-1].split(";")[0]
         return content, f"{file_id}.{extension}" if extension else file_id
-
-
-def template_values(spec):
-    """The template's {{1}}, {{2}}... as a list of texts with placeholders, from the account's
-    comma-separated spec; ValueError names a placeholder that is not one of ours."""
-    values = [value.strip() for value in (spec or "").split(",") if value.strip()]
-    for value in values:
-        try:
-            names = {name for _text, name, _spec, _conv in string.Formatter().parse(value)}
-        except ValueError as exc:  # an unpaired brace
-            raise ValueError(value) from exc
-        if names - {None, *TEMPLATE_PLACEHOLDERS}:
-            raise ValueError(value)
-    return values
-
-
-def fill_template_values(spec, **known):
-    """The texts of the template's variables for one customer; Meta refuses empty ones."""
-    return [value.format_map(known) or "-" for value in template_values(spec)]
 
 
 def _payload(message):

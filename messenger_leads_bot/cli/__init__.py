@@ -1,1 +1,1 @@
-from . import telegram_relay
+from . import messenger_relay

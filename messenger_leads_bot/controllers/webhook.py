@@ -1,11 +1,10 @@
-import hmac
 import json
 import logging
 
 from odoo import http
 from odoo.http import request
 
-from ..adapters import SHAPE_ERRORS, viber, whatsapp
+from ..adapters import PROVIDERS
 
 _logger = logging.getLogger(__name__)
 
@@ -19,10 +18,6 @@ def _answer(status, text):
 def _account(account_id, provider):
     account = request.env["messenger.bot.account"].sudo().browse(account_id).exists()
     return account if account and account.active and account.provider == provider else None
-
-
-def _same(given, expected):
-    return bool(expected) and hmac.compare_digest((given or "").encode(), expected.encode())
 
 
 def _read_body(account_id):
@@ -68,114 +63,62 @@ def _read_json(account_id, body):
         return None, _answer(400, "body is not JSON")
 
 
-def _signed_json(account_id, provider, header, secret_field, signature_valid):
-    """(account, body, data) of a POST whose `header` signs the raw body with the account's
-    `secret_field`, or (None, None, the error response): 413 when too large (before it is
-    read), 403 when unsigned, 400 when not JSON."""
-    body, refusal = _read_body(account_id)
-    if refusal:
-        return None, None, refusal
-    account = _account(account_id, provider)
-    signature = request.httprequest.headers.get(header)
-    if not account or not signature_valid(body, signature, account[secret_field]):
-        _logger.info("%s webhook %s: refused, wrong or missing signature", provider, account_id)
-        return None, None, _answer(403, "forbidden")
-    data, refusal = _read_json(account_id, body)
-    return (None, None, refusal) if refusal else (account, body, data)
-
-
-def _misshapen(account, data):
-    """A 400 answer when the body is not the messenger's kind of notification, else None."""
-    error = SHAPE_ERRORS[account.provider](data)
-    if not error:
-        return None
-    _logger.info("%s webhook %s: %s", account.provider, account.id, error)
-    return _answer(400, error)
-
-
 def _store(account, data, external_id):
     stored = request.env["messenger.update"].sudo()._receive(account, data, external_id)
     return _answer(200, "ok" if stored else "duplicate")
 
 
 class MessengerWebhook(http.Controller):
-    """Where messengers deliver: Telegram's webhook and its polling relay, WhatsApp, Viber."""
+    """Where messengers deliver, one route for all (see adapters' Provider): Telegram's webhook
+    and its polling relay, WhatsApp, Viber."""
 
     @http.route(
-        "/messenger_leads/telegram/<int:account_id>",
+        "/messenger_leads/<string:provider>/<int:account_id>",
         type="http",
         auth="public",
         methods=["POST"],
         csrf=False,
         save_session=False,
     )
-    def telegram(self, account_id, **_kwargs):
-        account = _account(account_id, "telegram")
-        secret = request.httprequest.headers.get("X-Telegram-Bot-Api-Secret-Token")
-        if not account or not _same(secret, account.webhook_secret):
-            _logger.info("telegram webhook %s: refused, wrong or missing secret", account_id)
-            return _answer(403, "forbidden")
+    def receive(self, provider, account_id, **_kwargs):
+        """413 when too large (before it is read), 403 when not the messenger's (nothing is
+        stored), 400 when not JSON or not its kind of notification; else stored once."""
         body, refusal = _read_body(account_id)
         if refusal:
             return refusal
+        account = _account(account_id, provider)
+        headers = request.httprequest.headers
+        if not account or not account._provider().authentic(headers, body, account._credentials()):
+            _logger.info(
+                "%s webhook %s: refused, wrong or missing secret or signature", provider, account_id
+            )
+            return _answer(403, "forbidden")
         data, refusal = _read_json(account_id, body)
         if refusal:
             return refusal
-        return _misshapen(account, data) or _store(account, data, str(data["update_id"]))
+        if error := account._provider().shape_error(data):
+            _logger.info("%s webhook %s: %s", provider, account_id, error)
+            return _answer(400, error)
+        stored = _store(account, data, account._provider().delivery_key(data, body))
+        welcome = account._welcome_reply(data)
+        return request.make_json_response(welcome) if welcome else stored
 
     @http.route(
-        "/messenger_leads/whatsapp/<int:account_id>",
+        "/messenger_leads/<string:provider>/<int:account_id>",
         type="http",
         auth="public",
         methods=["GET"],
         csrf=False,
         save_session=False,
     )
-    def whatsapp_verify(self, account_id, **params):
-        """Meta's subscription check: echo the challenge when the verify token matches."""
-        account = _account(account_id, "whatsapp")
-        if (
-            not account
-            or params.get("hub.mode") != "subscribe"
-            or not _same(params.get("hub.verify_token"), account.webhook_secret)
-        ):
-            _logger.info("whatsapp webhook %s: verification refused", account_id)
+    def verify(self, provider, account_id, **params):
+        """The messenger's check of the webhook, where it makes one (WhatsApp's hub.challenge);
+        there is nothing to GET on the others."""
+        if provider not in PROVIDERS or not PROVIDERS[provider].handshakes:
+            return request.not_found()
+        account = _account(account_id, provider)
+        answer = account._provider().handshake(params, account._credentials()) if account else None
+        if answer is None:
+            _logger.info("%s webhook %s: verification refused", provider, account_id)
             return _answer(403, "forbidden")
-        return _answer(200, params.get("hub.challenge", ""))
-
-    @http.route(
-        "/messenger_leads/whatsapp/<int:account_id>",
-        type="http",
-        auth="public",
-        methods=["POST"],
-        csrf=False,
-        save_session=False,
-    )
-    def whatsapp(self, account_id, **_kwargs):
-        account, body, data = _signed_json(
-            account_id, "whatsapp", "X-Hub-Signature-256", "app_secret", whatsapp.signature_valid
-        )
-        if not account:
-            return data
-        return _misshapen(account, data) or _store(account, data, whatsapp.delivery_key(data, body))
-
-    @http.route(
-        "/messenger_leads/viber/<int:account_id>",
-        type="http",
-        auth="public",
-        methods=["POST"],
-        csrf=False,
-        save_session=False,
-    )
-    def viber(self, account_id, **_kwargs):
-        account, _body, data = _signed_json(
-            account_id, "viber", "X-Viber-Content-Signature", "token", viber.signature_valid
-        )
-        if not account:
-            return data
-        refusal = _misshapen(account, data)
-        if refusal:
-            return refusal
-        stored = _store(account, data, viber.delivery_key(data))
-        welcome = account._viber_welcome(data)
-        return request.make_json_response(welcome) if welcome else stored
+        return _answer(200, answer)

@@ -4,20 +4,15 @@ import secrets
 from odoo import _, api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
 
-from ..adapters import CLIENTS, DeliveryError, split_text
-from ..adapters.viber import VIBER_API_URL, opened_by_newcomer
-from ..adapters.whatsapp import GRAPH_API_URL, TEMPLATE_PLACEHOLDERS, template_values
+from ..adapters import (
+    PROVIDERS,
+    TEMPLATE_PLACEHOLDERS,
+    Credentials,
+    DeliveryError,
+    split_text,
+    template_values,
+)
 
-API_URLS = {
-    "telegram": "https://api.telegram.org",
-    "whatsapp": GRAPH_API_URL,
-    "viber": VIBER_API_URL,
-}
-CHANNELS = {
-    "telegram": "messenger_leads.messenger_channel_telegram",
-    "whatsapp": "messenger_leads.messenger_channel_whatsapp",
-    "viber": "messenger_leads.messenger_channel_viber",
-}
 WEBHOOK_ROUTE = "/messenger_leads/{provider}/{account_id}"
 MAX_DOWNLOAD_MB = 20  # the default of the setting
 
@@ -50,7 +45,7 @@ class MessengerBotAccount(models.Model):
 
     name = fields.Char(required=True, tracking=True)
     provider = fields.Selection(
-        [("telegram", "Telegram"), ("whatsapp", "WhatsApp"), ("viber", "Viber")],
+        [(code, provider.label) for code, provider in PROVIDERS.items()],
         required=True,
         default="telegram",
     )
@@ -101,6 +96,14 @@ class MessengerBotAccount(models.Model):
         '"{customer}, {salesperson}". Leave empty for a template without variables.',
     )
     webhook_url = fields.Char(compute="_compute_webhook_url", string="Webhook URL")
+    # what the messenger offers (adapters' Capabilities), for the views
+    uses_templates = fields.Boolean(compute="_compute_capabilities")
+    manages_webhook = fields.Boolean(compute="_compute_capabilities")
+    can_poll = fields.Boolean(compute="_compute_capabilities")
+    welcomes_on_open = fields.Boolean(compute="_compute_capabilities")
+    signs_with_app_secret = fields.Boolean(compute="_compute_capabilities")
+    uses_phone_number_id = fields.Boolean(compute="_compute_capabilities")
+    uses_webhook_secret = fields.Boolean(compute="_compute_capabilities")
     mode = fields.Selection(
         [("webhook", "Webhook"), ("polling", "Polling relay")],
         default="webhook",
@@ -212,10 +215,29 @@ class MessengerBotAccount(models.Model):
         for account in self:
             account.webhook_url = account.id and account._webhook_url()
 
+    @api.depends("provider")
+    def _compute_capabilities(self):
+        for account in self:
+            capabilities = account._provider().capabilities
+            account.uses_templates = capabilities.templates
+            account.manages_webhook = capabilities.manages_webhook
+            account.can_poll = capabilities.polling
+            account.welcomes_on_open = capabilities.welcome_on_open
+            account.signs_with_app_secret = "app_secret" in capabilities.credentials
+            account.uses_phone_number_id = "phone_number_id" in capabilities.credentials
+            account.uses_webhook_secret = "webhook_secret" in capabilities.credentials
+
     @api.constrains("mode", "provider")
     def _check_polling_provider(self):
-        if any(a.mode == "polling" and a.provider != "telegram" for a in self):
-            raise ValidationError(_("Only Telegram bots can use the polling relay."))
+        for account in self:
+            if account.mode == "polling" and not account.can_poll:
+                raise ValidationError(
+                    _(
+                        "%(messenger)s bots cannot use the polling relay: it has no updates to "
+                        "fetch.",
+                        messenger=account._provider_name(),
+                    )
+                )
 
     @api.constrains("whatsapp_template_values")
     def _check_whatsapp_template_values(self):
@@ -233,17 +255,19 @@ class MessengerBotAccount(models.Model):
 
     @api.onchange("provider")
     def _onchange_provider(self):
-        self.api_url = API_URLS[self.provider]
-        self.channel_id = self.env.ref(CHANNELS[self.provider])
-        if self.provider != "telegram":
+        provider = self._provider()
+        self.api_url = provider.api_url
+        self.channel_id = self.env.ref(provider.channel_xmlid)
+        if not provider.capabilities.polling:
             self.mode = "webhook"
 
     @api.model_create_multi
     def create(self, vals_list):
+        default = self._fields["provider"].default(self)
         for vals in vals_list:
-            provider = vals.get("provider", "telegram")
-            vals.setdefault("api_url", API_URLS[provider])
-            vals.setdefault("channel_id", self.env.ref(CHANNELS[provider]).id)
+            provider = PROVIDERS[vals.get("provider", default)]
+            vals.setdefault("api_url", provider.api_url)
+            vals.setdefault("channel_id", self.env.ref(provider.channel_xmlid).id)
         accounts = super().create(vals_list)
         accounts._translate_default_texts()
         return accounts
@@ -265,29 +289,42 @@ class MessengerBotAccount(models.Model):
     def _webhook_path(self, provider, account_id):
         return WEBHOOK_ROUTE.format(provider=provider, account_id=account_id)
 
-    def _viber_welcome(self, data):
-        """The welcome to answer a Viber callback with: None but for a newcomer opening the
-        chat, when the account has a welcome text in their language."""
-        if not opened_by_newcomer(data):
-            return None
-        language = (data.get("user") or {}).get("language")
-        lang = self.env["messenger.conversation"]._installed_lang(
-            language if isinstance(language, str) else None
+    def _provider(self):
+        """The adapter of this account's messenger (see adapters/: its capabilities, client,
+        parser and request checks)."""
+        self.ensure_one()
+        return PROVIDERS[self.provider]
+
+    def _credentials(self):
+        """What the adapter needs of this account; secrets: only for the bridge."""
+        account = self.sudo()
+        return Credentials(
+            token=account.token or "",
+            api_url=account.api_url or "",
+            webhook_secret=account.webhook_secret or "",
+            app_secret=account.app_secret or "",
+            phone_number_id=account.whatsapp_phone_number_id or "",
+            name=account.name or "",
         )
+
+    def _welcome_reply(self, data):
+        """The welcome to answer a request with, where the messenger welcomes on open: None but
+        for a newcomer opening the chat, when the account has a welcome text in their
+        language."""
+        if not self._provider().capabilities.welcome_on_open:
+            return None
+        language = self._provider().newcomer_language(data)
+        if language is None:
+            return None
+        lang = self.env["messenger.conversation"]._installed_lang(language)
         text = self.with_context(lang=lang or self.env.lang)._messenger_bot_text("welcome_text")
         return self._client().welcome_reply(data, text) if text else None
 
     def _client(self):
         self.ensure_one()
-        account = self.sudo()
-        if not account.token:
+        if not self.sudo().token:
             raise UserError(_("Bot account %(name)s has no token.", name=self.name))
-        options = {}
-        if self.provider == "whatsapp":
-            options["phone_number_id"] = account.whatsapp_phone_number_id
-        if self.provider == "viber":
-            options["sender_name"] = account.name
-        return CLIENTS[self.provider](account.token, account.api_url, **options)
+        return self._provider().client(self._credentials())
 
     def _fetch_file(self, event):
         """The event with the customer's file (file_id) fetched, or with why it was not: a
@@ -319,7 +356,7 @@ class MessengerBotAccount(models.Model):
 
     def _client_text_chunks(self, text):
         """Text cut to the messenger's message length (4,096 characters for Telegram)."""
-        return split_text(text, CLIENTS[self.provider].max_text_length)
+        return split_text(text, self._provider().capabilities.max_text_length)
 
     def _webhook_url(self):
         base_url = self.get_base_url()

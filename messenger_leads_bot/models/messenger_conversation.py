@@ -5,7 +5,7 @@ from markupsafe import Markup
 from odoo import Command, _, api, fields, models
 from odoo.exceptions import UserError
 
-from ..adapters.whatsapp import SERVICE_WINDOW, fill_template_values
+from ..adapters import fill_template_values
 from ..tools.language import phone_languages
 from ..tools.message_text import message_text
 
@@ -25,6 +25,7 @@ class MessengerConversation(models.Model):
     )
     channel_id = fields.Many2one(related="account_id.channel_id", store=True)
     provider = fields.Selection(related="account_id.provider")
+    uses_templates = fields.Boolean(related="account_id.uses_templates")
     external_chat_id = fields.Char(string="Chat ID", required=True)
     external_user_id = fields.Char(string="User ID", index=True)
     external_username = fields.Char(string="Username")
@@ -462,11 +463,13 @@ class MessengerConversation(models.Model):
         self._queue_outbound(message_text(message.body), "person", message=message)
 
     def _window_open(self):
-        """WhatsApp takes free-form messages only within 24 hours of the customer's last one."""
-        if self.account_id.provider != "whatsapp":
+        """Some messengers (WhatsApp) take free-form messages only within a while (24 hours)
+        of the customer's last one: its reply window."""
+        window = self.account_id._provider().capabilities.reply_window
+        if not window:
             return True
         return bool(self.last_message_at) and (
-            self.last_message_at + SERVICE_WINDOW >= fields.Datetime.now()
+            self.last_message_at + window >= fields.Datetime.now()
         )
 
     def _reachable(self):
@@ -491,7 +494,7 @@ class MessengerConversation(models.Model):
         self.check_access("read")  # users write no chat: whoever sees it may act on it
         for conversation in self:
             account = conversation.account_id
-            if account.provider != "whatsapp" or not account.whatsapp_template:
+            if not account.uses_templates or not account.whatsapp_template:
                 raise UserError(
                     _(
                         "Set a re-engagement template on the WhatsApp account %(account)s first.",

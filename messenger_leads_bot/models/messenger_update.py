@@ -4,8 +4,6 @@ import logging
 from odoo import api, fields, models, modules
 from odoo.service.model import PG_CONCURRENCY_EXCEPTIONS_TO_RETRY
 
-from ..adapters import PARSERS
-
 _logger = logging.getLogger(__name__)
 
 MAX_PROCESS_ATTEMPTS = 5
@@ -76,7 +74,7 @@ class MessengerUpdate(models.Model):
             with self.env.cr.savepoint():
                 conversations = self.env["messenger.conversation"]
                 # files first: a slow download must not hold the chat, which bridging locks
-                events = [account._fetch_file(event) for event in PARSERS[account.provider](data)]
+                events = [account._fetch_file(event) for event in account._provider().parse(data)]
                 for event in events:
                     if event.kind == "status":
                         self.env["messenger.outbox"]._apply_status(account, event)

@@ -8,7 +8,7 @@ from odoo.tests import tagged
 
 from odoo.addons.mail.tools.discuss import Store
 
-from ..adapters import CLIENTS
+from ..adapters.telegram import TelegramClient
 from ..models.messenger_outbox import MAX_ATTEMPTS, retry_delay
 from .common import BotCase, tg_update
 
@@ -70,7 +70,7 @@ class TestMessengerOutbox(BotCase):
             stuck |= stuck.search([("account_id", "=", account.id)])
         ack = self.ack_of(722)
         self.assertTrue(max(stuck.ids) < ack.id, "the failing rows come first in the round")
-        telegram = CLIENTS["telegram"]
+        telegram = TelegramClient
         send_texts = telegram.send_texts
 
         def send_or_raise(client, messages):

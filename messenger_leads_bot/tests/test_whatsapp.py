@@ -8,7 +8,8 @@ from odoo import fields
 from odoo.exceptions import UserError, ValidationError
 from odoo.tests import HttpCase, tagged
 
-from ..adapters.whatsapp import fill_template_values, parse_whatsapp_update
+from ..adapters import fill_template_values
+from ..adapters.whatsapp import parse_whatsapp_update
 from .common import always_open_team, tg_update
 from .fake_whatsapp_api import PHONE_NUMBER_ID, FakeWhatsAppApi
 

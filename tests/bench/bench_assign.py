@@ -170,10 +170,10 @@ class Arrivals:
 
     def __init__(self, env, team):
         # importable once odoo_env() has set the addons path
-        from odoo.addons.messenger_leads_bot.adapters import PARSERS  # noqa: PLC0415
+        from odoo.addons.messenger_leads_bot.adapters import PROVIDERS  # noqa: PLC0415
 
         self.env = env
-        self.parse = PARSERS["telegram"]
+        self.parse = PROVIDERS["telegram"].parse
         self.account = env["messenger.bot.account"].create(
             {
                 "name": "@bench_assign_bot",

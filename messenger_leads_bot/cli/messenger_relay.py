@@ -8,19 +8,19 @@ import requests
 import odoo
 from odoo.cli import Command
 
-from ..adapters import CLIENTS
+from ..adapters import PROVIDERS
 from ..adapters.relay import Webhook, relay_once
 
 _logger = logging.getLogger(__name__)
 
 
-class TelegramRelay(Command):
-    """Forward Telegram updates of bot accounts in polling mode to Odoo's webhook"""
+class MessengerRelay(Command):
+    """Forward the updates of bot accounts in polling mode to Odoo's webhook"""
 
-    name = "telegram_relay"
+    name = "messenger_relay"
 
     def run(self, cmdargs):
-        parser = argparse.ArgumentParser(prog="odoo-bin telegram_relay")
+        parser = argparse.ArgumentParser(prog=f"odoo-bin {self.name}")
         parser.add_argument("--odoo-url", default="http://127.0.0.1:8069")
         parser.add_argument("--poll-timeout", type=int, default=25)
         parser.add_argument(
@@ -45,34 +45,42 @@ class TelegramRelay(Command):
             stop.wait(args.refresh)
 
     def _polling_accounts(self, database):
+        """The accounts in polling mode of the messengers that poll, with a token."""
+        polling = [code for code, provider in PROVIDERS.items() if provider.capabilities.polling]
         registry = odoo.modules.registry.Registry(database)
         with registry.cursor() as cr:
             env = odoo.api.Environment(cr, odoo.SUPERUSER_ID, {})
             accounts = env["messenger.bot.account"].search(
-                [("mode", "=", "polling"), ("provider", "=", "telegram")]
+                [("mode", "=", "polling"), ("provider", "in", polling)]
             )
             return {
                 account.id: (
                     account.provider,
-                    account.token,
-                    account.api_url,
-                    account.webhook_secret,
+                    account._credentials(),
+                    account._webhook_path(account.provider, account.id),
                 )
                 for account in accounts
                 if account.token
             }
 
     def _relay_account(self, account_id, settings, args, stop):
-        provider, token, api_url, secret = settings
-        client = CLIENTS[provider](token, api_url)
-        url = f"{args.odoo_url.rstrip('/')}/messenger_leads/{provider}/{account_id}"
-        _logger.info("relay: polling %s bot account %s into %s", provider, account_id, url)
+        code, credentials, path = settings
+        provider = PROVIDERS[code]
+        client = provider.client(credentials)
+        url = args.odoo_url.rstrip("/") + path
+        _logger.info("relay: polling %s bot account %s into %s", code, account_id, url)
         offset = 0
         with requests.Session() as session:
-            webhook = Webhook(session, url, secret)
+            webhook = Webhook(session, url, lambda body: provider.relay_headers(body, credentials))
             while not stop.is_set():
                 try:
                     offset = relay_once(client, webhook, offset, args.poll_timeout, stop.is_set)
                 except PermissionError as exc:
                     _logger.error("relay: %s; stopping this account", exc)
                     return
+
+
+class TelegramRelay(MessengerRelay):
+    """The polling relay under its first name (see messenger_relay)"""
+
+    name = "telegram_relay"
