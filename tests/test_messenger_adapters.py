@@ -15,6 +15,7 @@ CALLS = {
     "manages_webhook": ("set_webhook", "delete_webhook"),
     "polling": ("get_updates", "offset_after"),
     "welcome_on_open": ("welcome_reply",),
+    "webhook_status": ("webhook_info",),
 }
 
 

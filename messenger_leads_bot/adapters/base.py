@@ -165,6 +165,12 @@ class Client:
         the messenger shows as the bot's first words."""
         raise NotImplementedError
 
+    def webhook_info(self):
+        """How the messenger sees our webhook (Capabilities.webhook_status): a dict with its
+        url, pending_update_count, last_error_date and last_error_message. Raises
+        DeliveryError."""
+        raise NotImplementedError
+
 
 @dataclasses.dataclass(frozen=True)
 class Credentials:
@@ -187,6 +193,7 @@ class Capabilities:
     reply_window: datetime.timedelta | None = None
     templates: bool = False  # messenger-approved templates can be sent
     manages_webhook: bool = False  # set_webhook / delete_webhook through the API
+    webhook_status: bool = False  # webhook_info: how the messenger sees our webhook
     polling: bool = False  # get_updates: the polling relay can fetch updates
     max_text_length: int = 4096  # longer texts go in several messages
     welcome_on_open: bool = False  # welcome_reply to someone opening the chat before writing

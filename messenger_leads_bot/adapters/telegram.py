@@ -48,6 +48,7 @@ class TelegramProvider(Provider):
     channel_xmlid = "messenger_leads.messenger_channel_telegram"
     capabilities = Capabilities(
         manages_webhook=True,
+        webhook_status=True,
         polling=True,
         max_text_length=4096,
         share_phone=True,

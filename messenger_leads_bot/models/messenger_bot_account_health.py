@@ -9,7 +9,7 @@ from odoo.exceptions import UserError
 from odoo.osv import expression
 from odoo.tools.misc import format_datetime
 
-from ..adapters import CLIENTS, DeliveryError
+from ..adapters import DeliveryError
 from ..tools.health import failure_alert_due, silence_alert_due
 
 MANAGERS = "sales_team.group_sale_manager"
@@ -120,8 +120,7 @@ class MessengerBotAccount(models.Model):
     @api.depends("provider")
     def _compute_health_can_check_webhook(self):
         for account in self:
-            client = CLIENTS.get(account.provider)
-            account.health_can_check_webhook = callable(getattr(client, "webhook_info", None))
+            account.health_can_check_webhook = account._provider().capabilities.webhook_status
 
     def action_health_check_webhook(self):
         """Show how the messenger sees the webhook: its URL, the updates it holds for us and
