@@ -5,6 +5,7 @@ import time
 from odoo import _, api, fields, models
 from odoo.modules.registry import Registry
 from odoo.service.model import PG_CONCURRENCY_EXCEPTIONS_TO_RETRY
+from odoo.tools import SQL
 from odoo.tools.sql import create_index
 
 from ..adapters import DeliveryError, OutboundMessage
@@ -16,6 +17,7 @@ PER_CHAT_INTERVAL = 1.0  # seconds between two messages to one chat (Telegram's 
 PER_BOT_PER_SECOND = 30  # messages per second per bot (Telegram's limit)
 DELIVERY_PROGRESS = ["queued", "sent", "delivered", "read"]
 DELIVERY_ATTEMPTS_AFTER_COMMIT = 3  # workers delivering at once may collide on the same rows
+CRON_XMLID = "messenger_leads_bot.ir_cron_messenger_outbox_deliver"
 
 
 def retry_delay(attempts, retry_after=0.0):
@@ -61,89 +63,147 @@ class MessengerOutbox(models.Model):
             ["next_attempt_at", "id"],
             where="state = 'queued'",
         )
+        create_index(  # "is an earlier message of this chat still queued?" (_claim_due)
+            self.env.cr,
+            "messenger_outbox_queued_chat_index",
+            self._table,
+            ["conversation_id", "id"],
+            where="state = 'queued'",
+        )
 
     def _schedule_delivery(self):
-        """Deliver right after the current transaction commits; the cron catches the rest."""
+        """Send these rows right after the current transaction commits, and only the rows this
+        transaction queued (as mail.mail does): a request waits for no other chat or account.
+        Whatever else waits is left to the cron, which is triggered for it."""
         self.mail_message_id._messenger_set_delivery_state("queued")
-        dbname = self.env.cr.dbname
+        postcommit = self.env.cr.postcommit
+        if "messenger.outbox" not in postcommit.data:
+            queued_ids = postcommit.data["messenger.outbox"] = []
+            dbname = self.env.cr.dbname
 
-        @self.env.cr.postcommit.add
-        def deliver():
-            # What triggered it is committed: a failure here must not fail the request, it
-            # only leaves the message to the cron.
-            for _attempt in range(DELIVERY_ATTEMPTS_AFTER_COMMIT):
-                try:
-                    with Registry(dbname).cursor() as cr:
-                        self.env(cr=cr)["messenger.outbox"]._deliver_due()
-                    return
-                except PG_CONCURRENCY_EXCEPTIONS_TO_RETRY:
-                    continue  # another worker changed rows of this round: look again
-                except Exception:
-                    _logger.exception("messenger outbox: delivery after commit failed")
-                    return
+            @postcommit.add
+            def deliver():
+                # What triggered it is committed: a failure here must not fail the request, it
+                # only leaves the messages to the cron.
+                for _attempt in range(DELIVERY_ATTEMPTS_AFTER_COMMIT):
+                    try:
+                        with Registry(dbname).cursor() as cr:
+                            outbox = self.env(cr=cr)["messenger.outbox"]
+                            outbox.browse(queued_ids)._deliver_after_commit()
+                        return
+                    except PG_CONCURRENCY_EXCEPTIONS_TO_RETRY:
+                        continue  # another worker changed rows of this round: look again
+                    except Exception:
+                        _logger.exception("messenger outbox: delivery after commit failed")
+                        return
 
+        postcommit.data["messenger.outbox"].extend(self.ids)
         return self
+
+    def _deliver_after_commit(self, auto_commit=True):
+        """Send these rows, queued by a transaction that committed, then wake the cron for
+        anything still queued: other transactions' rows, and these when one waits for a retry or
+        behind an earlier message of its chat."""
+        self._deliver_due(auto_commit=auto_commit, only_ids=self.ids)
+        self.flush_model(["state", "next_attempt_at"])
+        self.env.cr.execute(
+            "SELECT MIN(next_attempt_at) FROM messenger_outbox WHERE state = 'queued'"
+        )
+        (next_attempt_at,) = self.env.cr.fetchone()
+        if next_attempt_at:
+            self._wake_cron(max(next_attempt_at, fields.Datetime.now()))
+
+    @api.model
+    def _wake_cron(self, at):
+        self.env.ref(CRON_XMLID)._trigger(at)
 
     @api.model
     def _cron_deliver(self):
         self._deliver_due()
 
     @api.model
-    def _deliver_due(self, auto_commit=True, max_seconds=10.0):
-        """Send what is due, oldest first, within Telegram's rate limits.
+    def _deliver_due(self, auto_commit=True, max_seconds=10.0, only_ids=None):
+        """Send what is due, oldest first, in order per chat, within Telegram's rate limits;
+        only the rows of `only_ids` when given.
 
-        Each round claims at most PER_BOT_PER_SECOND rows (locked, skipped by other workers),
-        sends one message per chat and commits, so a delivered message is never sent twice and
-        the next message of a chat goes out a second later, in the next round.
+        Each round claims the first queued message of each chat (see _claim_due), sends them
+        and commits, so a delivered message is never sent twice; the next message of a chat goes
+        out a second later, in the next round.
         """
         deadline = time.monotonic() + max_seconds
         while time.monotonic() < deadline:
+            round_at = fields.Datetime.now()  # the next round is due a second after it
             began = time.monotonic()
-            self.flush_model(["state", "next_attempt_at"])
-            self.env.cr.execute(
-                """
-                SELECT id FROM messenger_outbox
-                 WHERE state = 'queued' AND next_attempt_at <= %s
-                 ORDER BY id LIMIT %s FOR UPDATE SKIP LOCKED
-                """,
-                (fields.Datetime.now(), PER_BOT_PER_SECOND),
-            )
-            due = self.browse([row[0] for row in self.env.cr.fetchall()])
+            due = self._claim_due(round_at, only_ids)
             if not due:
                 return
-            postponed = False
             for account, rows in due.grouped("account_id").items():
-                postponed |= rows._send_round(account)
+                rows._send_round(account)
+            following = due._pace_next(round_at)
+            if only_ids is not None:
+                following = following.filtered(lambda row: row.id in only_ids)
             if not auto_commit:
                 return
             self.env.cr.commit()  # pylint: disable=invalid-commit
-            if postponed or len(due) == PER_BOT_PER_SECOND:
+            if following or len(due) == PER_BOT_PER_SECOND:
                 time.sleep(max(0.0, PER_CHAT_INTERVAL - (time.monotonic() - began)))
             else:
                 return
 
-    def _send_round(self, account):
-        """Send the first message of each chat; later ones of the same chat wait a round.
+    @api.model
+    def _claim_due(self, now, only_ids=None):
+        """Lock the messages to send at `now`, at most PER_BOT_PER_SECOND: the first queued
+        message of each chat, once due. A later message waits while an earlier one of its chat
+        is queued (waiting for its retry, or being sent by another worker), so a chat's messages
+        arrive in order; a message failed for good holds nothing back. Rows other workers hold
+        are skipped, never sent twice."""
+        if only_ids is not None and not only_ids:
+            return self.browse()
+        self.flush_model(["conversation_id", "state", "next_attempt_at"])
+        self.env.cr.execute(
+            SQL(
+                """
+                SELECT outbox.id FROM messenger_outbox outbox
+                 WHERE outbox.state = 'queued' AND outbox.next_attempt_at <= %s %s
+                   AND NOT EXISTS (
+                       SELECT FROM messenger_outbox earlier
+                        WHERE earlier.conversation_id = outbox.conversation_id
+                          AND earlier.state = 'queued' AND earlier.id < outbox.id)
+                 ORDER BY outbox.id LIMIT %s FOR UPDATE OF outbox SKIP LOCKED
+                """,
+                now,
+                SQL("AND outbox.id IN %s", tuple(only_ids)) if only_ids is not None else SQL(),
+                PER_BOT_PER_SECOND,
+            )
+        )
+        return self.browse([row[0] for row in self.env.cr.fetchall()])
 
-        Return True when some message was postponed that way.
-        """
-        sendable = self.browse()
-        seen_chats = set()
-        postponed = False
-        for row in self:
-            chat = row.conversation_id
-            if chat.blocked:
-                row._fail(_("The customer blocked the bot."))
-            elif chat.id in seen_chats:
-                postponed = True
-                row.next_attempt_at = fields.Datetime.now() + datetime.timedelta(
-                    seconds=PER_CHAT_INTERVAL
-                )
-            else:
-                seen_chats.add(chat.id)
-                sendable |= row
+    def _pace_next(self, round_at):
+        """The next messages of the chats these rows left the queue of (sent, or failed for
+        good) in the round of `round_at` go in the next round, PER_CHAT_INTERVAL later: one
+        message per chat per second. Return them."""
+        done = self.filtered(lambda row: row.state != "queued")
+        if not done:
+            return self.browse()
+        pace = round_at + datetime.timedelta(seconds=PER_CHAT_INTERVAL)
+        following = self.search(
+            [
+                ("state", "=", "queued"),
+                ("conversation_id", "in", done.conversation_id.ids),
+                ("next_attempt_at", "<=", pace),
+            ]
+        )
+        following.next_attempt_at = pace
+        return following
+
+    def _send_round(self, account):
+        """Send these rows of one account, one per chat (see _claim_due)."""
+        blocked = self.filtered("conversation_id.blocked")
+        for row in blocked:
+            row._fail(_("The customer blocked the bot."))
+        sendable = self - blocked
         if not sendable:
-            return postponed
+            return
         messages = [
             OutboundMessage(
                 row.conversation_id.external_chat_id, row.text, row.buttons, row.template
@@ -162,7 +222,6 @@ class MessengerOutbox(models.Model):
                 row._record_failure(result)
             else:
                 row._record_sent(result.external_message_id)
-        return postponed
 
     def _record_sent(self, external_message_id):
         self.write(
@@ -210,9 +269,7 @@ class MessengerOutbox(models.Model):
             }
         )
         _logger.info("messenger outbox %s: %s; retry in %.0f s", self.id, error, delay)
-        self.env.ref("messenger_leads_bot.ir_cron_messenger_outbox_deliver")._trigger(
-            self.next_attempt_at
-        )
+        self._wake_cron(self.next_attempt_at)
 
     def _fail(self, reason):
         """A permanent failure: shown in the thread and on the lead, never retried."""

@@ -34,17 +34,26 @@ class TestMessengerOutbox(BotCase):
         self.assertEqual(sent["reply_markup"]["keyboard"][0][0]["request_contact"], True)
         self.assertEqual(ack.external_message_id, str(sent["message_id"]))
 
+    def make_due(self, rows):
+        rows.next_attempt_at = fields.Datetime.now() - timedelta(seconds=1)
+
+    def after_commit_delivery(self):
+        (deliver,) = [f for f in self.env.cr.postcommit._funcs if f.__name__ == "deliver"]
+        return deliver
+
     def test_delivery_after_commit_never_fails_the_request(self):
         """Workers delivering at once may collide: try again; anything else waits for the cron."""
         self.ack_of(711)
-        (deliver,) = [f for f in self.env.cr.postcommit._funcs if f.__name__ == "deliver"]
+        deliver = self.after_commit_delivery()
         outbox = type(self.env["messenger.outbox"])
         collision_then_success = [SerializationFailure(), None]
-        with patch.object(outbox, "_deliver_due", side_effect=collision_then_success) as due:
+        with patch.object(
+            outbox, "_deliver_after_commit", side_effect=collision_then_success
+        ) as due:
             deliver()
         self.assertEqual(due.call_count, 2, "a collision is tried again at once")
         with (
-            patch.object(outbox, "_deliver_due", side_effect=RuntimeError("down")),
+            patch.object(outbox, "_deliver_after_commit", side_effect=RuntimeError("down")),
             self.assertLogs("odoo.addons.messenger_leads_bot.models.messenger_outbox", "ERROR"),
         ):
             deliver()  # logged, not raised: the update is committed and the cron will send
@@ -130,11 +139,12 @@ class TestMessengerOutbox(BotCase):
 
     def test_server_errors_back_off_then_give_up(self):
         ack = self.ack_of(703)
-        self.api.fail_next("sendMessage", 502, times=20)
-        for _attempt in range(8):
-            ack.next_attempt_at = fields.Datetime.now() - timedelta(seconds=1)
+        # exactly the failures it meets: the fake API serves the next tests too
+        self.api.fail_next("sendMessage", 502, times=MAX_ATTEMPTS)
+        for _attempt in range(MAX_ATTEMPTS):
+            self.make_due(ack)
             self.deliver()
-        self.assertEqual((ack.state, ack.attempts), ("failed", 8))
+        self.assertEqual((ack.state, ack.attempts), ("failed", MAX_ATTEMPTS))
         self.assertIn("fake error 502", ack.error)
 
     def test_blocked_customer_stops_delivery_and_shows_it(self):
@@ -157,6 +167,80 @@ class TestMessengerOutbox(BotCase):
         # Odoo keeps datetimes to the second: compare at that precision
         queued_at = second.create_date.replace(microsecond=0)
         self.assertGreaterEqual(second.next_attempt_at - queued_at, timedelta(seconds=1))
+
+    def test_the_next_message_of_a_chat_goes_in_the_next_round(self):
+        """One message per chat per round, a round a second: every chat gets its first message
+        at once, the following ones in order, one a round."""
+        first_acks = self.ack_of(712) | self.ack_of(713)
+        later = self.env["messenger.outbox"]
+        for chat_id in (712, 713):
+            later |= self.conversation(chat_id)._queue_outbound(f"Then {chat_id}", "person")
+        self.deliver()
+        self.assertEqual(first_acks.mapped("state"), ["sent", "sent"], "each chat at once")
+        self.assertEqual(later.mapped("state"), ["queued", "queued"])
+        self.make_due(later)
+        self.deliver()
+        self.assertEqual(later.mapped("state"), ["sent", "sent"])
+        for chat_id in (712, 713):
+            self.assertEqual(self.api.sent_to(chat_id)[-1]["text"], f"Then {chat_id}")
+
+    def split_reply_after_the_ack(self, chat_id):
+        self.ack_of(chat_id)
+        self.deliver()
+        parts = self.conversation(chat_id)._queue_outbound("long " * 1000, "person")
+        self.assertEqual(len(parts), 2)
+        return parts
+
+    def test_a_message_waiting_for_its_retry_holds_back_the_rest_of_its_chat(self):
+        """A split reply whose first part meets a 429: the second part, due first, waits until
+        the first went out; the customer reads them in order."""
+        first, second = self.split_reply_after_the_ack(714)
+        sent_before = len(self.api.sent_to(714))
+        self.api.fail_next("sendMessage", 429, retry_after=3)
+        self.deliver()
+        self.assertEqual((first.state, first.attempts), ("queued", 1))
+        self.make_due(second)  # due before the first part's retry
+        self.deliver()
+        self.assertEqual(second.state, "queued", "not before the first part")
+        self.assertEqual(len(self.api.sent_to(714)), sent_before)
+        self.make_due(first)
+        self.deliver()
+        self.assertEqual((first.state, second.state), ("sent", "queued"), "one a round")
+        self.make_due(second)
+        self.deliver()
+        self.assertEqual(second.state, "sent")
+        texts = [message["text"] for message in self.api.sent_to(714)[sent_before:]]
+        self.assertEqual(texts, [first.text, second.text])
+
+    def test_a_message_failed_for_good_holds_back_nothing(self):
+        first, second = self.split_reply_after_the_ack(715)
+        self.api.fail_next("sendMessage", 400)
+        self.deliver()
+        self.assertEqual((first.state, second.state), ("failed", "queued"))
+        self.make_due(second)
+        self.deliver()
+        self.assertEqual(second.state, "sent")
+        self.assertEqual(self.api.sent_to(715)[-1]["text"], second.text)
+
+    def test_delivery_after_commit_sends_the_transactions_own_rows_only(self):
+        """A webhook request waits for its own messages only: another chat's message, due, is
+        left to the cron, which is triggered for it."""
+        others = self.ack_of(716)
+        self.env.cr.postcommit.clear()  # that transaction committed; its delivery never ran
+        own = self.ack_of(717)
+        cron = self.env.ref("messenger_leads_bot.ir_cron_messenger_outbox_deliver")
+        triggers = self.env["ir.cron.trigger"].search([("cron_id", "=", cron.id)])
+        deliver = self.after_commit_delivery()
+        self.registry.enter_test_mode(self.env.cr)  # the after-commit cursor is the test's
+        self.addCleanup(self.registry.leave_test_mode)
+        deliver()
+        self.env.invalidate_all()
+        self.assertEqual(set(own.mapped("state")), {"sent"})
+        self.assertEqual(others.mapped("state"), ["queued"])
+        self.assertEqual(self.api.sent_to(716), [], "another chat's message is the cron's")
+        woken = self.env["ir.cron.trigger"].search([("cron_id", "=", cron.id)]) - triggers
+        self.assertEqual(len(woken), 1)
+        self.assertLessEqual(woken.call_at, fields.Datetime.now())
 
     def test_long_reply_is_split(self):
         self.ack_of(706)
