@@ -184,6 +184,12 @@ class CrmLead(models.Model):
     callback_next_at = fields.Datetime(
         string="Next call", compute="_compute_callback_next_at", store=True
     )
+    callback_attempts_done = fields.Integer(
+        string="Calls made",
+        compute="_compute_callback_attempts_done",
+        store=True,
+        help="Call-back attempts made to the customer, whatever their outcome.",
+    )
 
     # ------------------------------------------------------------------
     # Computes
@@ -833,6 +839,13 @@ class CrmLead(models.Model):
         for lead in self:
             planned = lead.callback_attempt_ids.filtered(lambda a: a.state == "planned")
             lead.callback_next_at = min(planned.mapped("planned_at"), default=False)
+
+    @api.depends("callback_attempt_ids.state")
+    def _compute_callback_attempts_done(self):
+        for lead in self:
+            lead.callback_attempts_done = len(
+                lead.callback_attempt_ids.filtered(lambda a: a.state == "done")
+            )
 
     @api.onchange("phone")
     def _onchange_messenger_phone_check(self):

@@ -117,7 +117,7 @@ class MessengerLeadReport(models.Model):
                     (lead.sla_state IN ('met_late', 'breached'))::int AS breach_count,
                     lead.qualification_score,
                     CASE WHEN lead.callback_state IS NOT NULL
-                        THEN COALESCE(attempts.done, 0) END AS call_attempts,
+                        THEN lead.callback_attempts_done END AS call_attempts,
                     (channel.code IN %(live_codes)s
                         AND lead.first_response_at IS NOT NULL)::int AS chat_count,
                     NULLIF(lead.messenger_rating, 0) AS customer_rating
@@ -126,12 +126,6 @@ class MessengerLeadReport(models.Model):
                 LEFT JOIN messenger_channel channel ON channel.id = lead.channel_id
                 LEFT JOIN crm_team team ON team.id = lead.team_id
                 LEFT JOIN resource_calendar calendar ON calendar.id = team.resource_calendar_id
-                LEFT JOIN (
-                    SELECT lead_id, count(*) AS done
-                      FROM messenger_callback_attempt
-                     WHERE state = 'done'
-                  GROUP BY lead_id
-                ) attempts ON attempts.lead_id = lead.id
                 CROSS JOIN LATERAL (
                     SELECT COALESCE(stage.is_won, false) AS won,
                            NOT lead.active AND lead.probability = 0 AS lost,

@@ -164,6 +164,28 @@ class TestMessengerLeadReport(ReportCase):
         with self.assertRaisesRegex(ValidationError, "already has a target in this period"):
             targets[0].copy({"date_from": "2026-11-15", "date_to": "2026-12-15"})
 
+    def test_calls_logged_by_the_salesperson_are_counted_on_the_lead(self):
+        lead = self.env["crm.lead"].create(
+            {
+                "name": "Report: call me",
+                "phone": "+7 916 123-45-67",
+                "team_id": self.team.id,
+                "user_id": self.alice.id,
+                "channel_id": self.telegram.id,
+            }
+        )
+        self.assertEqual((lead.callback_state, lead.callback_attempts_done), ("planned", 0))
+        lead.with_user(self.alice).action_callback_no_answer()
+        lead.with_user(self.alice).action_callback_busy()
+        self.assertEqual(lead.callback_attempts_done, 2)
+        self.env.flush_all()
+        row = self.env["messenger.lead.report"].search([("lead_id", "=", lead.id)])
+        self.assertEqual(row.call_attempts, 2.0)
+        lead.with_user(self.alice).action_callback_reached()
+        self.env.flush_all()
+        self.env.invalidate_all()
+        self.assertEqual((lead.callback_attempts_done, row.call_attempts), (3, 3.0))
+
     def test_salespeople_see_their_own_figures(self):
         total = self.dashboard(user=self.alice)["funnel"]["total"]
         self.assertEqual(total["counts"], [5, 4, 3, 1])  # L1 L2 L3 L7 L10 only
