@@ -1,3 +1,5 @@
+from collections import defaultdict
+
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 
@@ -58,20 +60,35 @@ class MessengerConversionTarget(models.Model):
 
     @api.depends("channel_id", "team_id", "date_from", "date_to", "target_rate")
     def _compute_actual(self):
+        """One grouped read per period, by channel and team, for all the targets of the period.
+
+        A target with a team reads that team's leads of its channel, one without the channel's
+        leads of every team. The read is the user's, so record rules apply.
+        """
         report = self.env["messenger.lead.report"]
+        periods = defaultdict(self.browse)
         for target in self:
-            domain = [
-                ("channel_id", "=", target.channel_id.id),
-                ("create_date", ">=", target.date_from),
-                ("create_date", "<", fields.Date.add(target.date_to, days=1)),
-            ]
-            if target.team_id:
-                domain.append(("team_id", "=", target.team_id.id))
-            [(leads, won)] = report._read_group(domain, [], ["lead_count:sum", "won_count:sum"])
-            target.lead_count = leads
-            target.won_count = won
-            target.actual_rate = funnel.rate(won, leads) or 0.0
-            target.reached = bool(leads) and target.actual_rate >= target.target_rate
+            periods[target.date_from, target.date_to] |= target
+        for (date_from, date_to), targets in periods.items():
+            figures = defaultdict(lambda: [0, 0])  # (channel, team or None for all): [leads, won]
+            if date_from and date_to:
+                domain = [
+                    ("channel_id", "in", targets.channel_id.ids),
+                    ("create_date", ">=", date_from),
+                    ("create_date", "<", fields.Date.add(date_to, days=1)),
+                ]
+                for channel, team, leads, won in report._read_group(
+                    domain, ["channel_id", "team_id"], ["lead_count:sum", "won_count:sum"]
+                ):
+                    for key in ((channel.id, team.id), (channel.id, None)):
+                        figures[key][0] += leads
+                        figures[key][1] += won
+            for target in targets:
+                leads, won = figures[target.channel_id.id, target.team_id.id or None]
+                target.lead_count = leads
+                target.won_count = won
+                target.actual_rate = funnel.rate(won, leads) or 0.0
+                target.reached = bool(leads) and target.actual_rate >= target.target_rate
 
     def _dashboard_rows(self, start, end):
         """The targets overlapping [start, end), with their actual figures."""

@@ -1,3 +1,4 @@
+from odoo import fields
 from odoo.exceptions import ValidationError
 from odoo.tests import tagged
 
@@ -163,6 +164,67 @@ class TestMessengerLeadReport(ReportCase):
         )
         with self.assertRaisesRegex(ValidationError, "already has a target in this period"):
             targets[0].copy({"date_from": "2026-11-15", "date_to": "2026-12-15"})
+
+    def test_targets_are_read_once_per_period_as_the_user(self):
+        whatsapp = self.env.ref("messenger_leads.messenger_channel_whatsapp")
+        november = {"team_id": self.team.id, "date_from": "2026-11-01", "date_to": "2026-11-30"}
+        targets = self.env["messenger.conversion.target"].create(
+            [
+                dict(november, channel_id=self.telegram.id, target_rate=30),
+                dict(november, channel_id=self.web_form.id, target_rate=10),
+                dict(november, channel_id=whatsapp.id, target_rate=10),
+                # every team: the web form leads of the 16th to the 19th, whatever their team
+                {
+                    "channel_id": self.web_form.id,
+                    "date_from": "2026-11-16",
+                    "date_to": "2026-11-19",
+                    "target_rate": 60,
+                },
+                {
+                    "channel_id": whatsapp.id,
+                    "date_from": "2026-10-01",
+                    "date_to": "2026-10-31",
+                    "target_rate": 10,
+                },
+            ]
+        )
+        report = type(self.env["messenger.lead.report"])
+        read_group = report._read_group
+        reads = []
+
+        def counted(model, *args, **kwargs):
+            reads.append(model.env.uid)
+            return read_group(model, *args, **kwargs)
+
+        self.patch(report, "_read_group", counted)
+        for user, telegram, web_form in (
+            (self.manager, (6, 2, 33.3), (4, 0, 0.0)),
+            (self.alice, (3, 1, 33.3), (2, 0, 0.0)),  # her own leads: L1 L2 L3, L7 L10
+        ):
+            reads.clear()
+            targets.invalidate_recordset()
+            figures = targets.with_user(user).read(
+                ["lead_count", "won_count", "actual_rate", "reached"]
+            )
+            self.assertEqual(reads, [user.id] * 3, "one grouped read per period, as the user")
+            self.assertEqual(
+                [(row["lead_count"], row["won_count"], row["actual_rate"]) for row in figures[:3]],
+                [telegram, web_form, (0, 0, 0.0)],
+            )
+            self.assertEqual([row["reached"] for row in figures[:3]], [True, False, False])
+            # each target as its own read of the leads it covers
+            for target, row in zip(targets.with_user(user), figures, strict=True):
+                domain = [
+                    ("channel_id", "=", target.channel_id.id),
+                    ("create_date", ">=", target.date_from),
+                    ("create_date", "<", fields.Date.add(target.date_to, days=1)),
+                ]
+                if target.team_id:
+                    domain.append(("team_id", "=", target.team_id.id))
+                [(leads, won)] = self.env(user=user)["messenger.lead.report"]._read_group(
+                    domain, [], ["lead_count:sum", "won_count:sum"]
+                )
+                self.assertEqual((row["lead_count"], row["won_count"]), (leads, won))
 
     def test_calls_logged_by_the_salesperson_are_counted_on_the_lead(self):
         lead = self.env["crm.lead"].create(
