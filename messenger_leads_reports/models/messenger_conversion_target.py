@@ -60,35 +60,43 @@ class MessengerConversionTarget(models.Model):
 
     @api.depends("channel_id", "team_id", "date_from", "date_to", "target_rate")
     def _compute_actual(self):
-        """One grouped read per period, by channel and team, for all the targets of the period.
+        """One grouped read for all the targets, by channel, team and day, summed per target.
 
         A target with a team reads that team's leads of its channel, one without the channel's
-        leads of every team. The read is the user's, so record rules apply.
+        leads of every team. Days are UTC days, as the periods' bounds are compared; the read is
+        the user's, so record rules apply.
         """
-        report = self.env["messenger.lead.report"]
-        periods = defaultdict(self.browse)
+        dated = self.filtered(lambda target: target.date_from and target.date_to)
+        daily = defaultdict(lambda: [0, 0])  # (channel, team or None for all, day): [leads, won]
+        if dated:
+            domain = [
+                ("channel_id", "in", dated.channel_id.ids),
+                ("create_date", ">=", min(dated.mapped("date_from"))),
+                ("create_date", "<", fields.Date.add(max(dated.mapped("date_to")), days=1)),
+            ]
+            report = self.env["messenger.lead.report"].with_context(tz="UTC")
+            for channel, team, day, leads, won in report._read_group(
+                domain,
+                ["channel_id", "team_id", "create_date:day"],
+                ["lead_count:sum", "won_count:sum"],
+            ):
+                day = fields.Date.to_date(day)  # the start of the day, as a date
+                for key in ((channel.id, team.id, day), (channel.id, None, day)):
+                    daily[key][0] += leads
+                    daily[key][1] += won
         for target in self:
-            periods[target.date_from, target.date_to] |= target
-        for (date_from, date_to), targets in periods.items():
-            figures = defaultdict(lambda: [0, 0])  # (channel, team or None for all): [leads, won]
-            if date_from and date_to:
-                domain = [
-                    ("channel_id", "in", targets.channel_id.ids),
-                    ("create_date", ">=", date_from),
-                    ("create_date", "<", fields.Date.add(date_to, days=1)),
-                ]
-                for channel, team, leads, won in report._read_group(
-                    domain, ["channel_id", "team_id"], ["lead_count:sum", "won_count:sum"]
-                ):
-                    for key in ((channel.id, team.id), (channel.id, None)):
-                        figures[key][0] += leads
-                        figures[key][1] += won
-            for target in targets:
-                leads, won = figures[target.channel_id.id, target.team_id.id or None]
-                target.lead_count = leads
-                target.won_count = won
-                target.actual_rate = funnel.rate(won, leads) or 0.0
-                target.reached = bool(leads) and target.actual_rate >= target.target_rate
+            leads = won = 0
+            if target in dated:
+                team = target.team_id.id or None
+                day, last = target.date_from, target.date_to
+                while day <= last:
+                    day_leads, day_won = daily.get((target.channel_id.id, team, day), (0, 0))
+                    leads, won = leads + day_leads, won + day_won
+                    day = fields.Date.add(day, days=1)
+            target.lead_count = leads
+            target.won_count = won
+            target.actual_rate = funnel.rate(won, leads) or 0.0
+            target.reached = bool(leads) and target.actual_rate >= target.target_rate
 
     def _dashboard_rows(self, start, end):
         """The targets overlapping [start, end), with their actual figures."""
