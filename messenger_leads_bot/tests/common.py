@@ -4,6 +4,8 @@ from datetime import UTC, datetime
 from odoo import Command
 from odoo.tests import TransactionCase
 
+from odoo.addons.messenger_leads.tests.test_lead_sla import office_hours
+
 from .fake_bot_api import FakeBotApi
 
 _update_ids = itertools.count(1)
@@ -49,25 +51,7 @@ def tg_blocked(chat_id, update_id):
 
 def always_open_team(env):
     """A team with a leader, always at work."""
-    always_open = env["resource.calendar"].create(
-        {
-            "name": "24/7",
-            "tz": "UTC",
-            "attendance_ids": [Command.clear()]
-            + [
-                Command.create(
-                    {
-                        "name": str(day),
-                        "dayofweek": str(day),
-                        "hour_from": 0,
-                        "hour_to": 24,
-                        "day_period": "morning",
-                    }
-                )
-                for day in range(7)
-            ],
-        }
-    )
+    always_open = office_hours(env, "UTC", days=range(7), hours=(0, 24))
     leader = env["res.users"].create(
         {
             "name": "Team Leader",

@@ -7,6 +7,8 @@ from odoo.exceptions import AccessError
 from odoo.tests import new_test_user, tagged
 from odoo.tools import SQL
 
+from odoo.addons.messenger_leads.tests.test_lead_sla import office_hours
+
 from .common import BotCase, tg_update
 
 LOGGER = "odoo.addons.messenger_leads_bot.models.messenger_update"
@@ -33,26 +35,7 @@ class TestBotAccountHealth(BotCase):
             company_id=cls.other_company.id,
             company_ids=[Command.set(cls.other_company.ids)],
         )
-        # Monday to Friday, 9:00 to 18:00 UTC
-        cls.office_hours = env["resource.calendar"].create(
-            {
-                "name": "Office",
-                "tz": "UTC",
-                "attendance_ids": [Command.clear()]
-                + [
-                    Command.create(
-                        {
-                            "name": str(day),
-                            "dayofweek": str(day),
-                            "hour_from": 9,
-                            "hour_to": 18,
-                            "day_period": "morning",
-                        }
-                    )
-                    for day in range(5)
-                ],
-            }
-        )
+        cls.office_hours = office_hours(env, "UTC")  # Monday to Friday, 9:00 to 18:00
 
     def stored_update(self, state, account=None):
         return self.env["messenger.update"].create(
