@@ -75,12 +75,12 @@ class MessengerConversionTarget(models.Model):
                 ("create_date", "<", fields.Date.add(max(dated.mapped("date_to")), days=1)),
             ]
             report = self.env["messenger.lead.report"].with_context(tz="UTC")
-            for channel, team, day, leads, won in report._read_group(
+            for channel, team, day_start, leads, won in report._read_group(
                 domain,
                 ["channel_id", "team_id", "create_date:day"],
                 ["lead_count:sum", "won_count:sum"],
             ):
-                day = fields.Date.to_date(day)  # the start of the day, as a date
+                day = fields.Date.to_date(day_start)
                 for key in ((channel.id, team.id, day), (channel.id, None, day)):
                     daily[key][0] += leads
                     daily[key][1] += won
