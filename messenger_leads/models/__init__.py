@@ -6,6 +6,7 @@ from . import messenger_lead_signal
 from . import utm_campaign
 from . import res_company
 from . import messenger_callback_attempt
+from . import resource_calendar
 from . import crm_lead
 from . import res_partner
 from . import crm_team

@@ -1,7 +1,6 @@
 import collections
 import datetime
 
-import pytz
 from markupsafe import Markup
 
 from odoo import api, fields, models
@@ -303,16 +302,7 @@ class CrmLead(models.Model):
 
     def _messenger_working_intervals(self, start):
         """The team's working intervals (naive UTC) from `start` on, holidays excluded."""
-        begin = pytz.utc.localize(start)
-        calendar = self._messenger_calendar()
-        intervals = calendar._work_intervals_batch(begin, begin + PLANNING_HORIZON)[False]
-        return [
-            (
-                a.astimezone(pytz.utc).replace(tzinfo=None),
-                b.astimezone(pytz.utc).replace(tzinfo=None),
-            )
-            for a, b, _record in intervals
-        ]
+        return self._messenger_calendar()._messenger_utc_intervals(start, start + PLANNING_HORIZON)
 
     @api.model
     def _messenger_at_risk_share(self):

@@ -213,16 +213,7 @@ class MessengerBotAccount(models.Model):
         calendar = self.team_id.resource_calendar_id or self.company_id.resource_calendar_id
         if not calendar:
             return []
-        intervals = calendar._work_intervals_batch(
-            pytz.utc.localize(start), pytz.utc.localize(end + datetime.timedelta(minutes=1))
-        )[False]
-        return [
-            (
-                a.astimezone(pytz.utc).replace(tzinfo=None),
-                b.astimezone(pytz.utc).replace(tzinfo=None),
-            )
-            for a, b, _record in intervals
-        ]
+        return calendar._messenger_utc_intervals(start, end + datetime.timedelta(minutes=1))
 
     def _health_failures_since(self, since):
         """Failed updates and outbox rows of each account written since `since[account]`."""
