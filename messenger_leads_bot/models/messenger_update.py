@@ -95,6 +95,15 @@ class MessengerUpdate(models.Model):
         (Settings); failed ones stay for the retry cron and whoever handles them."""
         self.env["res.company"]._messenger_purge_expired(self, "done")
 
+    def _process_again(self, commit_attempt=False):
+        """One more attempt at a failed update, counted first (and committed, with
+        `commit_attempt`, so that an attempt that kills the worker still counts)."""
+        self.ensure_one()
+        self.attempts += 1
+        if commit_attempt:
+            self.env.cr.commit()  # pylint: disable=invalid-commit
+        self._process(self.account_id, json.loads(self.payload))
+
     @api.model
     def _cron_retry_failed(self, batch_size=RETRY_BATCH_SIZE):
         """Process again the updates that failed, a bounded number of times, a batch per run.
@@ -112,10 +121,7 @@ class MessengerUpdate(models.Model):
         )
         auto_commit = not modules.module.current_test
         for update in failed[:batch_size]:
-            update.attempts += 1
-            if auto_commit:
-                self.env.cr.commit()  # pylint: disable=invalid-commit
-            update._process(update.account_id, json.loads(update.payload))
+            update._process_again(commit_attempt=auto_commit)
             if auto_commit:
                 self.env.cr.commit()  # pylint: disable=invalid-commit
         if len(failed) > batch_size:

@@ -1,5 +1,3 @@
-import json
-
 from odoo import _, models
 from odoo.exceptions import AccessError
 
@@ -19,5 +17,4 @@ class MessengerUpdate(models.Model):
         self.check_access("read")
         self.account_id.check_access("read")
         for update in self.sudo().filtered(lambda u: u.state == "failed"):
-            update.attempts += 1
-            update._process(update.account_id, json.loads(update.payload))
+            update._process_again()
