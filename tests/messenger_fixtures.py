@@ -146,23 +146,43 @@ class BotAccount:
         )
 
     def post_raw(self, body, secret=None, url=None):
-        return requests.post(
-            url or self.url,
-            data=body,
-            headers={
-                "Content-Type": "application/json",
-                "X-Telegram-Bot-Api-Secret-Token": self.secret if secret is None else secret,
-            },
-            timeout=30,
+        return self.processed(
+            requests.post(
+                url or self.url,
+                data=body,
+                headers={
+                    "Content-Type": "application/json",
+                    "X-Telegram-Bot-Api-Secret-Token": self.secret if secret is None else secret,
+                },
+                timeout=30,
+            )
         )
 
     def post_signed(self, body, header, signature):
         """POST raw bytes with a messenger's signature header (WhatsApp, Viber)."""
-        return requests.post(
-            self.url,
-            data=body,
-            headers={"Content-Type": "application/json", header: signature},
-            timeout=30,
+        return self.processed(
+            requests.post(
+                self.url,
+                data=body,
+                headers={"Content-Type": "application/json", header: signature},
+                timeout=30,
+            )
+        )
+
+    def processed(self, response, seconds=30):
+        """The webhook's answer, once the intake crons processed what it stored: the webhook
+        only stores, the account's waiting updates are then processed in the background."""
+        if response.status_code == 200:
+            deadline = time.monotonic() + seconds
+            while self.waiting_updates() and time.monotonic() < deadline:
+                time.sleep(0.05)
+        return response
+
+    def waiting_updates(self):
+        return self.admin.call(
+            "messenger.update",
+            "search_count",
+            [["account_id", "=", self.id], ["state", "=", "received"]],
         )
 
     def conversation(self, chat_id):

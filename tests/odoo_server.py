@@ -17,13 +17,15 @@ def free_port():
 
 
 class OdooServer:
-    """An odoo-bin process serving one database, with the config set-up wrote for it."""
+    """An odoo-bin process serving one database, with the config set-up wrote for it, and its
+    cron workers as in production: they process what the webhooks stored."""
 
-    def __init__(self, conf, database, log_path, workers=0):
+    def __init__(self, conf, database, log_path, workers=0, cron_workers=2):
         self.conf = conf
         self.database = database
         self.log_path = log_path
         self.workers = workers
+        self.cron_workers = cron_workers
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.process = None
@@ -46,7 +48,7 @@ class OdooServer:
             "--logfile",
             self.log_path,
             "--max-cron-threads",
-            "0",
+            str(self.cron_workers),
         ]
         self.process = subprocess.Popen(cmd, start_new_session=True)
         try:

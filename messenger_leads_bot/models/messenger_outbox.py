@@ -5,10 +5,9 @@ import time
 from odoo import _, api, fields, models
 from odoo.modules.registry import Registry
 from odoo.service.model import PG_CONCURRENCY_EXCEPTIONS_TO_RETRY
-from odoo.tools import SQL
-from odoo.tools.sql import create_index
 
 from ..adapters import DeliveryError, OutboundMessage
+from .messenger_queue import retry_delay
 
 _logger = logging.getLogger(__name__)
 
@@ -20,17 +19,15 @@ DELIVERY_ATTEMPTS_AFTER_COMMIT = 3  # workers delivering at once may collide on 
 CRON_XMLID = "messenger_leads_bot.ir_cron_messenger_outbox_deliver"
 
 
-def retry_delay(attempts, retry_after=0.0):
-    """Seconds before the next try: what the messenger asked for (429), else exponential."""
-    return retry_after or min(2**attempts, 600)
-
-
 class MessengerOutbox(models.Model):
     """A message waiting for, or done with, delivery to a customer's messenger."""
 
     _name = "messenger.outbox"
+    _inherit = ["messenger.queue"]
     _description = "Messenger outbox"
     _order = "id"
+    _queue_chat_columns = ("conversation_id",)
+    _queue_waiting_state = "queued"
 
     conversation_id = fields.Many2one(
         "messenger.conversation", required=True, ondelete="cascade", index=True
@@ -49,27 +46,8 @@ class MessengerOutbox(models.Model):
         default="queued",
         required=True,
     )
-    next_attempt_at = fields.Datetime(default=fields.Datetime.now, required=True)
-    attempts = fields.Integer(default=0)
-    error = fields.Text()
     sent_at = fields.Datetime()
     external_message_id = fields.Char(index="btree_not_null")  # statuses refer to it
-
-    def init(self):
-        create_index(
-            self.env.cr,
-            "messenger_outbox_due_index",
-            self._table,
-            ["next_attempt_at", "id"],
-            where="state = 'queued'",
-        )
-        create_index(  # "is an earlier message of this chat still queued?" (_claim_due)
-            self.env.cr,
-            "messenger_outbox_queued_chat_index",
-            self._table,
-            ["conversation_id", "id"],
-            where="state = 'queued'",
-        )
 
     def _schedule_delivery(self):
         """Send these rows right after the current transaction commits, and only the rows this
@@ -126,7 +104,7 @@ class MessengerOutbox(models.Model):
         """Send what is due, oldest first, in order per chat, within Telegram's rate limits;
         only the rows of `only_ids` when given.
 
-        Each round claims the first queued message of each chat (see _claim_due), sends them
+        Each round claims the first queued message of each chat (see _queue_claim), sends them
         and commits, so a delivered message is never sent twice; the next message of a chat goes
         out a second later, in the next round.
         """
@@ -134,7 +112,7 @@ class MessengerOutbox(models.Model):
         while time.monotonic() < deadline:
             round_at = fields.Datetime.now()  # the next round is due a second after it
             began = time.monotonic()
-            due = self._claim_due(round_at, only_ids)
+            due = self._queue_claim(round_at, PER_BOT_PER_SECOND, only_ids)
             if not due:
                 return
             for account, rows in due.grouped("account_id").items():
@@ -149,34 +127,6 @@ class MessengerOutbox(models.Model):
                 time.sleep(max(0.0, PER_CHAT_INTERVAL - (time.monotonic() - began)))
             else:
                 return
-
-    @api.model
-    def _claim_due(self, now, only_ids=None):
-        """Lock the messages to send at `now`, at most PER_BOT_PER_SECOND: the first queued
-        message of each chat, once due. A later message waits while an earlier one of its chat
-        is queued (waiting for its retry, or being sent by another worker), so a chat's messages
-        arrive in order; a message failed for good holds nothing back. Rows other workers hold
-        are skipped, never sent twice."""
-        if only_ids is not None and not only_ids:
-            return self.browse()
-        self.flush_model(["conversation_id", "state", "next_attempt_at"])
-        self.env.cr.execute(
-            SQL(
-                """
-                SELECT outbox.id FROM messenger_outbox outbox
-                 WHERE outbox.state = 'queued' AND outbox.next_attempt_at <= %s %s
-                   AND NOT EXISTS (
-                       SELECT FROM messenger_outbox earlier
-                        WHERE earlier.conversation_id = outbox.conversation_id
-                          AND earlier.state = 'queued' AND earlier.id < outbox.id)
-                 ORDER BY outbox.id LIMIT %s FOR UPDATE OF outbox SKIP LOCKED
-                """,
-                now,
-                SQL("AND outbox.id IN %s", tuple(only_ids)) if only_ids is not None else SQL(),
-                PER_BOT_PER_SECOND,
-            )
-        )
-        return self.browse([row[0] for row in self.env.cr.fetchall()])
 
     def _pace_next(self, round_at):
         """The next messages of the chats these rows left the queue of (sent, or failed for
@@ -197,7 +147,7 @@ class MessengerOutbox(models.Model):
         return following
 
     def _send_round(self, account):
-        """Send these rows of one account, one per chat (see _claim_due)."""
+        """Send these rows of one account, one per chat (see _queue_claim)."""
         blocked = self.filtered("conversation_id.blocked")
         for row in blocked:
             row._fail(_("The customer blocked the bot."))

@@ -1,26 +1,47 @@
+import hashlib
 import json
 import logging
+import time
+from datetime import timedelta
 
 from odoo import api, fields, models, modules
 from odoo.service.model import PG_CONCURRENCY_EXCEPTIONS_TO_RETRY
+from odoo.tools import SQL
 
 _logger = logging.getLogger(__name__)
 
 MAX_PROCESS_ATTEMPTS = 5
 RETRY_BATCH_SIZE = 50  # updates per run of the retry cron
+INTAKE_BATCH_SIZE = 20  # updates per transaction of the intake: what each commit pays is shared
+INTAKE_RUN_SECONDS = 30  # then the cron hands over to the other jobs and runs again at once
+# an update taken by a worker that died (killed, out of memory) is taken again after this; one
+# whose batch outlives it is done by the worker that took it again, not twice (_still_leased)
+INTAKE_LEASE_SECONDS = 30
+# intake crons: each takes any waiting update, so two of them process chats in parallel on two
+# cron workers (of one Odoo server or of several sharing the database)
+INTAKE_CRONS = (
+    "messenger_leads_bot.ir_cron_messenger_intake",
+    "messenger_leads_bot.ir_cron_messenger_intake_parallel",
+)
 
 
 class MessengerUpdate(models.Model):
-    """A raw update as the messenger sent it, stored once before anything else happens."""
+    """A raw update as the messenger sent it, stored once before anything else happens, then
+    processed by the intake crons (see _cron_process_received)."""
 
     _name = "messenger.update"
+    _inherit = ["messenger.queue"]
     _description = "Messenger update"
     _order = "id desc"
+    _queue_chat_columns = ("account_id", "chat_key")
+    _queue_waiting_state = "received"
 
     account_id = fields.Many2one(
         "messenger.bot.account", required=True, ondelete="cascade", index=True
     )
     external_id = fields.Char(string="Update ID", required=True)
+    # the chat it belongs to (see _chat_key): a chat's updates are processed in order
+    chat_key = fields.Char()
     payload = fields.Text(required=True)
     state = fields.Selection(
         [("received", "Received"), ("done", "Processed"), ("failed", "Failed")],
@@ -28,8 +49,6 @@ class MessengerUpdate(models.Model):
         required=True,
         index=True,
     )
-    attempts = fields.Integer(default=0)
-    error = fields.Text()
     conversation_id = fields.Many2one("messenger.conversation", ondelete="set null")
 
     _sql_constraints = [
@@ -42,8 +61,8 @@ class MessengerUpdate(models.Model):
 
     @api.model
     def _receive(self, account, data, external_id):
-        """Store and process one update, unique per account by `external_id`; return False when
-        it was already stored.
+        """Store one update, unique per account by `external_id`, and wake the intake; return
+        the stored update, or an empty recordset when it was stored already.
 
         The insert is idempotent under concurrency: a second request with the same update waits
         for the first transaction and then finds the row.
@@ -51,30 +70,161 @@ class MessengerUpdate(models.Model):
         self.env.cr.execute(
             """
             INSERT INTO messenger_update
-                (account_id, external_id, payload, state, attempts,
+                (account_id, external_id, chat_key, payload, state, attempts, next_attempt_at,
                  create_uid, create_date, write_uid, write_date)
-            VALUES (%s, %s, %s, 'received', 1, %s, now() at time zone 'UTC', %s,
-                    now() at time zone 'UTC')
+            VALUES (%s, %s, %s, %s, 'received', 0, now() at time zone 'UTC',
+                    %s, now() at time zone 'UTC', %s, now() at time zone 'UTC')
             ON CONFLICT (account_id, external_id) DO NOTHING
             RETURNING id
             """,
-            (account.id, external_id, json.dumps(data), self.env.uid, self.env.uid),
+            (
+                account.id,
+                external_id,
+                _chat_key(account, data),
+                json.dumps(data),
+                self.env.uid,
+                self.env.uid,
+            ),
             log_exceptions=False,  # a lost race is retried, not an error
         )
         row = self.env.cr.fetchone()
         if not row:
-            return False
-        self.browse(row[0])._process(account, data)
-        return True
+            return self.browse()
+        update = self.browse(row[0])
+        update._wake_intake()
+        return update
 
-    def _process(self, account, data):
-        """Bridge this update's events; a failure is kept on it for the retry cron, never lost."""
+    def _wake_intake(self):
+        """Trigger an intake cron for this update, when this transaction commits.
+
+        Not ir.cron._trigger(): it stores the time to the second, and a cron run deletes the
+        triggers older than its own start when it ends, so a trigger stored in the first second
+        of a run could go with the update waiting for the next interval. The exact time keeps
+        it; the insert is also cheaper than the ORM's for every webhook call.
+        """
+        cron = self.env.ref(INTAKE_CRONS[self.id % len(INTAKE_CRONS)])
+        self.env.cr.execute(
+            """
+            INSERT INTO ir_cron_trigger (cron_id, call_at, create_uid, create_date)
+            VALUES (%s, clock_timestamp() at time zone 'UTC', %s, now() at time zone 'UTC')
+            """,
+            (cron.id, self.env.uid),
+        )
+        self.env.cr.postcommit.add(cron._notifydb)
+
+    @api.model
+    def _cron_process_received(self):
+        """Process the stored updates, oldest first, a batch per transaction, for at most
+        INTAKE_RUN_SECONDS; tell the cron how many still wait, so that it runs again at once."""
+        auto_commit = not modules.module.current_test
+        done = remaining = 0
+        deadline = time.monotonic() + INTAKE_RUN_SECONDS
+        while True:
+            batch, lease = self._take_batch(auto_commit)
+            if not batch:
+                break
+            batch._process_batch(lease, auto_commit)
+            done += len(batch)
+            if time.monotonic() > deadline:
+                remaining = self.search_count([("state", "=", "received")])
+                break
+        self.env["ir.cron"]._notify_progress(done=done, remaining=remaining)
+        return done
+
+    @api.model
+    def _take_batch(self, auto_commit):
+        """Lease the next batch of due updates (see _queue_claim) and count the attempt, both
+        committed before any is processed: an update whose worker died is taken again once
+        the lease ran out, a bounded number of times; one taken that often is failed.
+        Return the batch and the end of its lease."""
+        while True:
+            # due by the database's clock, which stamped them: not this server's, to the second
+            claimed = self._queue_claim(
+                SQL("clock_timestamp() at time zone 'UTC'"), INTAKE_BATCH_SIZE
+            )
+            exhausted = claimed.filtered(lambda update: update.attempts >= MAX_PROCESS_ATTEMPTS)
+            exhausted.write(
+                {"state": "failed", "error": "Processing stopped (the worker died) on every try."}
+            )
+            batch = claimed - exhausted
+            if batch or not claimed:
+                break
+        lease = fields.Datetime.now() + timedelta(seconds=INTAKE_LEASE_SECONDS)
+        for update in batch:
+            update.attempts += 1
+        batch.next_attempt_at = lease
+        batch.flush_recordset(["attempts", "next_attempt_at"])
+        if auto_commit:
+            self.env.cr.commit()  # pylint: disable=invalid-commit
+        return batch, lease
+
+    def _process_batch(self, lease, auto_commit):
+        """Bridge these leased updates in one transaction. Their files are fetched first, before
+        any chat is locked (bridging locks it): a slow download holds no chat. Only the updates
+        still leased to this worker are bridged: one whose lease ran out meanwhile is another
+        worker's now, never processed twice."""
+        events = {update: update._events() for update in self}
+        try:
+            for update in self._still_leased(lease):
+                update._bridge(events[update])
+            if auto_commit:
+                self.env.cr.commit()  # pylint: disable=invalid-commit
+        except PG_CONCURRENCY_EXCEPTIONS_TO_RETRY:
+            if not auto_commit:
+                raise
+            # another transaction changed a chat of this batch: the batch is given back, due at
+            # once, without counting an attempt
+            self.env.cr.rollback()
+            self.env.cr.execute(
+                """
+                UPDATE messenger_update
+                   SET next_attempt_at = now() at time zone 'UTC', attempts = attempts - 1
+                 WHERE id IN %s AND state = 'received' AND next_attempt_at = %s
+                """,
+                (tuple(self.ids), lease),
+            )
+            self.env.cr.commit()  # pylint: disable=invalid-commit
+
+    def _still_leased(self, lease):
+        """Those of these updates still leased until `lease` (to this worker), locked."""
+        self.env.cr.execute(
+            """
+            SELECT id FROM messenger_update
+             WHERE id IN %s AND state = 'received' AND next_attempt_at = %s
+             ORDER BY id FOR UPDATE
+            """,
+            (tuple(self.ids), lease),
+        )
+        return self.browse([row[0] for row in self.env.cr.fetchall()])
+
+    def _events(self):
+        """This update's events with their files fetched; an exception when it cannot be read
+        (the update fails when bridged)."""
+        self.ensure_one()
+        try:
+            account = self.account_id
+            return [
+                account._fetch_file(event)
+                for event in account._provider().parse(json.loads(self.payload))
+            ]
+        except Exception as exc:  # any malformed body: kept as failed, with why
+            return exc
+
+    def _process(self):
+        """Bridge this update's events at once (a retry); see _process_batch for the intake."""
+        self.ensure_one()
+        self._bridge(self._events())
+
+    def _bridge(self, events):
+        """Bridge these events of this update; a failure is kept on it for the retry cron, never
+        lost."""
         self.ensure_one()
         try:
             with self.env.cr.savepoint():
+                if isinstance(events, Exception):
+                    raise events
+                account = self.account_id
                 conversations = self.env["messenger.conversation"]
-                # files first: a slow download must not hold the chat, which bridging locks
-                events = [account._fetch_file(event) for event in account._provider().parse(data)]
                 for event in events:
                     if event.kind == "status":
                         self.env["messenger.outbox"]._apply_status(account, event)
@@ -84,7 +234,7 @@ class MessengerUpdate(models.Model):
                     {"state": "done", "error": False, "conversation_id": conversations[:1].id}
                 )
         except PG_CONCURRENCY_EXCEPTIONS_TO_RETRY:
-            raise  # another request holds the same chat: Odoo retries the whole request
+            raise  # another transaction holds the same chat: the whole transaction is retried
         except Exception as exc:  # any failure must leave the update retryable
             _logger.exception("messenger update %s could not be processed", self.id)
             self.write({"state": "failed", "error": f"{exc.__class__.__name__}: {exc}"})
@@ -102,7 +252,7 @@ class MessengerUpdate(models.Model):
         self.attempts += 1
         if commit_attempt:
             self.env.cr.commit()  # pylint: disable=invalid-commit
-        self._process(self.account_id, json.loads(self.payload))
+        self._process()
 
     @api.model
     def _cron_retry_failed(self, batch_size=RETRY_BATCH_SIZE):
@@ -126,3 +276,14 @@ class MessengerUpdate(models.Model):
                 self.env.cr.commit()  # pylint: disable=invalid-commit
         if len(failed) > batch_size:
             self.env.ref("messenger_leads_bot.ir_cron_messenger_update_retry")._trigger()
+
+
+def _chat_key(account, data):
+    """The chat an update belongs to (its first event's, by a digest of its id), None when it
+    cannot be read: it is then kept as failed when processed, and holds back no chat."""
+    try:
+        events = account._provider().parse(data)
+    except Exception:  # whatever a malformed body raises, the webhook stores it
+        return None
+    # a digest: a chat id may be longer than an index takes
+    return hashlib.sha256(events[0].chat_id.encode()).hexdigest() if events else None

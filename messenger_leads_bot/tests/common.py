@@ -64,6 +64,11 @@ def always_open_team(env):
     )
 
 
+def process_received(env):
+    """Run the intake as its cron does right after a webhook stored an update."""
+    env["messenger.update"]._cron_process_received()
+
+
 class BotCase(TransactionCase):
     """A bot account talking to a local Bot API server, with a team that is always at work."""
 
@@ -84,7 +89,11 @@ class BotCase(TransactionCase):
         )
 
     def receive(self, update):
-        return self.env["messenger.update"]._receive(self.account, update, str(update["update_id"]))
+        stored = self.env["messenger.update"]._receive(
+            self.account, update, str(update["update_id"])
+        )
+        process_received(self.env)
+        return stored
 
     def conversation(self, chat_id):
         return self.env["messenger.conversation"].search(

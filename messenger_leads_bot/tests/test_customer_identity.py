@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from odoo import Command
 from odoo.tests import TransactionCase, tagged
 
-from .common import always_open_team, tg_update
+from .common import always_open_team, process_received, tg_update
 
 _ids = iter(range(7_000_000, 8_000_000))
 
@@ -121,6 +121,7 @@ class TestCustomerIdentity(TransactionCase):
     def receive(self, account, data, key):
         webhook = self.env["messenger.update"].with_user(self.env.ref("base.public_user")).sudo()
         self.assertTrue(webhook._receive(account, data, key))
+        process_received(self.env)
         update = self.env["messenger.update"].search(
             [("account_id", "=", account.id), ("external_id", "=", key)]
         )

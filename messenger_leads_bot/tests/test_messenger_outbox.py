@@ -10,7 +10,7 @@ from odoo.addons.mail.tools.discuss import Store
 
 from ..adapters.telegram import TelegramClient
 from ..models.messenger_outbox import MAX_ATTEMPTS, retry_delay
-from .common import BotCase, tg_update
+from .common import BotCase, process_received, tg_update
 
 
 @tagged("post_install", "-at_install")
@@ -76,6 +76,7 @@ class TestMessengerOutbox(BotCase):
         for chat_id, account in ((720, tokenless), (721, broken)):
             update = tg_update(chat_id, "Hello")
             self.env["messenger.update"]._receive(account, update, str(update["update_id"]))
+            process_received(self.env)
             stuck |= stuck.search([("account_id", "=", account.id)])
         ack = self.ack_of(722)
         self.assertTrue(max(stuck.ids) < ack.id, "the failing rows come first in the round")

@@ -8,7 +8,7 @@ from odoo import fields
 from odoo.tests import HttpCase, tagged
 
 from ..adapters.viber import parse_viber_update
-from .common import always_open_team
+from .common import always_open_team, process_received
 from .fake_viber_api import FakeViberApi
 
 _tokens = itertools.count(4912661846655238145)
@@ -49,7 +49,7 @@ class TestViber(HttpCase):
     def post(self, data, token=None):
         body = json.dumps(data).encode()
         key = (token or self.api.token).encode()
-        return self.url_open(
+        answer = self.url_open(
             self.path,
             data=body,
             headers={
@@ -57,6 +57,8 @@ class TestViber(HttpCase):
                 "X-Viber-Content-Signature": hmac.new(key, body, hashlib.sha256).hexdigest(),
             },
         )
+        process_received(self.env)
+        return answer
 
     def conversation(self, user_id):
         return self.env["messenger.conversation"].search(

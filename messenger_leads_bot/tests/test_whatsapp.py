@@ -10,7 +10,7 @@ from odoo.tests import HttpCase, tagged
 
 from ..adapters import fill_template_values
 from ..adapters.whatsapp import parse_whatsapp_update
-from .common import always_open_team, tg_update
+from .common import always_open_team, process_received, tg_update
 from .fake_whatsapp_api import PHONE_NUMBER_ID, FakeWhatsAppApi
 
 APP_SECRET = "app-secret"
@@ -134,11 +134,13 @@ class TestWhatsAppWebhook(HttpCase):
     def post(self, data, secret=APP_SECRET):
         body = json.dumps(data).encode()
         signature = "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
-        return self.url_open(
+        answer = self.url_open(
             self.path,
             data=body,
             headers={"Content-Type": "application/json", "X-Hub-Signature-256": signature},
         )
+        process_received(self.env)
+        return answer
 
     def conversation(self, wa_id):
         return self.env["messenger.conversation"].search(
@@ -376,6 +378,7 @@ class TestWhatsAppWebhook(HttpCase):
             5501, contact={"phone_number": "79160000006", "first_name": "Ivan", "user_id": 5501}
         )
         self.env["messenger.update"]._receive(telegram, update, str(update["update_id"]))
+        process_received(self.env)
         telegram_chat = self.env["messenger.conversation"].search(
             [("account_id", "=", telegram.id)]
         )
@@ -398,6 +401,7 @@ class TestWhatsAppWebhook(HttpCase):
             ),
         ):
             self.env["messenger.update"]._receive(telegram, update, str(update["update_id"]))
+            process_received(self.env)
         telegram_chat = self.env["messenger.conversation"].search(
             [("account_id", "=", telegram.id)]
         )

@@ -1,0 +1,77 @@
+from odoo import fields, models
+from odoo.tools import SQL
+from odoo.tools.sql import create_index
+
+
+def retry_delay(attempts, retry_after=0.0):
+    """Seconds before the next try: what the messenger asked for (429), else exponential."""
+    return retry_after or min(2**attempts, 600)
+
+
+class MessengerQueue(models.AbstractModel):
+    """What the intake (messenger.update) and the delivery (messenger.outbox) queues share:
+    attempts, the last error, when a row is next due, and claiming due rows in order per chat
+    without two workers (or two Odoo servers) ever taking the same row."""
+
+    _name = "messenger.queue"
+    _description = "Messenger queue"
+    # the columns that make one chat: a chat's rows are taken in the order they came
+    _queue_chat_columns = ()
+    _queue_waiting_state = ""  # the state of a row still to be done
+
+    attempts = fields.Integer(default=0)
+    error = fields.Text()
+    next_attempt_at = fields.Datetime(default=fields.Datetime.now, required=True)
+
+    def init(self):
+        if self._abstract:
+            return
+        create_index(
+            self.env.cr,
+            f"{self._table}_due_index",
+            self._table,
+            ["next_attempt_at", "id"],
+            where=f"state = '{self._queue_waiting_state}'",
+        )
+        create_index(  # "does an earlier row of this chat still wait?" (_queue_claim)
+            self.env.cr,
+            f"{self._table}_queued_chat_index",
+            self._table,
+            [*self._queue_chat_columns, "id"],
+            where=f"state = '{self._queue_waiting_state}'",
+        )
+
+    def _queue_claim(self, due_at, limit, only_ids=None):
+        """Lock and return the rows due at `due_at`, oldest first, at most `limit`: of each chat
+        only its first waiting row. A later row waits while an earlier one of its chat waits (for
+        its retry, or being done by another worker), so a chat's rows are done in order; rows
+        other workers hold are skipped, never done twice."""
+        if only_ids is not None and not only_ids:
+            return self.browse()
+        self.flush_model(["state", "next_attempt_at", *self._queue_chat_columns])
+        table = SQL.identifier(self._table)
+        same_chat = SQL(" AND ").join(
+            SQL("earlier.%s = queued.%s", SQL.identifier(column), SQL.identifier(column))
+            for column in self._queue_chat_columns
+        )
+        self.env.cr.execute(
+            SQL(
+                """
+                SELECT queued.id FROM %(table)s queued
+                 WHERE queued.state = %(waiting)s AND queued.next_attempt_at <= %(due_at)s
+                       %(only)s
+                   AND NOT EXISTS (
+                       SELECT FROM %(table)s earlier
+                        WHERE %(same_chat)s
+                          AND earlier.state = %(waiting)s AND earlier.id < queued.id)
+                 ORDER BY queued.id LIMIT %(limit)s FOR UPDATE OF queued SKIP LOCKED
+                """,
+                table=table,
+                waiting=self._queue_waiting_state,
+                due_at=due_at,
+                only=SQL("AND queued.id IN %s", tuple(only_ids)) if only_ids else SQL(),
+                same_chat=same_chat,
+                limit=limit,
+            )
+        )
+        return self.browse([row[0] for row in self.env.cr.fetchall()])

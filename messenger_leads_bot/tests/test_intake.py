@@ -1,0 +1,121 @@
+from datetime import timedelta
+from unittest.mock import patch
+
+from odoo import fields
+from odoo.tests import tagged
+
+from ..models.messenger_update import INTAKE_BATCH_SIZE, INTAKE_CRONS, MAX_PROCESS_ATTEMPTS
+from .common import BotCase, tg_update
+
+
+@tagged("post_install", "-at_install")
+class TestIntake(BotCase):
+    """The webhook stores; the intake crons process, in batches, in order per chat."""
+
+    def store(self, update):
+        """What the webhook does: store the update, nothing more."""
+        return self.env["messenger.update"]._receive(self.account, update, str(update["update_id"]))
+
+    def take(self):
+        batch, self.lease = self.env["messenger.update"]._take_batch(auto_commit=False)
+        return batch
+
+    def process(self, batch):
+        batch._process_batch(self.lease, auto_commit=False)
+
+    def test_the_webhook_stores_and_an_intake_cron_is_woken_for_the_rest(self):
+        crons = self.env["ir.cron"].browse([self.env.ref(xmlid).id for xmlid in INTAKE_CRONS])
+        triggers = self.env["ir.cron.trigger"].search([("cron_id", "in", crons.ids)])
+        stored = self.store(tg_update(901, "Hello, I would like a kitchen"))
+        self.assertEqual((stored.state, stored.attempts), ("received", 0))
+        self.assertFalse(self.conversation(901), "nothing bridged while the messenger waits")
+        woken = self.env["ir.cron.trigger"].search([("cron_id", "in", crons.ids)]) - triggers
+        self.assertEqual(len(woken), 1)
+        self.assertLessEqual(woken.call_at, fields.Datetime.now() + timedelta(seconds=1))
+
+        self.assertEqual(self.env["messenger.update"]._cron_process_received(), 1)
+        self.assertEqual((stored.state, stored.attempts), ("done", 1))
+        conversation = self.conversation(901)
+        self.assertEqual(stored.conversation_id, conversation)
+        self.assertTrue(conversation.lead_id)
+        self.assertIn("kitchen", self.thread_messages(conversation)[0].body)
+
+    def test_a_chats_updates_are_taken_in_order_other_chats_alongside(self):
+        first = self.store(tg_update(902, "First"))
+        second = self.store(tg_update(902, "Second"))
+        other = self.store(tg_update(903, "Another customer"))
+        taken = self.take()
+        self.assertEqual(taken, first | other, "the chat's second update waits for its first")
+        self.process(taken)
+        self.assertEqual(self.take(), second)
+
+    def test_a_taken_update_is_leased_not_taken_twice(self):
+        stored = self.store(tg_update(904, "Hello"))
+        taken = self.take()
+        self.assertEqual(taken, stored)
+        self.assertEqual(stored.attempts, 1, "the attempt counts before processing")
+        self.assertGreater(stored.next_attempt_at, fields.Datetime.now())
+        self.assertFalse(self.take(), "another worker does not take it while it is processed")
+        later = self.store(tg_update(904, "Are you there?"))
+        self.assertFalse(self.take(), "nor the chat's next update")
+        stored.next_attempt_at = fields.Datetime.now() - timedelta(seconds=1)  # the lease ran out
+        self.assertEqual(self.take(), stored, "a worker that died leaves it to another")
+        self.process(stored)
+        self.assertEqual(self.take(), later)
+
+    def test_an_update_taken_again_after_its_lease_is_processed_once(self):
+        """A batch that outlived its lease (a slow worker) leaves the update to the worker that
+        took it again: one message in the thread, not two."""
+        stored = self.store(tg_update(908, "Only once, please"))
+        slow_batch = self.take()
+        # taken 40 seconds ago: its lease ran out
+        slow_lease = stored.next_attempt_at = self.lease - timedelta(seconds=40)
+        self.assertEqual(self.take(), stored, "another worker takes it")
+        slow_batch._process_batch(slow_lease, auto_commit=False)
+        self.assertEqual(stored.state, "received", "the slow worker leaves it alone")
+        self.assertFalse(self.conversation(908))
+        self.process(stored)
+        self.assertEqual(stored.state, "done")
+        bodies = self.thread_messages(self.conversation(908)).mapped("body")
+        self.assertEqual(len([body for body in bodies if "Only once" in body]), 1, bodies)
+
+    def test_an_update_that_always_kills_its_worker_is_failed_in_the_end(self):
+        stored = self.store(tg_update(905, "Hello"))
+        stored.attempts = MAX_PROCESS_ATTEMPTS
+        after = self.store(tg_update(905, "Hello again"))
+        self.assertEqual(self.take(), after, "the chat moves on")
+        self.assertEqual(stored.state, "failed")
+        self.assertIn("worker died", stored.error)
+
+    def test_batches_are_bounded_and_all_is_processed(self):
+        chats = range(910, 910 + INTAKE_BATCH_SIZE + 5)
+        stored = self.env["messenger.update"]
+        for chat_id in chats:
+            stored |= self.store(tg_update(chat_id, f"Hello from {chat_id}"))
+        first_batch = self.take()
+        self.assertEqual(len(first_batch), INTAKE_BATCH_SIZE)
+        self.process(first_batch)
+        self.assertEqual(self.env["messenger.update"]._cron_process_received(), 5)
+        self.assertEqual(set(stored.mapped("state")), {"done"})
+        self.assertEqual(len(stored.conversation_id.lead_id), len(chats))
+
+    def test_a_batchs_files_are_fetched_before_any_chat_is_locked(self):
+        self.api.files["in1"] = ("photos/in_1.jpg", b"\xff\xd8first")
+        self.api.files["in2"] = ("photos/in_2.jpg", b"\xff\xd8second")
+        conversations = type(self.env["messenger.conversation"])
+        lock = conversations._lock_or_create
+        downloads_when_locked = []
+
+        def locking(model, account, chat_id):
+            downloads_when_locked.append(len(self.api.downloads))
+            return lock(model, account, chat_id)
+
+        for chat_id, file_id in ((906, "in1"), (907, "in2")):
+            photo = [{"file_id": file_id, "file_unique_id": file_id, "width": 9, "height": 9}]
+            self.store(tg_update(chat_id, photo=photo))
+        downloads = len(self.api.downloads)
+        with patch.object(conversations, "_lock_or_create", locking):
+            self.env["messenger.update"]._cron_process_received()
+        self.assertEqual(downloads_when_locked, [downloads + 2, downloads + 2])
+        message = self.thread_messages(self.conversation(907))[0]
+        self.assertEqual(message.attachment_ids.raw, b"\xff\xd8second")
