@@ -7,7 +7,7 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools.sql import create_index
 
-from ..tools import assignment, callback, qualification, sla
+from ..tools import assignment, callback, phone, qualification, sla
 from .messenger_callback_attempt import OUTCOMES
 from .messenger_channel import LIVE_CHAT_CODES
 
@@ -33,11 +33,6 @@ CALLBACK_STATES = [
     ("wrong_number", "Wrong number"),
     ("stopped", "Stopped"),
 ]
-
-
-def hours_to_time(hours):
-    minutes = round(hours * 60)
-    return datetime.time(min(minutes // 60, 23), minutes % 60)
 
 
 class CrmLead(models.Model):
@@ -164,7 +159,7 @@ class CrmLead(models.Model):
     )
 
     phone_kind = fields.Selection(
-        callback.KINDS, string="Phone type", compute="_compute_phone_info", store=True
+        phone.KINDS, string="Phone type", compute="_compute_phone_info", store=True
     )
     phone_valid = fields.Boolean(compute="_compute_phone_info", store=True)
     customer_tz = fields.Char(
@@ -815,8 +810,8 @@ class CrmLead(models.Model):
             company = lead.company_id or self.env.company
             fallback_tz = lead.partner_id.tz or company.resource_calendar_id.tz or "UTC"
             try:
-                info = callback.phone_info(lead.phone or "", company.country_id.code)
-            except callback.InvalidPhone:
+                info = phone.phone_info(lead.phone or "", company.country_id.code)
+            except phone.InvalidPhone:
                 lead.phone_kind = lead.phone_valid = False
                 lead.customer_tz = fallback_tz
                 continue
@@ -848,11 +843,7 @@ class CrmLead(models.Model):
         """vals with its phone in E.164 when it is a valid number; kept as typed otherwise."""
         if not vals.get("phone"):
             return vals
-        region = self.env.company.country_id.code
-        try:
-            return dict(vals, phone=callback.phone_info(vals["phone"], region).e164)
-        except callback.InvalidPhone:
-            return vals
+        return dict(vals, phone=phone.e164(vals["phone"], self.env.company.country_id.code))
 
     # ------------------------------------------------------------------
     # Plan
@@ -874,8 +865,8 @@ class CrmLead(models.Model):
     def _callback_rules(self):
         company = self.company_id or self.env.company
         return callback.CallRules(
-            window_start=hours_to_time(company.messenger_callback_window_start),
-            window_end=hours_to_time(company.messenger_callback_window_end),
+            window_start=callback.hours_to_time(company.messenger_callback_window_start),
+            window_end=callback.hours_to_time(company.messenger_callback_window_end),
             mobile_per_day=company.messenger_callback_mobile_per_day,
             mobile_gap=datetime.timedelta(minutes=company.messenger_callback_mobile_gap),
             fixed_gap=datetime.timedelta(minutes=company.messenger_callback_fixed_gap),

@@ -5,5 +5,6 @@ from . import test_assignment_rules
 from . import test_assignment
 from . import test_qualification_rules
 from . import test_qualification
+from . import test_phone_rules
 from . import test_callback_rules
 from . import test_callback
