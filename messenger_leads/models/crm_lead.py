@@ -11,21 +11,6 @@ from ..tools import assignment, callback, phone, qualification, sla
 from .messenger_callback_attempt import OUTCOMES
 from .messenger_channel import LIVE_CHAT_CODES
 
-SLA_STATES = [
-    ("on_track", "On track"),
-    ("at_risk", "At risk"),
-    ("breached", "Breached"),
-    ("met", "Met"),
-    ("met_late", "Met late"),
-]
-RESPONSE_BANDS = [
-    ("ideal", "Up to 20 min"),
-    ("normal", "Up to 3 h"),
-    ("acceptable", "Up to 12 h"),
-    ("harmful", "Over 12 h"),
-]
-PLANNING_HORIZON = datetime.timedelta(days=21)  # a deadline is always found within it
-OPEN_SLA_STATES = ("on_track", "at_risk", "breached")
 CALLBACK_STATES = [
     ("planned", "Calling"),
     ("reached", "Reached"),
@@ -83,10 +68,10 @@ class CrmLead(models.Model):
         aggregator="avg",
     )
     response_band = fields.Selection(
-        RESPONSE_BANDS, compute="_compute_response", store=True, string="Response band"
+        sla.RESPONSE_BANDS, compute="_compute_response", store=True, string="Response band"
     )
     sla_state = fields.Selection(
-        SLA_STATES,
+        sla.SLA_STATES,
         string="First response",
         compute="_compute_sla_state",
         store=True,
@@ -297,7 +282,9 @@ class CrmLead(models.Model):
 
     def _messenger_working_intervals(self, start):
         """The team's working intervals (naive UTC) from `start` on, holidays excluded."""
-        return self._messenger_calendar()._messenger_utc_intervals(start, start + PLANNING_HORIZON)
+        return self._messenger_calendar()._messenger_utc_intervals(
+            start, start + sla.PLANNING_HORIZON
+        )
 
     @api.model
     def _messenger_at_risk_share(self):
@@ -709,9 +696,9 @@ class CrmLead(models.Model):
         Three range queries on partial indexes (see init): the cron reads only what changes.
         """
         now = fields.Datetime.now()
-        self.search(
-            [("sla_state", "in", ("on_track", "at_risk")), ("response_deadline", "<=", now)]
-        ).write({"sla_state": "breached"})
+        self.search([("sla_state", "in", sla.WAITING), ("response_deadline", "<=", now)]).write(
+            {"sla_state": "breached"}
+        )
         self.search([("sla_state", "=", "on_track"), ("sla_at_risk_at", "<=", now)]).write(
             {"sla_state": "at_risk"}
         )
@@ -740,8 +727,9 @@ class CrmLead(models.Model):
 
     def init(self):
         result = super().init()
+        waiting = ", ".join(f"'{state}'" for state in sla.WAITING)
         for name, column, where in (
-            ("waiting", "response_deadline", "sla_state IN ('on_track', 'at_risk')"),
+            ("waiting", "response_deadline", f"sla_state IN ({waiting})"),
             ("on_track", "sla_at_risk_at", "sla_state = 'on_track'"),
             ("breached", "id", "sla_state = 'breached' AND sla_escalated_at IS NULL"),
         ):

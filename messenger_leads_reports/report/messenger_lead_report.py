@@ -1,9 +1,9 @@
 from odoo import fields, models, tools
 from odoo.tools import SQL
 
-from odoo.addons.messenger_leads.models.crm_lead import RESPONSE_BANDS, SLA_STATES
 from odoo.addons.messenger_leads.models.messenger_channel import LIVE_CHAT_CODES
 from odoo.addons.messenger_leads.tools.qualification import GRADES
+from odoo.addons.messenger_leads.tools.sla import DECIDED, MISSED, RESPONSE_BANDS, SLA_STATES
 
 
 class MessengerLeadReport(models.Model):
@@ -111,10 +111,10 @@ class MessengerLeadReport(models.Model):
                     END AS deal_cycle_days,
                     CASE WHEN lead.first_response_at IS NOT NULL
                         THEN lead.response_minutes END AS response_minutes,
-                    CASE WHEN lead.sla_state IN ('met', 'met_late', 'breached') THEN
+                    CASE WHEN lead.sla_state IN %(decided)s THEN
                         (CASE WHEN lead.sla_state = 'met' THEN 100.0 ELSE 0.0 END)
                     END AS within_target_rate,
-                    (lead.sla_state IN ('met_late', 'breached'))::int AS breach_count,
+                    (lead.sla_state IN %(missed)s)::int AS breach_count,
                     lead.qualification_score,
                     CASE WHEN lead.callback_state IS NOT NULL
                         THEN lead.callback_attempts_done END AS call_attempts,
@@ -144,5 +144,7 @@ class MessengerLeadReport(models.Model):
             """,
                 table=SQL.identifier(self._table),
                 live_codes=LIVE_CHAT_CODES,
+                decided=DECIDED,
+                missed=MISSED,
             )
         )
