@@ -1,4 +1,6 @@
 from odoo import api, fields, models
+from odoo.osv import expression
+from odoo.tools import SQL, Query
 
 
 class CrmLead(models.Model):
@@ -29,6 +31,40 @@ class CrmLead(models.Model):
         help="1 (bad) to 5 (excellent): the customer's rating of the conversation, "
         "asked by the messenger bot once the lead is closed.",
     )
+
+    # ------------------------------------------------------------------
+    # Open, won, lost: one definition for every addon and the reports
+    # ------------------------------------------------------------------
+
+    @api.model
+    def _messenger_open_domain(self):
+        """Open: active and not in a won stage, crm's own test (crm.lead._get_lead_duplicates)."""
+        return [
+            ("active", "=", True),
+            "|",
+            ("stage_id", "=", False),
+            ("stage_id.is_won", "=", False),
+        ]
+
+    @api.model
+    def _messenger_won_domain(self):
+        """Won: in a won stage (crm sets the probability to 100 with it)."""
+        return [("stage_id.is_won", "=", True)]
+
+    @api.model
+    def _messenger_lost_domain(self):
+        """Lost: archived with no chance left, as crm's action_set_lost leaves a lead."""
+        return [("active", "=", False), ("probability", "=", 0)]
+
+    def _messenger_open(self):
+        """The open leads among these."""
+        return self.filtered_domain(self._messenger_open_domain())
+
+    @api.model
+    def _messenger_domain_sql(self, domain, alias):
+        """`domain` as an SQL condition on the crm_lead table named `alias`, for report views."""
+        query = Query(self.env, alias, SQL.identifier(self._table))
+        return expression.expression(domain, self.sudo(), alias, query).query.where_clause
 
     @api.depends("source_id", "medium_id")
     def _compute_channel_id(self):
@@ -76,8 +112,8 @@ class CrmLead(models.Model):
             self._messenger_flag_big_budget()
         if vals.get("phone"):
             self._callback_start()
-        if "stage_id" in vals or "active" in vals or "probability" in vals:
-            self.filtered(lambda lead: not lead.active or lead.probability >= 100)._callback_stop()
+        if "stage_id" in vals or "active" in vals:
+            (self - self._messenger_open())._callback_stop()
         return result
 
     # ------------------------------------------------------------------

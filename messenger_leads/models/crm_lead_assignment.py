@@ -89,11 +89,11 @@ class CrmLead(models.Model):
 
     @api.model
     def _messenger_open_loads(self, users):
-        """Open leads (active, not won) per user, as a dict with every user in it."""
+        """Open leads per user, as a dict with every user in it."""
         loads = dict.fromkeys(users.ids, 0)
         if users:
             groups = self._read_group(
-                [("user_id", "in", users.ids), ("active", "=", True), ("probability", "<", 100)],
+                [("user_id", "in", users.ids), *self._messenger_open_domain()],
                 ["user_id"],
                 ["__count"],
             )
@@ -112,7 +112,7 @@ class CrmLead(models.Model):
             [
                 ("user_id", "=", False),
                 ("team_id.messenger_assignment", "not in", (False, "none")),
-                ("probability", "<", 100),
+                *self._messenger_open_domain(),
             ],
             order="id",
         )._messenger_assign()

@@ -95,12 +95,10 @@ class CrmLead(models.Model):
 
     def _callback_start(self):
         """Plan the first call of open leads with a valid phone and no plan yet."""
-        for lead in self.filtered(
+        for lead in self._messenger_open().filtered(
             lambda lead: (
                 lead.phone_valid
                 and not lead.callback_state
-                and lead.active
-                and lead.probability < 100
                 and (lead.company_id or self.env.company).messenger_callback
             )
         ):

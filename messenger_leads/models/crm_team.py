@@ -79,7 +79,7 @@ class CrmTeam(models.Model):
         ]
         received = dict(leads._read_group(domain, ["user_id"], ["__count"]))
         won = dict(
-            leads._read_group([*domain, ("probability", "=", 100)], ["user_id"], ["__count"])
+            leads._read_group([*domain, *leads._messenger_won_domain()], ["user_id"], ["__count"])
         )
         return assignment.conversion_rates(
             {user.id: count for user, count in received.items()},
@@ -200,8 +200,9 @@ class CrmTeam(models.Model):
 
     def action_messenger_assign_backlog(self):
         """Assign the team's unassigned open leads now."""
-        leads = self.env["crm.lead"].search(
-            [("team_id", "in", self.ids), ("user_id", "=", False), ("probability", "<", 100)],
+        leads = self.env["crm.lead"]
+        leads = leads.search(
+            [("team_id", "in", self.ids), ("user_id", "=", False), *leads._messenger_open_domain()],
             order="id",
         )
         leads._messenger_assign()

@@ -1,4 +1,5 @@
 from . import test_messenger_channel
+from . import test_lead_outcome
 from . import test_sla_rules
 from . import test_lead_sla
 from . import test_assignment_rules

@@ -68,6 +68,7 @@ class MessengerLeadReport(models.Model):
 
     def init(self):
         tools.drop_view_if_exists(self.env.cr, self._table)
+        leads = self.env["crm.lead"]
         self.env.cr.execute(
             SQL(
                 """
@@ -127,9 +128,9 @@ class MessengerLeadReport(models.Model):
                 LEFT JOIN crm_team team ON team.id = lead.team_id
                 LEFT JOIN resource_calendar calendar ON calendar.id = team.resource_calendar_id
                 CROSS JOIN LATERAL (
-                    SELECT COALESCE(stage.is_won, false) AS won,
-                           NOT lead.active AND lead.probability = 0 AS lost,
-                           COALESCE(stage.is_won, false) OR (
+                    SELECT COALESCE(%(won)s, false) AS won,
+                           COALESCE(%(lost)s, false) AS lost,
+                           COALESCE(%(won)s, false) OR (
                                lead.type = 'opportunity'
                                AND stage.sequence > (SELECT min(sequence) FROM crm_stage)
                            ) AS opportunity
@@ -139,11 +140,13 @@ class MessengerLeadReport(models.Model):
                            funnel.opportunity OR lead.qualification_grade IN ('hot', 'warm')
                                AS qualified
                 ) step
-                WHERE lead.active OR lead.probability = 0
+                WHERE lead.active OR %(lost)s
             )
             """,
                 table=SQL.identifier(self._table),
                 live_codes=LIVE_CHAT_CODES,
+                won=leads._messenger_domain_sql(leads._messenger_won_domain(), "lead"),
+                lost=leads._messenger_domain_sql(leads._messenger_lost_domain(), "lead"),
                 decided=DECIDED,
                 missed=MISSED,
             )
