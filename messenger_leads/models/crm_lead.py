@@ -66,6 +66,11 @@ class CrmLead(models.Model):
         query = Query(self.env, alias, SQL.identifier(self._table))
         return expression.expression(domain, self.sudo(), alias, query).query.where_clause
 
+    def _messenger_company(self):
+        """The company whose settings rule this lead: its own, else the current one."""
+        self.ensure_one()
+        return self.company_id or self.env.company
+
     @api.depends("source_id", "medium_id")
     def _compute_channel_id(self):
         channels = self.env["messenger.channel"].search([])

@@ -51,7 +51,7 @@ class CrmLead(models.Model):
     @api.depends("phone", "partner_id.tz", "company_id")
     def _compute_phone_info(self):
         for lead in self:
-            company = lead.company_id or self.env.company
+            company = lead._messenger_company()
             fallback_tz = lead.partner_id.tz or company.resource_calendar_id.tz or "UTC"
             try:
                 info = phone.phone_info(lead.phone or "", company.country_id.code)
@@ -99,13 +99,13 @@ class CrmLead(models.Model):
             lambda lead: (
                 lead.phone_valid
                 and not lead.callback_state
-                and (lead.company_id or self.env.company).messenger_callback
+                and lead._messenger_company().messenger_callback
             )
         ):
             lead._callback_plan_next(fields.Datetime.now())
 
     def _callback_rules(self):
-        company = self.company_id or self.env.company
+        company = self._messenger_company()
         return callback.CallRules(
             window_start=callback.hours_to_time(company.messenger_callback_window_start),
             window_end=callback.hours_to_time(company.messenger_callback_window_end),
@@ -140,7 +140,7 @@ class CrmLead(models.Model):
             summary=self.env._(
                 "Call-back %(number)s of %(total)s at %(time)s customer's time",
                 number=number,
-                total=(self.company_id or self.env.company).messenger_callback_attempts,
+                total=self._messenger_company().messenger_callback_attempts,
                 time=local.strftime("%H:%M"),
             ),
             user_id=user.id,
@@ -189,7 +189,7 @@ class CrmLead(models.Model):
         return True
 
     def _callback_follow_up(self, outcome, now, call_at):
-        company = self.company_id or self.env.company
+        company = self._messenger_company()
         if outcome == "reached":
             self.callback_state = "reached"
         elif outcome == "wrong_number":
@@ -216,7 +216,7 @@ class CrmLead(models.Model):
         self.callback_state = "exhausted"
         if self._callback_offer_messenger():
             return
-        company = self.company_id or self.env.company
+        company = self._messenger_company()
         if (
             company.messenger_callback_exhausted == "stage"
             and company.messenger_callback_exhausted_stage_id
@@ -266,13 +266,22 @@ class CrmLead(models.Model):
                     },
                 )
         due.reminded_at = now
-        overdue_after = datetime.timedelta(minutes=self.env.company.messenger_callback_overdue)
+        # each lead's company says when its calls are overdue: read from the earliest limit
+        limits = self.env["res.company"].sudo().search([]).mapped("messenger_callback_overdue")
         overdue = attempts.search(
             [
                 ("state", "=", "planned"),
                 ("escalated_at", "=", False),
-                ("planned_at", "<=", now - overdue_after),
+                ("planned_at", "<=", now - datetime.timedelta(minutes=min(limits, default=0))),
             ]
+        ).filtered(
+            lambda attempt: (
+                attempt.planned_at
+                + datetime.timedelta(
+                    minutes=attempt.lead_id._messenger_company().messenger_callback_overdue
+                )
+                <= now
+            )
         )
         overdue.lead_id._messenger_escalate_to_leaders(
             self.env._("A planned call-back is overdue: make sure the customer is called")

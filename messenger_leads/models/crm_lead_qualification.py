@@ -45,9 +45,7 @@ class CrmLead(models.Model):
     @api.depends("company_id.messenger_qualification")
     def _compute_messenger_qualification(self):
         for lead in self:
-            lead.messenger_qualification = (
-                lead.company_id or self.env.company
-            ).messenger_qualification
+            lead.messenger_qualification = (lead._messenger_company()).messenger_qualification
 
     @api.depends(
         "messenger_score_ids.points",
@@ -58,7 +56,7 @@ class CrmLead(models.Model):
     )
     def _compute_qualification_score(self):
         for lead in self:
-            company = lead.company_id or self.env.company
+            company = lead._messenger_company()
             if not company.messenger_qualification:
                 lead.qualification_score = 0
                 lead.qualification_grade = False
@@ -125,7 +123,7 @@ class CrmLead(models.Model):
                 not lead.messenger_budget_flagged_at
                 and qualification.needs_person_for_budget(
                     lead.messenger_budget,
-                    (lead.company_id or self.env.company).messenger_budget_threshold,
+                    lead._messenger_company().messenger_budget_threshold,
                 )
             )
         )
