@@ -8,6 +8,10 @@ from . import res_company
 from . import messenger_callback_attempt
 from . import resource_calendar
 from . import crm_lead
+from . import crm_lead_sla
+from . import crm_lead_qualification
+from . import crm_lead_assignment
+from . import crm_lead_callback
 from . import res_partner
 from . import crm_team
 from . import crm_team_member

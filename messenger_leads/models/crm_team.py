@@ -1,8 +1,10 @@
+import collections
 import datetime
 
 from odoo import api, fields, models
 
 from ..tools import assignment
+from .messenger_channel import LIVE_CHAT_CODES
 
 
 class CrmTeam(models.Model):
@@ -21,15 +23,7 @@ class CrmTeam(models.Model):
         "0 uses the target of the lead's channel.",
     )
     messenger_assignment = fields.Selection(
-        [
-            ("none", "Odoo's own assignment"),
-            ("round_robin", "Even (round robin)"),
-            ("least_loaded", "Least loaded"),
-            ("conversion", "Weighted by conversion"),
-            ("threshold", "Minimum conversion, then least loaded"),
-            ("rating", "By manager rating"),
-            ("score_tiers", "Hot leads to the best converters"),
-        ],
+        [("none", "Odoo's own assignment"), *assignment.SELECTION],
         string="Assign new leads",
         default="none",
         required=True,
@@ -85,17 +79,130 @@ class CrmTeam(models.Model):
         ]
         received = dict(leads._read_group(domain, ["user_id"], ["__count"]))
         won = dict(
-            leads._read_group([*domain, ("probability", "=", 100)], ["user_id"], ["__count"])
+            leads._read_group([*domain, *leads._messenger_won_domain()], ["user_id"], ["__count"])
         )
         return assignment.conversion_rates(
             {user.id: count for user, count in received.items()},
             {user.id: count for user, count in won.items()},
         )
 
+    # ------------------------------------------------------------------
+    # Assignment engine
+    # ------------------------------------------------------------------
+
+    def _messenger_assign_leads(self, leads, exclude_users):
+        """Give `leads` (all of this team) to its members at once, as the team's strategy says.
+
+        Concurrency: the team's member rows are locked and the chosen members' rows are
+        written, so a worker assigning at the same moment fails to serialise and Odoo replays
+        it with the loads this one committed: nobody goes over capacity.
+        """
+        self.ensure_one()
+        self.env.cr.execute(
+            "SELECT id FROM crm_team_member WHERE crm_team_id = %s ORDER BY id FOR UPDATE",
+            (self.id,),
+            log_exceptions=False,  # a lost race is replayed by Odoo, not an error
+        )
+        now = fields.Datetime.now()
+        members = self.crm_team_member_ids._messenger_available(now, exclude_users)
+        users = members.user_id
+        rule = assignment.STRATEGIES[self.messenger_assignment]
+        figures = {
+            "loads": leads._messenger_open_loads(users),
+            "chats": leads._messenger_live_chat_loads(users),
+            "rates": self._messenger_conversion_rates(users) if rule.by_conversion else {},
+        }
+        online = users.filtered(lambda user: user.im_status == "online")
+        owners = leads._messenger_previous_owners(users)
+        # Built once and updated after each choice: a backlog of 10,000 leads reads no member
+        # field again. A live chat goes to members online (if the team asks) with chat room.
+        pools = {
+            live: members.filtered(
+                lambda member, live=live: (
+                    not live or member.user_id in online or not self.messenger_require_presence
+                )
+            )._messenger_candidates(live=live, **figures)
+            for live in (False, True)
+        }
+        choices = []
+        for order, lead in enumerate(leads):
+            live = lead.channel_id.code in LIVE_CHAT_CODES
+            chosen, reason = self._messenger_choose(lead, pools[live], owners)
+            if chosen:
+                # ordered within the same second, for the next lead and the next batch
+                at = now + datetime.timedelta(microseconds=order + 1)
+                pools = {
+                    pool_live: assignment.took_lead(pool, chosen.user_id, live, at)
+                    for pool_live, pool in pools.items()
+                }
+            choices.append((lead, chosen and chosen.user_id, reason))
+        members._messenger_keep_turns(pools[False])
+        self._messenger_apply_assignments(leads, choices)
+
+    def _messenger_choose(self, lead, candidates, owners):
+        """(candidate or None, reason): the returning customer's salesperson first."""
+        with_room = {c.user_id: c for c in candidates if c.has_room}
+        owner = owners.get(lead.partner_id.id)
+        if owner in with_room:
+            return with_room[owner], self.env._("Returning customer: back to their salesperson")
+        hot = lead.qualification_grade == "hot"
+        chosen = assignment.choose(
+            candidates,
+            self.messenger_assignment,
+            min_conversion=self.messenger_min_conversion / 100,
+            hot=hot,
+        )
+        if not chosen:
+            return None, self.env._("Nobody available (at work, with room)")
+        reason = assignment.reason(
+            self.env._, self.messenger_assignment, chosen, with_room.values(), hot
+        )
+        return chosen, reason
+
+    def _messenger_apply_assignments(self, leads, choices):
+        """Write the choices (one write per salesperson) and the log; the fallback for the rest.
+
+        choices: [(lead, user id or None, reason)].
+        """
+        leader = self.user_id
+        to_leader = self.messenger_nobody_available == "leader" and leader
+        logged = []
+        by_user = collections.defaultdict(list)
+        for lead, chosen_id, why in choices:
+            user_id, reason = chosen_id, why
+            if not user_id and to_leader:
+                user_id = leader.id
+                reason = self.env._("%(reason)s: to the team leader", reason=why)
+            elif not user_id and leader:
+                lead.activity_schedule(
+                    "mail.mail_activity_data_todo",
+                    summary=self.env._("A new lead waits in the queue: nobody is available"),
+                    user_id=leader.id,
+                )
+            by_user[user_id or False].append(lead.id)
+            logged.append((lead, user_id or False, reason))
+        # One write per salesperson, without a chatter message and an e-mail per lead (the
+        # assignment log on the lead tells who and why); the salesperson follows their leads.
+        quiet = leads.with_context(tracking_disable=True)
+        for user_id, lead_ids in by_user.items():
+            assigned = quiet.browse(lead_ids)
+            user = self.env["res.users"].browse(user_id)
+            steady = assigned._messenger_keeping_team_and_company(self, user)
+            # The team and the company stay (see above): the ORM would still recompute every
+            # field that depends on them, and check every company field of every lead, for
+            # thousands of leads; protect those fields and check the one written, user_id.
+            with self.env.protecting(leads._messenger_team_and_company_fields(), steady):
+                steady.write({"user_id": user_id})
+            (assigned - steady).write({"user_id": user_id})
+            if user:
+                assigned.message_subscribe(partner_ids=user.partner_id.ids)
+        self.env["messenger.assignment.log"]._record(leads, self, logged)
+
     def action_messenger_assign_backlog(self):
         """Assign the team's unassigned open leads now."""
-        leads = self.env["crm.lead"].search(
-            [("team_id", "in", self.ids), ("user_id", "=", False), ("probability", "<", 100)],
+        leads = self.env["crm.lead"]
+        leads = leads.search(
+            [("team_id", "in", self.ids), ("user_id", "=", False), *leads._messenger_open_domain()],
             order="id",
         )
         leads._messenger_assign()

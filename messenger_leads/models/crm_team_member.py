@@ -1,5 +1,7 @@
 from odoo import api, fields, models
 
+from ..tools import assignment
+
 
 class CrmTeamMember(models.Model):
     _inherit = "crm.team.member"
@@ -40,3 +42,35 @@ class CrmTeamMember(models.Model):
             rates = team._messenger_conversion_rates(members.user_id) if team else {}
             for member in members:
                 member.messenger_conversion = rates.get(member.user_id.id, 0.0)
+
+    def _messenger_available(self, now, exclude_users):
+        """The members (of one team) who can take a lead now: not paused, not excluded, at
+        work in their own hours or the team's."""
+        members = self.filtered(
+            lambda member: not member.messenger_opt_out and member.user_id not in exclude_users
+        )
+        at_work = members.user_id._messenger_at_work(now, members.crm_team_id)
+        return members.filtered(lambda member: member.user_id in at_work)
+
+    def _messenger_candidates(self, loads, chats, rates, live):
+        """The members as the engine's candidates, with their open leads (`loads`), live
+        chats and conversion rates by user id; `live`: for a live chat, its own limit counts."""
+        return [
+            assignment.Candidate(
+                member.user_id.id,
+                loads[member.user_id.id],
+                member.messenger_capacity,
+                member.messenger_last_assigned_at,
+                conversion=rates.get(member.user_id.id),
+                rating=int(member.messenger_rating or 0),
+                chats=chats.get(member.user_id.id, 0),
+                chat_capacity=member.messenger_chat_capacity if live else None,
+            )
+            for member in self
+        ]
+
+    def _messenger_keep_turns(self, candidates):
+        """Store when each member last took a lead, from the engine's candidates, if it moved."""
+        waited = {candidate.user_id: candidate.last_assigned for candidate in candidates}
+        for member in self.filtered(lambda m: waited[m.user_id.id] != m.messenger_last_assigned_at):
+            member.messenger_last_assigned_at = waited[member.user_id.id]

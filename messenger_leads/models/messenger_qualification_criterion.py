@@ -31,8 +31,12 @@ class MessengerQualificationCriterion(models.Model):
     def create(self, vals_list):
         criteria = super().create(vals_list)
         # a new criterion is scored on the leads still in work, not only on new ones
-        open_leads = self.env["crm.lead"].search(
-            [("probability", "<", 100), ("company_id", "in", [*criteria.company_id.ids, False])]
+        leads = self.env["crm.lead"]
+        open_leads = leads.search(
+            [
+                *leads._messenger_open_domain(),
+                ("company_id", "in", [*criteria.company_id.ids, False]),
+            ]
         )
         open_leads._messenger_add_score_lines(criteria.filtered("active"))
         return criteria

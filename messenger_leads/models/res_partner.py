@@ -1,8 +1,6 @@
-import contextlib
-
 from odoo import api, models
 
-from ..tools import callback
+from ..tools import phone
 
 
 class ResPartner(models.Model):
@@ -28,8 +26,8 @@ class ResPartner(models.Model):
         if not number:
             return None
         try:
-            callback.phone_info(number, self.env.company.country_id.code)
-        except callback.InvalidPhone:
+            phone.phone_info(number, self.env.company.country_id.code)
+        except phone.InvalidPhone:
             return {
                 "title": self.env._("Invalid phone number"),
                 "message": self.env._(
@@ -44,10 +42,11 @@ class ResPartner(models.Model):
     def _messenger_e164_phones(self, vals):
         """vals with valid phone and mobile numbers in E.164; others kept as typed."""
         region = self.env.company.country_id.code
-        normalised = dict(vals)
-        for fname in ("phone", "mobile"):
-            if vals.get(fname):
-                # an invalid number is kept as typed: Odoo's form warns about it
-                with contextlib.suppress(callback.InvalidPhone):
-                    normalised[fname] = callback.phone_info(vals[fname], region).e164
-        return normalised
+        return {
+            **vals,
+            **{
+                fname: phone.e164(vals[fname], region)
+                for fname in ("phone", "mobile")
+                if vals.get(fname)
+            },
+        }

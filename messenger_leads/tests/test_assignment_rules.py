@@ -2,7 +2,7 @@ from datetime import datetime as dt
 
 from odoo.tests import BaseCase, tagged
 
-from ..tools.assignment import Candidate, choose, conversion_rates
+from ..tools.assignment import SELECTION, STRATEGIES, Candidate, choose, conversion_rates, reason
 
 
 @tagged("post_install", "-at_install")
@@ -81,3 +81,27 @@ class TestAssignmentRules(BaseCase):
 
     def test_conversion_rates(self):
         self.assertEqual(conversion_rates({1: 10, 2: 4, 3: 0}, {1: 3}), {1: 0.3, 2: 0.0})
+
+    def test_each_strategy_gives_its_reason(self):
+        def translate(source, **params):  # Odoo's env._ without a translation
+            return source % params
+
+        low, high = Candidate(1, 1, 5, conversion=0.5, rating=4), Candidate(2, 3, 5)
+        reasons = {
+            code: reason(translate, code, choose([low, high], code, hot=True), [low, high], True)
+            for code in STRATEGIES
+        }
+        self.assertEqual(
+            reasons,
+            {
+                "round_robin": "Even: waited longest for a new lead",
+                "least_loaded": "Least loaded: 1 open vs 3",
+                "conversion": "Conversion-weighted: 50% won, 1 open",
+                "threshold": "Conversion 50% meets the threshold; least loaded: 1 open",
+                "rating": "Manager rating 4 of 5, 1 open",
+                "score_tiers": "Hot lead to a top converter (50% won)",
+            },
+        )
+        self.assertEqual(
+            [code for code, _label in SELECTION], list(STRATEGIES), "one label per strategy"
+        )

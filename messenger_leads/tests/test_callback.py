@@ -169,6 +169,25 @@ class TestCallback(TransactionCase):
             form.phone = "8 917 765-43-21"
         self.assertIn("is not a valid phone number", logged.output[0])
 
+    def test_overdue_calls_follow_each_lead_company(self):
+        patient = self.env["res.company"].create(
+            {"name": "Patient company", "messenger_callback_overdue": 240}
+        )
+        self.company.messenger_callback_overdue = 30
+        self.seller.company_ids |= patient
+        with freeze_time("2026-11-24 08:00:00"):
+            ours = self.lead()
+            theirs = self.lead(company_id=patient.id, team_id=False)
+        self.assertEqual(theirs.company_id, patient)
+        with freeze_time("2026-11-24 09:00:00"):  # both calls an hour late
+            # the cron runs in whichever company; each lead's own settings count
+            self.env["crm.lead"].with_company(patient)._cron_messenger_callbacks()
+        self.assertTrue(self.planned(ours).escalated_at, "overdue after 30 min at ours")
+        self.assertFalse(self.planned(theirs).escalated_at, "not before 240 min at theirs")
+        with freeze_time("2026-11-24 12:01:00"):
+            self.env["crm.lead"]._cron_messenger_callbacks()
+        self.assertTrue(self.planned(theirs).escalated_at)
+
     def test_reminder_then_escalation_once(self):
         self.company.messenger_callback_overdue = 30
         with freeze_time("2026-11-24 08:00:00"):

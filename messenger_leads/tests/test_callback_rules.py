@@ -8,7 +8,8 @@ from hypothesis import strategies as st
 
 from odoo.tests import BaseCase, tagged
 
-from ..tools.callback import CallRules, InvalidPhone, next_slot, phone_info
+from ..tools.callback import CallRules, hours_to_time, next_slot
+from ..tools.phone import phone_info
 
 COUNTRIES = ["RU", "KZ", "BY", "DE", "US", "BR"]
 RULES = CallRules()
@@ -88,13 +89,7 @@ class TestCallbackRules(BaseCase):
         slots = plan(datetime.datetime(2026, 11, 24, 7), "fixed_line", "Europe/Moscow", [0] * 7)
         self.assertEqual(len({local(s, "Europe/Moscow").date() for s in slots}), 1)
 
-    def test_phone_info(self):
-        mobile = phone_info("8 (916) 123-45-67", "RU")
-        self.assertEqual((mobile.e164, mobile.kind, mobile.tz), ("+79161234567", "mobile", None))
-        moscow = phone_info("+7 495 123-45-67")
-        self.assertEqual((moscow.kind, moscow.tz), ("fixed_line", "Europe/Moscow"))
-        self.assertEqual(phone_info("+1 800 555 0199").kind, "toll_free")
-        self.assertEqual(phone_info("+49 30 123456789").tz, "Europe/Berlin")
-        for bad in ("123", "not a phone", "+7 916 12"):
-            with self.assertRaises(InvalidPhone):
-                phone_info(bad, "RU")
+    def test_hours_to_time(self):
+        self.assertEqual(hours_to_time(9.5), datetime.time(9, 30))
+        self.assertEqual(hours_to_time(18.99), datetime.time(18, 59))
+        self.assertEqual(hours_to_time(24), datetime.time(23, 0))

@@ -1,3 +1,5 @@
 from . import assignment
+from . import callback
+from . import phone
 from . import qualification
 from . import sla

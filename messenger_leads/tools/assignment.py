@@ -1,7 +1,13 @@
-"""Who gets the next lead: pure choice among the team members who can take it now."""
+"""Who gets the next lead: pure choice among the team members who can take it now.
+
+Each strategy is one entry of STRATEGIES: its code and label (the team's setting), who may take
+the lead, its sort key and the reason it gives. Reasons are written with the `_` the caller
+passes (Odoo's env._), so they are translated like any other text of the addon.
+"""
 
 import dataclasses
 import datetime
+from collections.abc import Callable
 
 NEVER = datetime.datetime.min
 MIN_WEIGHT = 0.01  # a member with no win yet still gets a lead when the others are full
@@ -32,27 +38,16 @@ class Candidate:
 def choose(candidates, strategy, min_conversion=0.0, hot=False):
     """The candidate that gets the lead, or None when nobody has room.
 
-    round_robin: the one who waited longest since their last new lead;
-    least_loaded: the fewest open leads;
-    conversion: the fewest open leads per point of conversion (a member converting twice as
-        well carries twice the load), within capacity;
-    threshold: least loaded among those converting at least `min_conversion` (no history yet
-        counts as passing: newcomers must get leads to have a rate);
-    rating: the best manager rating;
-    score_tiers: hot leads to the better-converting half, the others to the rest; a full
-        tier overflows to the other.
-    Ties go to who waited longest.
+    Among the candidates with room that the strategy accepts (see STRATEGIES), the lowest by
+    its sort key; ties go to who waited longest.
     """
-    available = [c for c in candidates if c.has_room]
-    if strategy == "threshold":
-        available = [c for c in available if passes_threshold(c, min_conversion)]
-    if strategy == "score_tiers":
-        tier = tier_for(candidates, hot)
-        available = [c for c in available if c in tier] or available
+    rule = STRATEGIES[strategy]
+    available = rule.eligible(
+        [c for c in candidates if c.has_room], candidates, min_conversion=min_conversion, hot=hot
+    )
     if not available:
         return None
-    key = STRATEGY_KEYS.get(strategy, STRATEGY_KEYS["round_robin"])
-    return min(available, key=lambda c: (key(c), c.waited))
+    return min(available, key=lambda c: (rule.key(c), c.waited))
 
 
 def took_lead(candidates, user_id, live, at):
@@ -80,18 +75,113 @@ def tier_for(candidates, hot):
     return ranked[:split] if hot else ranked[split:]
 
 
-BY_CONVERSION = ("conversion", "threshold", "score_tiers")  # strategies that read the rates
-
-STRATEGY_KEYS = {
-    "round_robin": lambda c: 0,
-    "least_loaded": lambda c: c.load,
-    "threshold": lambda c: c.load,
-    "score_tiers": lambda c: c.load,
-    "conversion": lambda c: (c.load + 1) / conversion_weight(c),
-    "rating": lambda c: (-c.rating, c.load),
-}
-
-
 def conversion_rates(received, won):
     """{user: won / received} for users who received leads in the window."""
     return {user: won.get(user, 0) / count for user, count in received.items() if count}
+
+
+def rate_text(candidate):
+    """The candidate's conversion as a percentage, "-" without history."""
+    return "-" if candidate.conversion is None else f"{candidate.conversion:.0%}"
+
+
+# Who may take the lead, among the candidates with room (`available`) and the whole team.
+def anyone(available, candidates, min_conversion, hot):
+    return available
+
+
+def above_threshold(available, candidates, min_conversion, hot):
+    """Those converting at least `min_conversion`; no history yet counts as passing
+    (newcomers must get leads to have a rate)."""
+    return [c for c in available if passes_threshold(c, min_conversion)]
+
+
+def in_tier(available, candidates, min_conversion, hot):
+    """Hot leads to the better-converting half, the others to the rest; a full tier
+    overflows to the other."""
+    tier = tier_for(candidates, hot)
+    return [c for c in available if c in tier] or available
+
+
+@dataclasses.dataclass(frozen=True)
+class Strategy:
+    code: str
+    label: str
+    key: Callable  # candidate -> sort key, the lowest gets the lead
+    # (_, chosen, others' open leads sorted, hot) -> why `chosen` got the lead, translated by _
+    reason: Callable
+    eligible: Callable = anyone  # (available, candidates, min_conversion, hot) -> candidates
+    by_conversion: bool = False  # reads the members' conversion rates
+
+
+STRATEGIES = {
+    strategy.code: strategy
+    for strategy in (
+        Strategy(
+            "round_robin",
+            "Even (round robin)",
+            key=lambda c: 0,  # who waited longest (the tie-break)
+            reason=lambda _, c, others, hot: _("Even: waited longest for a new lead"),
+        ),
+        Strategy(
+            "least_loaded",
+            "Least loaded",
+            key=lambda c: c.load,
+            reason=lambda _, c, others, hot: _(
+                "Least loaded: %(load)s open vs %(others)s",
+                load=c.load,
+                others=others[0] if others else "-",
+            ),
+        ),
+        Strategy(
+            "conversion",
+            "Weighted by conversion",
+            # the fewest open leads per point of conversion: converting twice as well carries
+            # twice the load, within capacity
+            key=lambda c: (c.load + 1) / conversion_weight(c),
+            reason=lambda _, c, others, hot: _(
+                "Conversion-weighted: %(rate)s won, %(load)s open", rate=rate_text(c), load=c.load
+            ),
+            by_conversion=True,
+        ),
+        Strategy(
+            "threshold",
+            "Minimum conversion, then least loaded",
+            key=lambda c: c.load,
+            reason=lambda _, c, others, hot: _(
+                "Conversion %(rate)s meets the threshold; least loaded: %(load)s open",
+                rate=rate_text(c),
+                load=c.load,
+            ),
+            eligible=above_threshold,
+            by_conversion=True,
+        ),
+        Strategy(
+            "rating",
+            "By manager rating",
+            key=lambda c: (-c.rating, c.load),
+            reason=lambda _, c, others, hot: _(
+                "Manager rating %(rating)s of 5, %(load)s open", rating=c.rating, load=c.load
+            ),
+        ),
+        Strategy(
+            "score_tiers",
+            "Hot leads to the best converters",
+            key=lambda c: c.load,
+            reason=lambda _, c, others, hot: (
+                _("Hot lead to a top converter (%(rate)s won)", rate=rate_text(c))
+                if hot
+                else _("Not hot: to the next tier, %(load)s open", load=c.load)
+            ),
+            eligible=in_tier,
+            by_conversion=True,
+        ),
+    )
+}
+SELECTION = [(strategy.code, strategy.label) for strategy in STRATEGIES.values()]
+
+
+def reason(_, strategy, chosen, available, hot=False):
+    """Why `chosen` got the lead, in the words of the strategy (`_` translates)."""
+    others = sorted(c.load for c in available if c is not chosen)
+    return STRATEGIES[strategy].reason(_, chosen, others, hot)

@@ -1,4 +1,4 @@
-"""Call-back rules: what a phone number is, and when the next call attempt may be made.
+"""Call-back rules: when the next call attempt may be made.
 
 Pure functions. Times are naive UTC datetimes, as Odoo stores them; the customer's local time
 comes from an IANA zone name, so daylight saving changes are handled by zoneinfo.
@@ -8,51 +8,13 @@ import dataclasses
 import datetime
 from zoneinfo import ZoneInfo
 
-import phonenumbers
-from phonenumbers import PhoneNumberType, timezone
-
 UTC = datetime.UTC
-KINDS = [
-    ("mobile", "Mobile"),
-    ("fixed_line", "Fixed line"),
-    ("toll_free", "Toll-free"),
-    ("unknown", "Unknown"),
-]
-KIND_BY_TYPE = {
-    PhoneNumberType.MOBILE: "mobile",
-    # either one: treat as a mobile, whose rules are the stricter
-    PhoneNumberType.FIXED_LINE_OR_MOBILE: "mobile",
-    PhoneNumberType.FIXED_LINE: "fixed_line",
-    PhoneNumberType.TOLL_FREE: "toll_free",
-}
 
 
-class InvalidPhone(ValueError):
-    """The text is not a valid phone number."""
-
-
-@dataclasses.dataclass(frozen=True)
-class PhoneInfo:
-    e164: str
-    kind: str
-    tz: str | None  # the number's single zone, None when it spans several
-
-
-def phone_info(number, region=None):
-    """E.164, kind and time zone of `number` (national numbers read in `region`; without one,
-    as a company without a country has, only international numbers are valid)."""
-    try:
-        parsed = phonenumbers.parse(number, region or None)
-    except phonenumbers.NumberParseException as error:
-        raise InvalidPhone(str(error)) from error
-    if not phonenumbers.is_valid_number(parsed):
-        raise InvalidPhone(number)
-    zones = [z for z in timezone.time_zones_for_number(parsed) if z != "Etc/Unknown"]
-    return PhoneInfo(
-        phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164),
-        KIND_BY_TYPE.get(phonenumbers.number_type(parsed), "unknown"),
-        zones[0] if len(zones) == 1 else None,
-    )
+def hours_to_time(hours):
+    """A time of day from hours as a float setting (9.5 is 09:30), 24 and over as 23:00."""
+    minutes = round(hours * 60)
+    return datetime.time(min(minutes // 60, 23), minutes % 60)
 
 
 @dataclasses.dataclass(frozen=True)

@@ -6,13 +6,28 @@ disjoint (what resource.calendar gives); the ORM layer only feeds them.
 
 import datetime
 
-# Lead-response bands used in the field: minutes -> band.
+PLANNING_HORIZON = datetime.timedelta(days=21)  # a deadline is always found within it
+
+# Lead-response bands used in the field: (up to minutes, band, label); the last has no limit.
 BANDS = (
-    (20, "ideal"),  # up to 20 min: +30% conversion
-    (180, "normal"),  # up to 3 h: +10%
-    (720, "acceptable"),  # up to 12 h: no effect
+    (20, "ideal", "Up to 20 min"),  # +30% conversion
+    (180, "normal", "Up to 3 h"),  # +10%
+    (720, "acceptable", "Up to 12 h"),  # no effect
+    (None, "harmful", "Over 12 h"),  # -30%
 )
-HARMFUL = "harmful"  # over 12 h: -30%
+RESPONSE_BANDS = [(band, label) for _limit, band, label in BANDS]
+
+# First-response states: waiting for the answer, then decided (answered, or the deadline passed)
+SLA_STATES = [
+    ("on_track", "On track"),
+    ("at_risk", "At risk"),
+    ("breached", "Breached"),
+    ("met", "Met"),
+    ("met_late", "Met late"),
+]
+WAITING = ("on_track", "at_risk")  # no answer yet, the deadline still ahead
+DECIDED = ("met", "met_late", "breached")  # counted in the share answered within target
+MISSED = ("met_late", "breached")  # counted as breaches
 
 
 def add_working_minutes(start, minutes, intervals):
@@ -39,10 +54,7 @@ def working_minutes_between(start, end, intervals):
 
 
 def response_band(minutes):
-    for limit, band in BANDS:
-        if minutes <= limit:
-            return band
-    return HARMFUL
+    return next(band for limit, band, _label in BANDS if limit is None or minutes <= limit)
 
 
 def at_risk_from(deadline, target_minutes, at_risk_share):

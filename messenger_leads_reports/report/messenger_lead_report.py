@@ -1,9 +1,9 @@
 from odoo import fields, models, tools
 from odoo.tools import SQL
 
-from odoo.addons.messenger_leads.models.crm_lead import RESPONSE_BANDS, SLA_STATES
 from odoo.addons.messenger_leads.models.messenger_channel import LIVE_CHAT_CODES
 from odoo.addons.messenger_leads.tools.qualification import GRADES
+from odoo.addons.messenger_leads.tools.sla import DECIDED, MISSED, RESPONSE_BANDS, SLA_STATES
 
 
 class MessengerLeadReport(models.Model):
@@ -66,83 +66,113 @@ class MessengerLeadReport(models.Model):
     chat_count = fields.Integer(string="Chats handled", readonly=True, aggregator="sum")
     customer_rating = fields.Float(string="Customer rating", readonly=True, aggregator="avg")
 
+    def _select(self):
+        return SQL(
+            """
+            SELECT
+                lead.id AS id,
+                lead.id AS lead_id,
+                lead.create_date,
+                lead.date_closed,
+                lead.channel_id,
+                lead.source_id,
+                lead.medium_id,
+                lead.campaign_id,
+                lead.team_id,
+                lead.user_id,
+                lead.stage_id,
+                lead.lost_reason_id,
+                lead.company_id,
+                lead.qualification_grade,
+                lead.response_band,
+                lead.sla_state,
+                EXTRACT(hour FROM lead.first_message_at AT TIME ZONE 'UTC'
+                        AT TIME ZONE COALESCE(calendar.tz, 'UTC'))::int AS arrival_hour,
+                1 AS lead_count,
+                step.qualified::int AS qualified_count,
+                step.opportunity::int AS opportunity_count,
+                step.won::int AS won_count,
+                step.lost::int AS lost_count,
+                CASE WHEN step.qualified THEN 100.0 ELSE 0.0 END AS qualified_rate,
+                CASE WHEN step.qualified THEN
+                    (CASE WHEN step.opportunity THEN 100.0 ELSE 0.0 END)
+                END AS opportunity_rate,
+                CASE WHEN step.opportunity THEN
+                    (CASE WHEN step.won THEN 100.0 ELSE 0.0 END)
+                END AS won_rate,
+                CASE WHEN step.won THEN 100.0 ELSE 0.0 END AS conversion_rate,
+                CASE WHEN step.won THEN lead.expected_revenue ELSE 0 END AS won_revenue,
+                CASE WHEN step.won THEN lead.expected_revenue END AS won_amount,
+                CASE WHEN step.won THEN
+                    EXTRACT(epoch FROM lead.date_closed - lead.create_date) / 86400.0
+                END AS deal_cycle_days,
+                CASE WHEN lead.first_response_at IS NOT NULL
+                    THEN lead.response_minutes END AS response_minutes,
+                CASE WHEN lead.sla_state IN %(decided)s THEN
+                    (CASE WHEN lead.sla_state = 'met' THEN 100.0 ELSE 0.0 END)
+                END AS within_target_rate,
+                (lead.sla_state IN %(missed)s)::int AS breach_count,
+                lead.qualification_score,
+                CASE WHEN lead.callback_state IS NOT NULL
+                    THEN lead.callback_attempts_done END AS call_attempts,
+                (channel.code IN %(live_codes)s
+                    AND lead.first_response_at IS NOT NULL)::int AS chat_count,
+                NULLIF(lead.messenger_rating, 0) AS customer_rating
+            """,
+            live_codes=LIVE_CHAT_CODES,
+            decided=DECIDED,
+            missed=MISSED,
+        )
+
+    def _from(self):
+        return SQL("FROM crm_lead lead")
+
+    def _join(self):
+        leads = self.env["crm.lead"]
+        return SQL(
+            """
+            LEFT JOIN crm_stage stage ON stage.id = lead.stage_id
+            LEFT JOIN messenger_channel channel ON channel.id = lead.channel_id
+            LEFT JOIN crm_team team ON team.id = lead.team_id
+            LEFT JOIN resource_calendar calendar ON calendar.id = team.resource_calendar_id
+            CROSS JOIN LATERAL (
+                SELECT COALESCE(%(won)s, false) AS won,
+                       COALESCE(%(lost)s, false) AS lost,
+                       COALESCE(%(won)s, false) OR (
+                           lead.type = 'opportunity'
+                           AND stage.sequence > (SELECT min(sequence) FROM crm_stage)
+                       ) AS opportunity
+            ) funnel
+            CROSS JOIN LATERAL (
+                SELECT funnel.won, funnel.lost, funnel.opportunity,
+                       funnel.opportunity OR lead.qualification_grade IN ('hot', 'warm')
+                           AS qualified
+            ) step
+            """,
+            won=leads._messenger_domain_sql(leads._messenger_won_domain(), "lead"),
+            lost=leads._messenger_domain_sql(leads._messenger_lost_domain(), "lead"),
+        )
+
+    def _where(self):
+        """Active leads and lost ones; leads archived otherwise do not count.
+
+        In parentheses, so that an override can add its own `AND ...`.
+        """
+        leads = self.env["crm.lead"]
+        return SQL(
+            "WHERE (lead.active OR %s)",
+            leads._messenger_domain_sql(leads._messenger_lost_domain(), "lead"),
+        )
+
     def init(self):
         tools.drop_view_if_exists(self.env.cr, self._table)
         self.env.cr.execute(
             SQL(
-                """
-            CREATE OR REPLACE VIEW %(table)s AS (
-                SELECT
-                    lead.id AS id,
-                    lead.id AS lead_id,
-                    lead.create_date,
-                    lead.date_closed,
-                    lead.channel_id,
-                    lead.source_id,
-                    lead.medium_id,
-                    lead.campaign_id,
-                    lead.team_id,
-                    lead.user_id,
-                    lead.stage_id,
-                    lead.lost_reason_id,
-                    lead.company_id,
-                    lead.qualification_grade,
-                    lead.response_band,
-                    lead.sla_state,
-                    EXTRACT(hour FROM lead.first_message_at AT TIME ZONE 'UTC'
-                            AT TIME ZONE COALESCE(calendar.tz, 'UTC'))::int AS arrival_hour,
-                    1 AS lead_count,
-                    step.qualified::int AS qualified_count,
-                    step.opportunity::int AS opportunity_count,
-                    step.won::int AS won_count,
-                    step.lost::int AS lost_count,
-                    CASE WHEN step.qualified THEN 100.0 ELSE 0.0 END AS qualified_rate,
-                    CASE WHEN step.qualified THEN
-                        (CASE WHEN step.opportunity THEN 100.0 ELSE 0.0 END)
-                    END AS opportunity_rate,
-                    CASE WHEN step.opportunity THEN
-                        (CASE WHEN step.won THEN 100.0 ELSE 0.0 END)
-                    END AS won_rate,
-                    CASE WHEN step.won THEN 100.0 ELSE 0.0 END AS conversion_rate,
-                    CASE WHEN step.won THEN lead.expected_revenue ELSE 0 END AS won_revenue,
-                    CASE WHEN step.won THEN lead.expected_revenue END AS won_amount,
-                    CASE WHEN step.won THEN
-                        EXTRACT(epoch FROM lead.date_closed - lead.create_date) / 86400.0
-                    END AS deal_cycle_days,
-                    CASE WHEN lead.first_response_at IS NOT NULL
-                        THEN lead.response_minutes END AS response_minutes,
-                    CASE WHEN lead.sla_state IN ('met', 'met_late', 'breached') THEN
-                        (CASE WHEN lead.sla_state = 'met' THEN 100.0 ELSE 0.0 END)
-                    END AS within_target_rate,
-                    (lead.sla_state IN ('met_late', 'breached'))::int AS breach_count,
-                    lead.qualification_score,
-                    CASE WHEN lead.callback_state IS NOT NULL
-                        THEN lead.callback_attempts_done END AS call_attempts,
-                    (channel.code IN %(live_codes)s
-                        AND lead.first_response_at IS NOT NULL)::int AS chat_count,
-                    NULLIF(lead.messenger_rating, 0) AS customer_rating
-                FROM crm_lead lead
-                LEFT JOIN crm_stage stage ON stage.id = lead.stage_id
-                LEFT JOIN messenger_channel channel ON channel.id = lead.channel_id
-                LEFT JOIN crm_team team ON team.id = lead.team_id
-                LEFT JOIN resource_calendar calendar ON calendar.id = team.resource_calendar_id
-                CROSS JOIN LATERAL (
-                    SELECT COALESCE(stage.is_won, false) AS won,
-                           NOT lead.active AND lead.probability = 0 AS lost,
-                           COALESCE(stage.is_won, false) OR (
-                               lead.type = 'opportunity'
-                               AND stage.sequence > (SELECT min(sequence) FROM crm_stage)
-                           ) AS opportunity
-                ) funnel
-                CROSS JOIN LATERAL (
-                    SELECT funnel.won, funnel.lost, funnel.opportunity,
-                           funnel.opportunity OR lead.qualification_grade IN ('hot', 'warm')
-                               AS qualified
-                ) step
-                WHERE lead.active OR lead.probability = 0
-            )
-            """,
-                table=SQL.identifier(self._table),
-                live_codes=LIVE_CHAT_CODES,
+                "CREATE OR REPLACE VIEW %s AS (%s %s %s %s)",
+                SQL.identifier(self._table),
+                self._select(),
+                self._from(),
+                self._join(),
+                self._where(),
             )
         )

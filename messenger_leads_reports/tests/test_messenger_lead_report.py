@@ -1,6 +1,9 @@
+from unittest.mock import patch
+
 from odoo import fields
 from odoo.exceptions import ValidationError
 from odoo.tests import tagged
+from odoo.tools import SQL
 
 from .common import ReportCase
 
@@ -28,6 +31,20 @@ class TestMessengerLeadReport(ReportCase):
         self.assertEqual(total["conversion"], 20.0)
         self.assertEqual(total["lost"], 2)
         self.assertEqual(total["drop_index"], 2)
+
+    def test_the_view_is_built_from_parts_an_addon_can_extend(self):
+        report = self.env["messenger.lead.report"]
+        team = [("team_id", "=", self.team.id)]
+        self.assertEqual(report.search(team).channel_id, self.telegram | self.web_form)
+        where = type(report)._where
+
+        def telegram_only(model):  # what an addon's override of _where would return
+            return SQL("%s AND lead.channel_id = %s", where(model), self.telegram.id)
+
+        with patch.object(type(report), "_where", telegram_only):
+            report.init()
+        self.assertEqual(report.search(team).channel_id, self.telegram)
+        self.assertEqual(len(report.search(team)), 6, "the lost lead L4 too")
 
     def test_pivot_rates_are_averages_over_the_step(self):
         report = self.env["messenger.lead.report"]

@@ -1,0 +1,247 @@
+import datetime
+
+from markupsafe import Markup
+
+from odoo import api, fields, models
+from odoo.tools.sql import create_index
+
+from ..tools import sla
+
+
+class CrmLead(models.Model):
+    # One model, one file per concern, as Odoo's mail does for res.partner: see crm_lead.py.
+    _inherit = "crm.lead"  # pylint: disable=consider-merging-classes-inherited
+
+    first_message_at = fields.Datetime(
+        string="First message",
+        readonly=True,
+        copy=False,
+        help="When the customer first wrote (or the lead arrived, for forms and emails).",
+    )
+    response_deadline = fields.Datetime(
+        string="Answer by",
+        compute="_compute_response_deadline",
+        store=True,
+        copy=False,
+        help="First message plus the channel's first-response target, counted in the team's "
+        "working hours: a message at 22:00 is due the next working morning.",
+    )
+    sla_at_risk_at = fields.Datetime(
+        string="At risk from",
+        compute="_compute_response_deadline",
+        store=True,
+        copy=False,
+        help="From then on the lead is at risk of missing its deadline.",
+    )
+    first_response_at = fields.Datetime(
+        string="First answer",
+        readonly=True,
+        copy=False,
+        help="When a person first answered: in the chat, by a logged call or by an email.",
+    )
+    response_minutes = fields.Float(
+        string="Response time (working min)",
+        compute="_compute_response",
+        store=True,
+        aggregator="avg",
+    )
+    response_band = fields.Selection(
+        sla.RESPONSE_BANDS, compute="_compute_response", store=True, string="Response band"
+    )
+    sla_state = fields.Selection(
+        sla.SLA_STATES,
+        string="First response",
+        compute="_compute_sla_state",
+        store=True,
+        readonly=True,
+        copy=False,
+        help="Refreshed every minute while the lead waits for its first answer.",
+    )
+    sla_escalated_at = fields.Datetime(
+        string="Escalated",
+        readonly=True,
+        copy=False,
+        help="When the missed deadline was escalated to the team leader (once per lead).",
+    )
+
+    sla_reassigned_at = fields.Datetime(
+        string="Reassigned",
+        readonly=True,
+        copy=False,
+        help="When the breached lead went to the next available salesperson (once per lead).",
+    )
+
+    @api.depends(
+        "first_message_at",
+        "channel_id.response_target_minutes",
+        "team_id.messenger_response_target_minutes",
+        "team_id.resource_calendar_id",
+    )
+    def _compute_response_deadline(self):
+        share = self._messenger_at_risk_share()
+        for lead in self:
+            target = lead._messenger_response_target()
+            if not lead.first_message_at or not target:
+                lead.response_deadline = lead.sla_at_risk_at = False
+                continue
+            intervals = lead._messenger_working_intervals(lead.first_message_at)
+            deadline = sla.add_working_minutes(lead.first_message_at, target, intervals)
+            lead.response_deadline = deadline
+            lead.sla_at_risk_at = deadline and sla.at_risk_from(deadline, target, share)
+
+    @api.depends("first_message_at", "first_response_at")
+    def _compute_response(self):
+        for lead in self:
+            if not (lead.first_message_at and lead.first_response_at):
+                lead.response_minutes = 0.0
+                lead.response_band = False
+                continue
+            intervals = lead._messenger_working_intervals(lead.first_message_at)
+            minutes = sla.working_minutes_between(
+                lead.first_message_at, lead.first_response_at, intervals
+            )
+            lead.response_minutes = minutes
+            lead.response_band = sla.response_band(minutes)
+
+    @api.depends("response_deadline", "first_response_at")
+    def _compute_sla_state(self):
+        now = fields.Datetime.now()
+        share = self._messenger_at_risk_share()
+        for lead in self:
+            lead.sla_state = sla.sla_state(
+                now,
+                lead.response_deadline,
+                lead.first_response_at,
+                lead._messenger_response_target(),
+                share,
+            )
+
+    def _messenger_response_target(self):
+        """Minutes to answer: the team's override, else the channel's target."""
+        self.ensure_one()
+        return self.team_id.messenger_response_target_minutes or (
+            self.channel_id.response_target_minutes
+        )
+
+    def _messenger_calendar(self):
+        """Working hours that count for this lead: its team's, else its company's."""
+        self.ensure_one()
+        return (
+            self.team_id.resource_calendar_id
+            or self.company_id.resource_calendar_id
+            or self.env.company.resource_calendar_id
+        )
+
+    def _messenger_working_intervals(self, start):
+        """The team's working intervals (naive UTC) from `start` on, holidays excluded."""
+        return self._messenger_calendar()._messenger_utc_intervals(
+            start, start + sla.PLANNING_HORIZON
+        )
+
+    @api.model
+    def _messenger_at_risk_share(self):
+        param = self.env["ir.config_parameter"].sudo().get_param("messenger_leads.at_risk_share")
+        return float(param or 0.2)
+
+    # ------------------------------------------------------------------
+    # Cron: escalation
+    # ------------------------------------------------------------------
+
+    @api.model
+    def _cron_messenger_sla(self):
+        """Move waiting leads to at risk and breached, and escalate each breach once.
+
+        Three range queries on partial indexes (see init): the cron reads only what changes.
+        """
+        now = fields.Datetime.now()
+        self.search([("sla_state", "in", sla.WAITING), ("response_deadline", "<=", now)]).write(
+            {"sla_state": "breached"}
+        )
+        self.search([("sla_state", "=", "on_track"), ("sla_at_risk_at", "<=", now)]).write(
+            {"sla_state": "at_risk"}
+        )
+        self.search(
+            [("sla_state", "=", "breached"), ("sla_escalated_at", "=", False)]
+        )._messenger_escalate_breach()
+        self.search(
+            [
+                ("sla_state", "=", "breached"),
+                ("sla_reassigned_at", "=", False),
+                ("team_id.messenger_reassign_after_minutes", ">", 0),
+            ]
+        ).filtered(
+            lambda lead: (
+                lead.sla_escalated_at
+                + datetime.timedelta(minutes=lead.team_id.messenger_reassign_after_minutes)
+                <= now
+            )
+        )._messenger_reassign_breached()
+
+    def _messenger_reassign_breached(self):
+        """Step two of an escalation: the next available salesperson takes over, once."""
+        for lead in self:
+            lead._messenger_assign(exclude_users=lead.user_id)
+        self.write({"sla_reassigned_at": fields.Datetime.now()})
+
+    def init(self):
+        result = super().init()
+        waiting = ", ".join(f"'{state}'" for state in sla.WAITING)
+        for name, column, where in (
+            ("waiting", "response_deadline", f"sla_state IN ({waiting})"),
+            ("on_track", "sla_at_risk_at", "sla_state = 'on_track'"),
+            ("breached", "id", "sla_state = 'breached' AND sla_escalated_at IS NULL"),
+        ):
+            create_index(
+                self.env.cr,
+                f"crm_lead_messenger_sla_{name}_index",
+                "crm_lead",
+                [column],
+                where=where,
+            )
+        return result
+
+    def _messenger_escalate_breach(self):
+        """A chatter notice and an activity for the team leader; marked so it happens once.
+
+        Batched (one log and one activity creation per team leader): a bad morning can breach
+        hundreds of leads at once.
+        """
+        if not self:
+            return
+        self._message_log_batch(
+            bodies={
+                lead.id: Markup("<p>%s</p>")
+                % self.env._(
+                    "First-response deadline missed (answer was due %(deadline)s).",
+                    deadline=fields.Datetime.to_string(lead.response_deadline),
+                )
+                for lead in self
+            }
+        )
+        self._messenger_escalate_to_leaders(
+            self.env._("Missed first response: answer the customer now")
+        )
+        self.write({"sla_escalated_at": fields.Datetime.now()})
+
+    def _messenger_escalate_to_leaders(self, summary):
+        """A to-do per lead for its team leader (else its salesperson), and one notice each.
+
+        Quiet activities (no e-mail per activity): an escalation can hit hundreds of leads at
+        once, and the leader gets a single notification listing how many.
+        """
+        for leader, leads in self.grouped(
+            lambda lead: lead.team_id.user_id or lead.user_id
+        ).items():
+            if not leader:
+                continue
+            leads.with_context(mail_activity_quick_update=True).activity_schedule(
+                "mail.mail_activity_data_todo", summary=summary, user_id=leader.id
+            )
+            leader._bus_send(
+                "simple_notification",
+                {
+                    "type": "danger",
+                    "title": summary,
+                    "message": self.env._("%(count)s leads escalated to you.", count=len(leads)),
+                },
+            )
