@@ -45,7 +45,7 @@ fi
 http_port="$(_free_port $((port + 1)))"
 gevent_port="$(_free_port $((http_port + 1)))"
 setsid "$VENV/bin/python" "$ODOO_DIR/odoo-bin" -c "$ODOO_CONF" -d "$DB" --logfile "$STATE/log/odoo-$DB.log" \
-    --workers "${ML_WORKERS:-2}" --max-cron-threads 1 --http-port "$http_port" \
+    --workers "${ML_WORKERS:-2}" --max-cron-threads 2 --http-port "$http_port" \
     --gevent-port "$gevent_port" &
 PIDS+=($!)
 "$VENV/bin/python" "$ROOT/setup/loopback_proxy.py" "$port" "$http_port" "$gevent_port" &

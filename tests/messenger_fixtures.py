@@ -169,14 +169,21 @@ class BotAccount:
             )
         )
 
-    def processed(self, response, seconds=30):
+    def processed(self, response):
         """The webhook's answer, once the intake crons processed what it stored: the webhook
         only stores, the account's waiting updates are then processed in the background."""
         if response.status_code == 200:
-            deadline = time.monotonic() + seconds
-            while self.waiting_updates() and time.monotonic() < deadline:
-                time.sleep(0.05)
+            self.all_processed()
         return response
+
+    def all_processed(self, seconds=30):
+        """Whether the intake processed every update of the account within `seconds`."""
+        deadline = time.monotonic() + seconds
+        while self.waiting_updates():
+            if time.monotonic() > deadline:
+                return False
+            time.sleep(0.05)
+        return True
 
     def waiting_updates(self):
         return self.admin.call(
@@ -218,4 +225,9 @@ class BotAccount:
             ],
             fields=["res_id"],
         )[0]["res_id"]
-        self.admin.call("ir.cron", "method_direct_trigger", [cron])
+        try:
+            self.admin.call("ir.cron", "method_direct_trigger", [cron])
+        except RuntimeError as exc:
+            # a cron worker is running it already: what this run would do is being done
+            if "currently being executed" not in str(exc):
+                raise

@@ -24,6 +24,7 @@ def receive_while_the_bridge_fails(registry, account_id, update):
         external_id = str(update["update_id"])
         account = env["messenger.bot.account"].browse(account_id)
         env["messenger.update"]._receive(account, update, external_id)
+        env["messenger.update"]._cron_process_received()  # as the intake cron, under the outage
         stored = env["messenger.update"].search(
             [("account_id", "=", account_id), ("external_id", "=", external_id)]
         )

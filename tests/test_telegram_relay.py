@@ -117,6 +117,8 @@ def test_relay_with_odoo_killed_midway_loses_and_doubles_nothing(server, relay):
         assert wait_for(lambda: stored_update_ids(admin, bot.id) == expected, 90), (
             f"stored {len(stored_update_ids(admin, bot.id))} of {UPDATES} updates"
         )
+        # a batch the kill interrupted is taken again once its lease runs out
+        assert bot.all_processed(150), "updates left unprocessed"
         for chat in range(CHATS):
             messages = bot.customer_messages(9100 + chat)
             texts = [m["body"] for m in messages]

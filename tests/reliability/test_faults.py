@@ -1,4 +1,5 @@
-"""Faults while traffic flows: Odoo killed, PostgreSQL crashed, the Bot API failing on sends.
+"""Faults while traffic flows: Odoo killed, PostgreSQL crashed, the Bot API failing on sends,
+with two Odoo servers (each with its HTTP and cron workers) on the same database.
 
 PostgreSQL runs as in production (fsync, synchronous_commit and full_page_writes on) in a cluster
 of the suite's own, and is stopped the hard way: an immediate shutdown, then crash recovery. The
@@ -52,6 +53,19 @@ def server(cluster, state_dir):
 
 
 @pytest.fixture
+def second_server(cluster, state_dir):
+    """Another Odoo server on the same database, as a second machine would be."""
+    server = OdooServer(
+        cluster.conf,
+        cluster.database,
+        os.path.join(state_dir, "log", "reliability-faults-second.log"),
+        workers=2,
+    ).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
 def bot(server, bot_api):
     bot = BotAccount(server, server.rpc("admin", "admin"), bot_api, "faults")
     member = bot.admin.call(
@@ -70,18 +84,24 @@ def bot(server, bot_api):
 
 
 class Traffic(threading.Thread):
-    """Customers writing, delivered as Telegram does (again until Odoo accepts)."""
+    """Customers writing, delivered as Telegram does (again until Odoo accepts), each chat to
+    one of the Odoo servers (by its id's parity, so that its messages stay in order)."""
 
-    def __init__(self, bot, updates):
+    def __init__(self, bot, updates, urls):
         super().__init__()
         self.updates = updates
-        self.sender = TelegramSender(bot.url, bot.secret, deadline_seconds=300)
+        self.senders = [TelegramSender(url, bot.secret, deadline_seconds=300) for url in urls]
         self.sent = 0
         self.refused = []
 
+    @property
+    def retries(self):
+        return sum(sender.retries for sender in self.senders)
+
     def run(self):
         for update in self.updates:
-            response, _seconds = self.sender.deliver(update)
+            sender = self.senders[update["message"]["chat"]["id"] % len(self.senders)]
+            response, _seconds = sender.deliver(update)
             if response.status_code != 200:
                 self.refused.append(response.status_code)
             self.sent += 1
@@ -93,8 +113,9 @@ class Traffic(threading.Thread):
 
 
 class OutboxCron(threading.Thread):
-    """Odoo's delivery cron, every 2 seconds (the test servers run no cron thread); a run that
-    fails because Odoo or PostgreSQL is down is simply the next one's work."""
+    """Odoo's delivery cron run every 2 seconds besides the cron workers' own runs, which wait
+    for their next wake-up after a retry's delay; a run that fails because Odoo or PostgreSQL
+    is down is simply the next one's work."""
 
     def __init__(self, bot):
         super().__init__(daemon=True)
@@ -149,12 +170,15 @@ def reply(server, bot, chat, text):
     )
 
 
-def test_nothing_lost_or_doubled_through_faults(cluster, server, bot, bot_api):
+def test_nothing_lost_or_doubled_through_faults(cluster, server, second_server, bot, bot_api):
     figure("faults", "PostgreSQL", postgres_settings(cluster.conf))
     base = 700_000 + int(time.time()) % 100_000 * 10
     chats = [base + i for i in range(CHATS)]
     replies = {chat: f"Salesperson's answer to {chat}" for chat in chats}
-    traffic = Traffic(bot, [tg_message(c, f"message {n}") for n in range(PER_CHAT) for c in chats])
+    urls = [bot.url, bot.url.replace(server.url, second_server.url)]
+    traffic = Traffic(
+        bot, [tg_message(c, f"message {n}") for n in range(PER_CHAT) for c in chats], urls
+    )
     cron = OutboxCron(bot)
 
     # the first round of messages makes the leads: their acknowledgements meet these failures
@@ -162,7 +186,7 @@ def test_nothing_lost_or_doubled_through_faults(cluster, server, bot, bot_api):
     traffic.start()
     cron.start()
     traffic.wait_for(0.25)
-    server.stop(signal.SIGKILL)
+    server.stop(signal.SIGKILL)  # the first server only: the second goes on
     time.sleep(1)
     server.start()
     traffic.wait_for(0.5)
@@ -181,18 +205,15 @@ def test_nothing_lost_or_doubled_through_faults(cluster, server, bot, bot_api):
     assert not traffic.is_alive() and traffic.refused == []
     cron.stopped.set()
     cron.join(timeout=60)
+    all_processed = bot.all_processed(180)  # a batch the kill interrupted waits for its lease
     queued = drain_outbox(bot)
 
-    stored = bot.admin.call(
-        "messenger.update", "search_read", [["account_id", "=", bot.id]], fields=["external_id"]
-    )
-    stored_ids = [int(row["external_id"]) for row in stored]
-    lost = len({u["update_id"] for u in traffic.updates} - set(stored_ids))
-    doubled = len(stored_ids) - len(set(stored_ids))
+    lost, doubled = lost_and_doubled(bot, traffic.updates)
     messages = sum(len(bot.customer_messages(chat)) for chat in chats)
     acks, answers, consumed, on_replies = deliveries(bot_api, replies)
+    figure("faults", "Odoo servers on the database", len(urls))
     figure("faults", "updates sent", len(traffic.updates))
-    figure("faults", "redeliveries by the sender", traffic.sender.retries)
+    figure("faults", "redeliveries by the sender", traffic.retries)
     figure("faults", "lost", lost)
     figure("faults", "doubled", doubled)
     figure("faults", "customer messages in threads", messages)
@@ -205,6 +226,7 @@ def test_nothing_lost_or_doubled_through_faults(cluster, server, bot, bot_api):
     )
     figure("faults", "chats acknowledged exactly once", acks.count(1))
     figure("faults", "salespeople's replies delivered exactly once", answers.count(1))
+    assert all_processed, "updates left unprocessed"
     assert (lost, doubled, queued) == (0, 0, 0)
     assert messages == len(traffic.updates), "one thread message per update"
     assert acks_failed == injected_on_acks, "every failure meant for the acknowledgements hit one"
@@ -212,6 +234,16 @@ def test_nothing_lost_or_doubled_through_faults(cluster, server, bot, bot_api):
     assert on_replies == injected_on_replies, "the replies met their failures"
     assert acks == [1] * CHATS, "each acknowledgement delivered exactly once"
     assert answers == [1] * CHATS, "each salesperson's reply delivered exactly once"
+
+
+def lost_and_doubled(bot, updates):
+    """How many of the updates sent were not stored, and how many were stored twice."""
+    stored = bot.admin.call(
+        "messenger.update", "search_read", [["account_id", "=", bot.id]], fields=["external_id"]
+    )
+    stored_ids = [int(row["external_id"]) for row in stored]
+    lost = len({u["update_id"] for u in updates} - set(stored_ids))
+    return lost, len(stored_ids) - len(set(stored_ids))
 
 
 def deliveries(bot_api, replies):

@@ -1,4 +1,5 @@
-"""A burst of updates from many chats: every update stored once, one lead per chat, one ack."""
+"""A burst of updates from many chats, spread over two Odoo servers on the same database (each
+with its HTTP and cron workers): every update stored once, one lead per chat, one ack."""
 
 import concurrent.futures
 import itertools
@@ -14,7 +15,9 @@ CHATS = size(40, 1_000)
 SENDERS = 16
 
 
-def test_burst_is_stored_once_with_one_lead_and_one_ack_per_chat(bot, bot_api):
+def test_burst_is_stored_once_with_one_lead_and_one_ack_per_chat(bot, bot_api, second_server):
+    # half the chats reach the second server: each chat's updates stay on one server, in order
+    urls = [bot.url, bot.url.replace(bot.odoo.url, second_server.url)]
     base = 300_000 + int(time.time()) % 100_000 * 10
     chats = [base + i for i in range(CHATS)]
     # round-robin over chats: each chat's updates stay in order within one sender
@@ -23,7 +26,7 @@ def test_burst_is_stored_once_with_one_lead_and_one_ack_per_chat(bot, bot_api):
         per_chat[chat].append(tg_message(chat, f"message {index}"))
 
     def send_chat(chat):
-        sender = TelegramSender(bot.url, bot.secret)
+        sender = TelegramSender(urls[chat % 2], bot.secret)
         latencies = []
         for update in per_chat[chat]:
             response, seconds = sender.deliver(update)
@@ -36,6 +39,8 @@ def test_burst_is_stored_once_with_one_lead_and_one_ack_per_chat(bot, bot_api):
         latencies = sorted(x for chat in pool.map(send_chat, chats) for x in chat)
     elapsed = time.perf_counter() - began
 
+    all_processed = bot.all_processed(300)
+    processed_in = time.perf_counter() - began
     sent_ids = sorted(u["update_id"] for updates in per_chat.values() for u in updates)
     stored = bot.admin.call(
         "messenger.update", "search_read", [["account_id", "=", bot.id]], fields=["external_id"]
@@ -58,12 +63,15 @@ def test_burst_is_stored_once_with_one_lead_and_one_ack_per_chat(bot, bot_api):
     figure("load", "PostgreSQL", postgres_settings(os.environ["ODOO_CONF"]))
     figure("load", "updates sent", len(sent_ids))
     figure("load", "chats", CHATS)
+    figure("load", "Odoo servers on the database", len(urls))
     figure("load", "accepted", f"{len(sent_ids) / elapsed:.1f}", "updates/s")
     figure("load", "p99 latency", f"{latencies[int(len(latencies) * 0.99) - 1] * 1000:.0f}", "ms")
+    figure("load", "processed", f"{len(sent_ids) / processed_in:.1f}", "updates/s")
     figure("load", "lost", lost)
     figure("load", "doubled", doubled)
     figure("load", "leads", leads)
     figure("load", "chats acknowledged once", sum(1 for n in acks if n == 1))
+    assert all_processed, "updates left unprocessed"
     assert (lost, doubled) == (0, 0)
     assert leads == CHATS
     assert acks == [1] * CHATS
