@@ -8,16 +8,36 @@ from odoo.service.model import PG_CONCURRENCY_EXCEPTIONS_TO_RETRY
 from odoo.tools import SQL
 from odoo.tools.sql import create_index
 
-from ..adapters import DeliveryError, OutboundMessage
+from ..adapters import PROVIDERS, DeliveryError, OutboundMessage
 
 _logger = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 8
-PER_CHAT_INTERVAL = 1.0  # seconds between two messages to one chat (Telegram's limit)
-PER_BOT_PER_SECOND = 30  # messages per second per bot (Telegram's limit)
 DELIVERY_PROGRESS = ["queued", "sent", "delivered", "read"]
 DELIVERY_ATTEMPTS_AFTER_COMMIT = 3  # workers delivering at once may collide on the same rows
 CRON_XMLID = "messenger_leads_bot.ir_cron_messenger_outbox_deliver"
+
+
+def round_seconds():
+    """The outbox's round: the shortest interval between two messages to one chat of any
+    messenger (their Capabilities)."""
+    return min(provider.capabilities.per_chat_interval for provider in PROVIDERS.values())
+
+
+def longest_interval():
+    return max(provider.capabilities.per_chat_interval for provider in PROVIDERS.values())
+
+
+def per_round(capabilities, pause):
+    """A bot's share of a round of `pause` seconds: its messages a second over the rounds of a
+    second, at least one."""
+    return max(1, int(capabilities.per_bot_per_second * pause))
+
+
+def precise_now():
+    """Now in UTC to the microsecond (fields.Datetime.now() drops them): rounds of half a
+    second pace the chats."""
+    return datetime.datetime.now(datetime.UTC).replace(tzinfo=None)
 
 
 def retry_delay(attempts, retry_after=0.0):
@@ -123,78 +143,112 @@ class MessengerOutbox(models.Model):
 
     @api.model
     def _deliver_due(self, auto_commit=True, max_seconds=10.0, only_ids=None):
-        """Send what is due, oldest first, in order per chat, within Telegram's rate limits;
-        only the rows of `only_ids` when given.
+        """Send what is due, oldest first, in order per chat, within each messenger's rate
+        limits (its Capabilities' per_chat_interval and per_bot_per_second); only the rows of
+        `only_ids` when given.
 
         Each round claims the first queued message of each chat (see _claim_due), sends them
-        and commits, so a delivered message is never sent twice; the next message of a chat goes
-        out a second later, in the next round.
+        and commits, so a delivered message is never sent twice. Rounds follow each other at
+        the shortest interval of any messenger (round_seconds) while a chat's next message waits
+        for its interval (see _pace_next) or a bot had more than a round's share.
         """
         deadline = time.monotonic() + max_seconds
+        pause = round_seconds()
+        waiting = self.browse()
         while time.monotonic() < deadline:
-            round_at = fields.Datetime.now()  # the next round is due a second after it
+            round_at = precise_now()
             began = time.monotonic()
             due = self._claim_due(round_at, only_ids)
-            if not due:
-                return
             for account, rows in due.grouped("account_id").items():
                 rows._send_round(account)
-            following = due._pace_next(round_at)
+            waiting |= due._pace_next(round_at)
             if only_ids is not None:
-                following = following.filtered(lambda row: row.id in only_ids)
+                waiting = waiting.filtered(lambda row: row.id in only_ids)
             if not auto_commit:
                 return
             self.env.cr.commit()  # pylint: disable=invalid-commit
-            if following or len(due) == PER_BOT_PER_SECOND:
-                time.sleep(max(0.0, PER_CHAT_INTERVAL - (time.monotonic() - began)))
-            else:
-                return
+            waiting.invalidate_recordset(["state", "next_attempt_at"])  # other workers' doing
+            soon = round_at + datetime.timedelta(seconds=longest_interval())
+            waiting = waiting.filtered_domain(
+                [("state", "=", "queued"), ("next_attempt_at", "<=", soon)]
+            )
+            if not waiting and not due._fills_a_round(pause):
+                return  # anything else is due later: the cron is woken for it
+            time.sleep(max(0.0, pause - (time.monotonic() - began)))
 
     @api.model
     def _claim_due(self, now, only_ids=None):
-        """Lock the messages to send at `now`, at most PER_BOT_PER_SECOND: the first queued
-        message of each chat, once due. A later message waits while an earlier one of its chat
-        is queued (waiting for its retry, or being sent by another worker), so a chat's messages
-        arrive in order; a message failed for good holds nothing back. Rows other workers hold
-        are skipped, never sent twice."""
+        """Lock the messages to send at `now`: the first queued message of each chat, once due,
+        at most a round's share of each bot (per_round). A later message waits while an earlier
+        one of its chat is queued (waiting for its retry, or being sent by another worker), so a
+        chat's messages arrive in order; a message failed for good holds nothing back. Rows other
+        workers hold are skipped, never sent twice."""
         if only_ids is not None and not only_ids:
             return self.browse()
-        self.flush_model(["conversation_id", "state", "next_attempt_at"])
+        self.flush_model(["conversation_id", "account_id", "state", "next_attempt_at"])
+        pause = round_seconds()
+        caps = SQL(", ").join(
+            SQL("(%s, %s)", code, per_round(provider.capabilities, pause))
+            for code, provider in PROVIDERS.items()
+        )
         self.env.cr.execute(
             SQL(
                 """
                 SELECT outbox.id FROM messenger_outbox outbox
-                 WHERE outbox.state = 'queued' AND outbox.next_attempt_at <= %s %s
-                   AND NOT EXISTS (
-                       SELECT FROM messenger_outbox earlier
-                        WHERE earlier.conversation_id = outbox.conversation_id
-                          AND earlier.state = 'queued' AND earlier.id < outbox.id)
-                 ORDER BY outbox.id LIMIT %s FOR UPDATE OF outbox SKIP LOCKED
+                 WHERE outbox.id IN (
+                       SELECT ranked.id FROM (
+                              SELECT candidate.id, account.provider, ROW_NUMBER() OVER (
+                                         PARTITION BY candidate.account_id ORDER BY candidate.id
+                                     ) AS place
+                                FROM messenger_outbox candidate
+                                JOIN messenger_bot_account account
+                                  ON account.id = candidate.account_id
+                               WHERE candidate.state = 'queued'
+                                 AND candidate.next_attempt_at <= %s %s
+                                 AND NOT EXISTS (
+                                     SELECT FROM messenger_outbox earlier
+                                      WHERE earlier.conversation_id = candidate.conversation_id
+                                        AND earlier.state = 'queued'
+                                        AND earlier.id < candidate.id)
+                              ) ranked
+                         JOIN (VALUES %s) AS cap (provider, per_round)
+                           ON cap.provider = ranked.provider
+                        WHERE ranked.place <= cap.per_round)
+                 ORDER BY outbox.id FOR UPDATE OF outbox SKIP LOCKED
                 """,
                 now,
-                SQL("AND outbox.id IN %s", tuple(only_ids)) if only_ids is not None else SQL(),
-                PER_BOT_PER_SECOND,
+                SQL("AND candidate.id IN %s", tuple(only_ids)) if only_ids is not None else SQL(),
+                caps,
             )
         )
         return self.browse([row[0] for row in self.env.cr.fetchall()])
 
     def _pace_next(self, round_at):
         """The next messages of the chats these rows left the queue of (sent, or failed for
-        good) in the round of `round_at` go in the next round, PER_CHAT_INTERVAL later: one
-        message per chat per second. Return them."""
+        good) in the round of `round_at` wait for their messenger's per_chat_interval (a second
+        on Telegram, half a second on MAX). Return them."""
+        following = self.browse()
         done = self.filtered(lambda row: row.state != "queued")
-        if not done:
-            return self.browse()
-        pace = round_at + datetime.timedelta(seconds=PER_CHAT_INTERVAL)
-        following = self.search(
-            [
-                ("state", "=", "queued"),
-                ("conversation_id", "in", done.conversation_id.ids),
-                ("next_attempt_at", "<=", pace),
-            ]
-        )
-        following.next_attempt_at = pace
+        for account, rows in done.grouped("account_id").items():
+            interval = account._provider().capabilities.per_chat_interval
+            pace = round_at + datetime.timedelta(seconds=interval)
+            paced = self.search(
+                [
+                    ("state", "=", "queued"),
+                    ("conversation_id", "in", rows.conversation_id.ids),
+                    ("next_attempt_at", "<=", pace),
+                ]
+            )
+            paced.next_attempt_at = pace
+            following |= paced
         return following
+
+    def _fills_a_round(self, pause):
+        """Whether a bot sent a whole round's share in these rows: more of its may be due."""
+        return any(
+            len(rows) >= per_round(account._provider().capabilities, pause)
+            for account, rows in self.grouped("account_id").items()
+        )
 
     def _send_round(self, account):
         """Send these rows of one account, one per chat (see _claim_due)."""
