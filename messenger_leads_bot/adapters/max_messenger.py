@@ -46,6 +46,10 @@ MEDIA_KINDS = {
     "audio": "voice",
 }
 BUTTON_TEXT_LENGTH = 128
+# a video's attachment URL is no file: its links come from GET /videos/{token}
+VIDEO = "video:"
+VIDEO_TOKEN = re.compile(r"[\w-]+")
+VIDEO_QUALITIES = ("mp4_720", "mp4_480", "mp4_360", "mp4_240", "mp4_144", "mp4_1080")
 # a vCard's phone line: TEL, its parameters, the number
 VCARD_PHONE = re.compile(r"^TEL[^:\r\n]*:([^\r\n]+)", re.IGNORECASE | re.MULTILINE)
 
@@ -260,6 +264,9 @@ def _attachment_fields(attachment, sender):
 def _file_fields(kind, attachment, payload):
     """A file is fetched from its URL (see MaxClient.download); without one, it is named."""
     url = payload.get("url")
+    token = payload.get("token")
+    if kind == "video" and isinstance(token, str) and VIDEO_TOKEN.fullmatch(token):
+        url = VIDEO + token
     if not isinstance(url, str) or not url:
         return {"kind": "text", "text": f"[{kind}]"}
     return {
@@ -462,7 +469,15 @@ class MaxClient(Client):
         return marker if update is last else fetched_with
 
     def download(self, file_id, max_bytes):
-        """MAX gives a URL for each file, in the update."""
+        """MAX gives a URL for each file in the update; a video's, through GET /videos."""
+        name = file_id.rsplit("/", 1)[-1].split("?")[0] or "file"
+        if file_id.startswith(VIDEO):
+            token = file_id.removeprefix(VIDEO)
+            urls = self._call("GET", f"videos/{token}").get("urls") or {}
+            found = [urls[q] for q in VIDEO_QUALITIES if isinstance(urls.get(q), str) and urls[q]]
+            if not found:
+                raise DeliveryError("MAX gave no link for this video")
+            file_id, name = found[0], f"{token}.mp4"
         content = fetch_media(
             file_id,
             self.api_url,
@@ -471,4 +486,4 @@ class MaxClient(Client):
             timeout=self.timeout,
             verify=self._verify(),
         )
-        return content, file_id.rsplit("/", 1)[-1].split("?")[0] or "file"
+        return content, name

@@ -174,7 +174,7 @@ class MessengerBotAccount(models.Model):
     share_phone_button = fields.Char(
         translate=True,
         default=lambda self: self.env._("Share my phone number"),
-        help="Button that sends the customer's own number from Telegram.",
+        help="Button that sends the customer's own number, where the messenger has one.",
     )
     phone_thanks_text = fields.Text(
         translate=True,

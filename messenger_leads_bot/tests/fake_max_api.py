@@ -25,6 +25,7 @@ class FakeMaxApi(FakeBotApi):
         self._markers = itertools.count(1)
         self.media = {}  # name -> bytes
         self.subscriptions = []  # the POST /subscriptions bodies in force
+        self.videos = {}  # token -> the urls GET /videos/{token} gives
         self.taken = 0  # the marker up to which updates were committed by a poll
         super().__init__(token)
         if tls:
@@ -44,7 +45,7 @@ class FakeMaxApi(FakeBotApi):
     # -- server side --------------------------------------------------------
 
     def _max(self, verb, path, query, body, token):
-        method = path.strip("/").split("/")[0]
+        method, *rest = path.strip("/").split("/")
         if token != self.token or "access_token" in query:
             return 401, {"code": "verify.token", "message": "Invalid access_token"}, {}
         with self._lock:
@@ -58,9 +59,9 @@ class FakeMaxApi(FakeBotApi):
         handler = getattr(self, f"_max_{verb.lower()}_{method}", None)
         if not handler:
             return 404, {"code": "not.found", "message": f"{verb} /{method}"}, {}
-        return (*handler(query, body), {})
+        return (*handler(query, body, *rest), {})
 
-    def _max_get_me(self, _query, _body):
+    def _max_get_me(self, _query, _body, *_rest):
         return 200, {
             "user_id": 4200,
             "first_name": "Test shop",
@@ -69,28 +70,28 @@ class FakeMaxApi(FakeBotApi):
             "last_activity_time": int(time.time() * 1000),
         }
 
-    def _max_post_subscriptions(self, _query, body):
+    def _max_post_subscriptions(self, _query, body, *_rest):
         with self._lock:
             self.subscriptions = [s for s in self.subscriptions if s["url"] != body.get("url")]
             self.subscriptions.append(body)
             self.webhook = body
         return 200, {"success": True}
 
-    def _max_get_subscriptions(self, _query, _body):
+    def _max_get_subscriptions(self, _query, _body, *_rest):
         listed = [
             {"url": s["url"], "time": 1, "update_types": s.get("update_types")}
             for s in self.subscriptions
         ]
         return 200, {"subscriptions": listed}
 
-    def _max_delete_subscriptions(self, query, _body):
+    def _max_delete_subscriptions(self, query, _body, *_rest):
         with self._lock:
             self.subscriptions = [s for s in self.subscriptions if s["url"] != query.get("url")]
             if not self.subscriptions:
                 self.webhook = {}
         return 200, {"success": True}
 
-    def _max_post_messages(self, query, body):
+    def _max_post_messages(self, query, body, *_rest):
         user_id = query.get("user_id") or query.get("chat_id")
         if user_id in self.blocked_chats:
             return 403, {"code": "chat.denied", "message": "dialog.suspended"}
@@ -107,7 +108,13 @@ class FakeMaxApi(FakeBotApi):
         }
         return 200, {"message": message}
 
-    def _max_get_updates(self, query, _body):
+    def _max_get_videos(self, _query, _body, token=""):
+        if token not in self.videos:
+            return 404, {"code": "not.found", "message": "video not found"}
+        details = {"token": token, "urls": self.videos[token], "width": 1, "height": 1}
+        return 200, dict(details, duration=1)
+
+    def _max_get_updates(self, query, _body, *_rest):
         marker = int(query["marker"]) if query.get("marker") else None
         timeout = min(float(query.get("timeout") or 0), 2.0)
         deadline = time.monotonic() + timeout

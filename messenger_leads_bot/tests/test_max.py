@@ -304,6 +304,8 @@ class TestMax(HttpCase):
         )
         self.assertEqual(self.post(edited).text, "ok", "an edit of the same message is news")
         self.assertEqual(self.post(edited).text, "duplicate")
+        self.assertEqual(len(self.customer_messages(24)), 1)
+        self.assertIn("Edited", self.customer_messages(24).body, "the message itself changes")
         start = max_started(24)
         self.assertEqual(self.post(start).text, "ok")
         self.assertEqual(self.post(start).text, "duplicate", "an update without a message too")
@@ -408,6 +410,16 @@ class TestMax(HttpCase):
         self.post(max_message(33, "This one", [picture]))
         message = self.customer_messages(33)
         self.assertEqual(message.attachment_ids.raw, b"\xff\xd8 a sofa")
+        self.api.media["sofa.mp4"] = b"a video of the sofa"
+        self.api.videos["vid-1"] = {"mp4_480": self.api.media_url("sofa.mp4"), "hls": "x"}
+        video = {"type": "video", "payload": {"token": "vid-1", "url": "https://max.ru/v"}}
+        self.post(max_message(37, "Video", [video]))
+        message = self.customer_messages(37)
+        self.assertEqual(
+            (message.attachment_ids.name, message.attachment_ids.raw),
+            ("vid-1.mp4", b"a video of the sofa"),
+            "a video's file comes through GET /videos",
+        )
         elsewhere = self.enterContext(FakeMaxApi())
         elsewhere.media["leak.jpg"] = b"internal"
         leak = {
