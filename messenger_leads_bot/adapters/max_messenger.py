@@ -215,8 +215,10 @@ def _parse_message(data, when, edited):
     }
     main = {"message_id": mid, "kind": "text", "text": body.get("text") or _forwarded(message)}
     further = []
+    # a forwarded message's card was someone's before: it vouches for no one
+    forwarded = (message.get("link") or {}).get("type") == "forward"
     for attachment in body.get("attachments") or []:
-        parsed = _attachment_fields(attachment, sender)
+        parsed = _attachment_fields(attachment, None if forwarded else sender["user_id"])
         if not parsed:
             continue
         if parsed["kind"] == "text":
@@ -239,7 +241,7 @@ def _forwarded(message):
     return (linked.get("text") or "") if isinstance(linked, dict) else ""
 
 
-def _attachment_fields(attachment, sender):
+def _attachment_fields(attachment, sender_id):
     """The InboundMessage fields of one attachment; {} for what shows nothing (keyboards)."""
     kind = attachment.get("type")
     payload = attachment.get("payload") or {}
@@ -253,7 +255,7 @@ def _attachment_fields(attachment, sender):
             "latitude": float(attachment["latitude"]),
             "longitude": float(attachment["longitude"]),
         },
-        "contact": lambda: _contact_fields(payload, sender),
+        "contact": lambda: _contact_fields(payload, sender_id),
         "share": lambda: {"kind": "text", "text": payload.get("url") or ""},
         "inline_keyboard": dict,
     }
@@ -277,18 +279,24 @@ def _file_fields(kind, attachment, payload):
     }
 
 
-def _contact_fields(payload, sender):
+def _contact_fields(payload, sender_id):
     """A contact card. What the request_contact button sends is the sender's own card: MAX
     fills its max_info with the MAX user the card is (and the schema says no more). Only a card
     whose max_info is the sender counts as their own number; any other card (a contact from
-    their address book, someone else's) is information, not an identity."""
+    their address book, someone else's, one forwarded: `sender_id` None) is information, not an
+    identity."""
     vcard = payload.get("vcf_info") or ""
     if not isinstance(vcard, str):
         raise ValueError("vcf_info is not text")
     found = VCARD_PHONE.search(vcard)
     phone = found.group(1).strip() if found else ""
     owner = payload.get("max_info") or {}
-    own = bool(phone) and isinstance(owner, dict) and owner.get("user_id") == sender["user_id"]
+    own = (
+        bool(phone)
+        and sender_id is not None
+        and isinstance(owner, dict)
+        and owner.get("user_id") == sender_id
+    )
     name = (
         " ".join(str(part) for part in (owner.get("first_name"), owner.get("last_name")) if part)
         if isinstance(owner, dict)

@@ -253,6 +253,9 @@ class TestMax(HttpCase):
             (card,) = parse_max_update(max_message(12, "", [contact_card("+79160000000", owner)]))
             self.assertEqual((card.kind, card.phone_is_senders), ("text", False), owner)
             self.assertIn("+79160000000", card.text, "shown in the thread all the same")
+        forward = {"type": "forward", "message": {"mid": "mid.0", "seq": 1}}
+        (passed_on,) = parse_max_update(max_message(12, "", [own], link=forward))
+        self.assertFalse(passed_on.phone_is_senders, "a forwarded card vouches for no one")
 
     # -- the webhook -----------------------------------------------------------
 
