@@ -406,10 +406,8 @@ class MessengerBotAccount(models.Model):
                 raise UserError(
                     _(
                         "The certificate of %(messenger)s's server %(url)s is not trusted. Paste "
-                        "its root certificate (for MAX: the Russian Trusted Root CA of the "
-                        "Ministry of Digital Development) in the CA bundle field, as PEM text or "
-                        "a file's path, and check again.\n\n"
-                        "%(error)s",
+                        "the root certificate it is issued under in the CA bundle field, as PEM "
+                        "text or a file's path, and check again.\n\n%(error)s",
                         messenger=self._provider_name(),
                         url=self.sudo().api_url,
                         error=exc,
