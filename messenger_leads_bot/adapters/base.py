@@ -2,6 +2,7 @@
 
 import dataclasses
 import datetime
+import functools
 import hashlib
 import hmac
 import os
@@ -381,7 +382,7 @@ def ca_bundle_pem(ca_bundle):
         except (OSError, UnicodeError) as exc:
             raise ValueError(f"{text}: {exc.strerror or exc}") from exc
     try:
-        ssl.create_default_context(cadata=text)
+        ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT).load_verify_locations(cadata=text)
     except (ssl.SSLError, ValueError, TypeError) as exc:
         raise ValueError(f"not PEM certificates: {exc}") from exc
     return text
@@ -389,12 +390,24 @@ def ca_bundle_pem(ca_bundle):
 
 def ca_bundle_verify(ca_bundle):
     """What requests' `verify=` takes for an account: True (certifi's roots) without a CA
-    bundle; else the path of a file with certifi's roots and the bundle's, written once per
-    content (the requests of every worker share it). Raises ValueError (see ca_bundle_pem)."""
+    bundle; else the path of a file with certifi's roots and the bundle's (see _bundle_file).
+    Raises ValueError (see ca_bundle_pem)."""
     if not (ca_bundle or "").strip():
         return True
+    pem = ca_bundle_pem(ca_bundle)
+    path = _bundle_file(pem)
+    if not os.path.exists(path):  # the temporary folder was cleaned
+        _bundle_file.cache_clear()
+        path = _bundle_file(pem)
+    return path
+
+
+@functools.lru_cache(maxsize=16)
+def _bundle_file(pem):
+    """certifi's roots and `pem` in one file, written once per content (every worker's requests
+    share it), remembered per process: certifi's bundle is read once, not on every call."""
     with open(certifi.where(), encoding="ascii") as roots:
-        content = f"{roots.read()}\n{ca_bundle_pem(ca_bundle)}\n"
+        content = f"{roots.read()}\n{pem}\n"
     digest = hashlib.sha256(content.encode()).hexdigest()
     folder = os.path.join(tempfile.gettempdir(), "messenger_leads_ca")
     path = os.path.join(folder, f"{digest}.pem")
