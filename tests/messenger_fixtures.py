@@ -1,4 +1,4 @@
-"""Bot accounts (Telegram, WhatsApp, Viber) on the test database, wired to local fake APIs."""
+"""Bot accounts (Telegram, WhatsApp, Viber, MAX) on the test database, wired to local fake APIs."""
 
 import importlib
 import importlib.util
@@ -44,6 +44,8 @@ FakeBotApi = _fake_api("fake_bot_api").FakeBotApi
 FakeWhatsAppApi = _fake_api("fake_whatsapp_api").FakeWhatsAppApi
 WHATSAPP_PHONE_NUMBER_ID = _fake_api("fake_whatsapp_api").PHONE_NUMBER_ID
 FakeViberApi = _fake_api("fake_viber_api").FakeViberApi
+FakeMaxApi = _fake_api("fake_max_api").FakeMaxApi
+MAX_SECRET_HEADER = "X-Max-Bot-Api-Secret"
 
 _ids = itertools.count(int(time.time()) % 1_000_000 * 1000)
 
@@ -63,6 +65,22 @@ def tg_message(chat_id, text, message_id=None):
             "chat": {"id": chat_id, "type": "private"},
             "from": {"id": chat_id, "is_bot": False, "first_name": f"Customer {chat_id}"},
             "text": text,
+        },
+    }
+
+
+def max_message(user_id, text, locale="ru"):
+    """A MAX message_created update of a dialog, with a mid no other test used."""
+    now = int(time.time() * 1000)
+    return {
+        "update_type": "message_created",
+        "timestamp": now,
+        "user_locale": locale,
+        "message": {
+            "sender": {"user_id": user_id, "first_name": f"Customer {user_id}", "is_bot": False},
+            "recipient": {"chat_id": user_id + 1, "chat_type": "dialog"},
+            "timestamp": now,
+            "body": {"mid": f"mid.e2e{new_update_id()}", "seq": 1, "text": text},
         },
     }
 
@@ -191,6 +209,11 @@ class BotAccount:
             "search_count",
             [["account_id", "=", self.id], ["state", "=", "received"]],
         )
+
+    def post_max(self, update, secret=None):
+        """POST an update (a dict) or a raw body (bytes) as MAX would, with its secret header."""
+        body = update if isinstance(update, bytes) else json.dumps(update).encode()
+        return self.post_signed(body, MAX_SECRET_HEADER, self.secret if secret is None else secret)
 
     def conversation(self, chat_id):
         found = self.admin.call(

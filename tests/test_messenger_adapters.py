@@ -61,7 +61,7 @@ assert [r.getMessage() for r in records] == ["HTTP Request: GET https://example.
 @pytest.mark.pure
 def test_every_provider_offers_what_its_capabilities_say_through_the_one_interface():
     adapters = adapters_package()
-    assert set(adapters.PROVIDERS) == {"telegram", "whatsapp", "viber"}
+    assert set(adapters.PROVIDERS) == {"telegram", "whatsapp", "viber", "max"}
     base = adapters.Client
     for calls in CALLS.values():
         for call in calls:

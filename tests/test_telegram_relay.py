@@ -10,7 +10,15 @@ import sys
 import time
 
 import pytest
-from messenger_fixtures import ROOT, BotAccount, FakeBotApi, adapters_package, tg_message
+from messenger_fixtures import (
+    ROOT,
+    BotAccount,
+    FakeBotApi,
+    FakeMaxApi,
+    adapters_package,
+    max_message,
+    tg_message,
+)
 
 CHATS = 5
 UPDATES = 40
@@ -124,6 +132,42 @@ def test_relay_with_odoo_killed_midway_loses_and_doubles_nothing(server, relay):
             texts = [m["body"] for m in messages]
             assert len(texts) == UPDATES // CHATS, f"chat {chat}: {texts}"
             assert len(set(texts)) == len(texts), "a message was doubled"
+
+
+def test_max_updates_are_relayed_by_marker_each_once_with_odoo_killed_midway(server, relay):
+    """MAX gives one marker per batch: the relay moves past a batch once all of it is stored,
+    so a batch cut by Odoo's death is fetched again and nothing is lost or doubled."""
+    with FakeMaxApi() as api:
+        bot = BotAccount(server, server.rpc("admin", "admin"), api, "relay_max", provider="max")
+        bot.admin.call("messenger.bot.account", "write", [bot.id], {"mode": "polling"})
+        chats = [9500 + chat for chat in range(CHATS)]
+        updates = [max_message(chats[i % CHATS], f"message {i}") for i in range(UPDATES)]
+        for update in updates[: UPDATES // 2]:
+            api.queue_update(update)
+        relay()
+
+        def stored():
+            return bot.admin.call("messenger.update", "search_count", [["account_id", "=", bot.id]])
+
+        assert wait_for(lambda: stored() >= 5, 60), "the relay forwarded nothing"
+        server.stop(signal.SIGKILL)
+        for update in updates[UPDATES // 2 :]:
+            api.queue_update(update)
+        time.sleep(2)
+        server.start()
+        assert wait_for(lambda: stored() == UPDATES, 90), f"stored {stored()} of {UPDATES}"
+
+        def threads_whole():
+            return all(
+                bot.conversation(chat) and len(bot.customer_messages(chat)) == UPDATES // CHATS
+                for chat in chats
+            )
+
+        assert wait_for(threads_whole, 30), "every message in its thread"
+        for chat in chats:
+            texts = [m["body"] for m in bot.customer_messages(chat)]
+            assert len(set(texts)) == len(texts), "a message was doubled"
+        assert any(call[0] == "updates" and call[1].get("marker") for call in api.calls)
 
 
 def test_accounts_switched_to_polling_are_picked_up_and_relayed_at_once(server, relay):

@@ -4,6 +4,7 @@ CHANNEL_CODES = [
     ("telegram", "Telegram"),
     ("whatsapp", "WhatsApp"),
     ("viber", "Viber"),
+    ("max", "MAX"),
     ("web_chat", "Website chat"),
     ("web_form", "Web form"),
     ("phone", "Phone call"),
@@ -11,7 +12,7 @@ CHANNEL_CODES = [
     ("walk_in", "Walk-in"),
 ]
 # where the customer waits in a chat; such leads always arrive with their channel or source
-LIVE_CHAT_CODES = ("telegram", "whatsapp", "viber", "web_chat")
+LIVE_CHAT_CODES = ("telegram", "whatsapp", "viber", "max", "web_chat")
 
 
 class MessengerChannel(models.Model):

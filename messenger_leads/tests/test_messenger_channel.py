@@ -25,6 +25,7 @@ class TestMessengerChannel(TransactionCase):
                 "telegram": 5,
                 "whatsapp": 5,
                 "viber": 5,
+                "max": 5,
                 "web_chat": 5,
                 "web_form": 20,
                 "phone": 20,

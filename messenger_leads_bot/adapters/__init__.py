@@ -15,13 +15,15 @@ from .base import (
     OutboundResult,
     Provider,
     TEMPLATE_PLACEHOLDERS,
+    ca_bundle_pem,
     fill_template_values,
     split_text,
     template_values,
 )
-from . import telegram, viber, whatsapp
+from . import max_messenger, telegram, viber, whatsapp
 from .telegram import parse_telegram_update
 
 PROVIDERS = {
-    provider.code: provider for provider in (telegram.PROVIDER, whatsapp.PROVIDER, viber.PROVIDER)
+    provider.code: provider
+    for provider in (telegram.PROVIDER, whatsapp.PROVIDER, viber.PROVIDER, max_messenger.PROVIDER)
 }

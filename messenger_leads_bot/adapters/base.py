@@ -2,12 +2,18 @@
 
 import dataclasses
 import datetime
+import functools
+import hashlib
 import hmac
+import os
+import ssl
 import string
+import tempfile
 import threading
 import unicodedata
 from urllib.parse import urljoin, urlsplit
 
+import certifi
 import requests
 
 SHARE_PHONE = "share_phone"  # keyboard key: ask for the customer's own number, where it can
@@ -22,7 +28,7 @@ _per_thread = threading.local()
 
 
 def http_session():
-    """This thread's HTTP session for the plain-HTTP messenger APIs (WhatsApp, Viber).
+    """This thread's HTTP session for the plain-HTTP messenger APIs (WhatsApp, Viber, MAX).
 
     Its connections stay open between messages: without it every message opened a new TLS
     connection and loaded the CA bundle into a new TLS context (~20 ms of CPU) first.
@@ -117,13 +123,24 @@ class OutboundResult:
 
 
 class DeliveryError(Exception):
-    """A send that failed. `permanent` ones (blocked, chat gone) must not be retried."""
+    """A send that failed. `permanent` ones (blocked, chat gone) must not be retried;
+    `certificate`: the server's TLS certificate is not trusted (see ca_bundle_verify)."""
 
-    def __init__(self, message, permanent=False, retry_after=0.0, blocked=False):
+    def __init__(self, message, permanent=False, retry_after=0.0, blocked=False, certificate=False):
         super().__init__(message)
         self.permanent = permanent
         self.retry_after = retry_after
         self.blocked = blocked
+        self.certificate = certificate
+
+
+def request_error(label, exc):
+    """The DeliveryError of a request that got no answer: an untrusted certificate says so."""
+    if isinstance(exc, requests.exceptions.SSLError):
+        return DeliveryError(
+            f"{label}'s server certificate is not trusted: {exc}", permanent=True, certificate=True
+        )
+    return DeliveryError(f"{label} unreachable: {exc}")
 
 
 class Client:
@@ -182,6 +199,8 @@ class Credentials:
     app_secret: str = ""  # the messenger's app secret that signs the bodies
     phone_number_id: str = ""  # the business number the messages go from
     name: str = ""  # the account's name, shown as the sender where the messenger does
+    # root certificates to trust besides certifi's, PEM text or a file's path (ca_bundle_verify)
+    ca_bundle: str = ""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -201,6 +220,9 @@ class Capabilities:
     share_phone: bool = False  # a button that shares the customer's own number
     # the Credentials fields the account needs besides the token
     credentials: tuple = ()
+    # the outbox's pace: seconds between two messages to one chat, messages a second per bot
+    per_chat_interval: float = 1.0
+    per_bot_per_second: int = 30
 
 
 class Provider:
@@ -304,10 +326,11 @@ def media_url_allowed(url, api_url, media_domains):
     )
 
 
-def fetch_media(url, api_url, media_domains, *, max_bytes, timeout, headers=None):
+def fetch_media(url, api_url, media_domains, *, max_bytes, timeout, headers=None, verify=True):
     """The body of a file at `url` (see media_url_allowed), read as a stream and given up as
     soon as it is larger than max_bytes; redirects are followed only to allowed URLs, with the
-    headers only on the first host. Raises DeliveryError."""
+    headers only on the first host; `verify` as requests takes it (see ca_bundle_verify).
+    Raises DeliveryError."""
     first_host = urlsplit(url).netloc
     for _hop in range(MAX_REDIRECTS + 1):
         if not media_url_allowed(url, api_url, media_domains):
@@ -319,6 +342,7 @@ def fetch_media(url, api_url, media_domains, *, max_bytes, timeout, headers=None
                 timeout=timeout,
                 stream=True,
                 allow_redirects=False,
+                verify=verify,
             )
         except requests.RequestException as exc:
             raise DeliveryError(f"unreachable: {exc}") from exc
@@ -345,6 +369,54 @@ def _read_capped(response, max_bytes):
     except requests.RequestException as exc:
         raise DeliveryError(f"interrupted: {exc}") from exc
     return bytes(content)
+
+
+def ca_bundle_pem(ca_bundle):
+    """The PEM certificates of an account's CA bundle: the text itself, or the content of the
+    file it names. Raises ValueError when they are neither readable nor certificates."""
+    text = (ca_bundle or "").strip()
+    if text and "-----BEGIN" not in text:
+        try:
+            with open(text, encoding="ascii") as pem_file:
+                text = pem_file.read()
+        except (OSError, UnicodeError) as exc:
+            raise ValueError(f"{text}: {exc.strerror or exc}") from exc
+    try:
+        ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT).load_verify_locations(cadata=text)
+    except (ssl.SSLError, ValueError, TypeError) as exc:
+        raise ValueError(f"not PEM certificates: {exc}") from exc
+    return text
+
+
+def ca_bundle_verify(ca_bundle):
+    """What requests' `verify=` takes for an account: True (certifi's roots) without a CA
+    bundle; else the path of a file with certifi's roots and the bundle's (see _bundle_file).
+    Raises ValueError (see ca_bundle_pem)."""
+    if not (ca_bundle or "").strip():
+        return True
+    pem = ca_bundle_pem(ca_bundle)
+    path = _bundle_file(pem)
+    if not os.path.exists(path):  # the temporary folder was cleaned
+        _bundle_file.cache_clear()
+        path = _bundle_file(pem)
+    return path
+
+
+@functools.lru_cache(maxsize=16)
+def _bundle_file(pem):
+    """certifi's roots and `pem` in one file, written once per content (every worker's requests
+    share it), remembered per process: certifi's bundle is read once, not on every call."""
+    with open(certifi.where(), encoding="ascii") as roots:
+        content = f"{roots.read()}\n{pem}\n"
+    digest = hashlib.sha256(content.encode()).hexdigest()
+    folder = os.path.join(tempfile.gettempdir(), "messenger_leads_ca")
+    path = os.path.join(folder, f"{digest}.pem")
+    if not os.path.exists(path):
+        os.makedirs(folder, exist_ok=True)
+        with tempfile.NamedTemporaryFile("w", dir=folder, delete=False, suffix=".tmp") as part:
+            part.write(content)
+        os.replace(part.name, path)  # whole or not at all, for another worker reading it
+    return path
 
 
 def split_text(text, limit):

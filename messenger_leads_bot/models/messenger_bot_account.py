@@ -9,6 +9,7 @@ from ..adapters import (
     TEMPLATE_PLACEHOLDERS,
     Credentials,
     DeliveryError,
+    ca_bundle_pem,
     split_text,
     template_values,
 )
@@ -54,13 +55,15 @@ class MessengerBotAccount(models.Model):
         copy=False,
         help="Telegram: the bot token from @BotFather. WhatsApp: a permanent access token of "
         "the Meta app (system user). Viber: the bot's token from the Viber admin panel; it "
-        "also signs Viber's callbacks. Only administrators can read it.",
+        "also signs Viber's callbacks. MAX: the bot's token from the MAX for business platform "
+        "(Chat bots › Integration). Only administrators can read it.",
     )
     webhook_secret = fields.Char(
         groups="base.group_system",
         copy=False,
         default=lambda self: secrets.token_urlsafe(32),
-        help="Telegram sends it in X-Telegram-Bot-Api-Secret-Token; for WhatsApp it is the "
+        help="Telegram sends it in X-Telegram-Bot-Api-Secret-Token, MAX in "
+        "X-Max-Bot-Api-Secret (letters, digits, _ and - only); for WhatsApp it is the "
         "Verify token to enter in the Meta app. Requests without it are refused.",
     )
     api_url = fields.Char(
@@ -80,6 +83,14 @@ class MessengerBotAccount(models.Model):
         copy=False,
         help="WhatsApp: the Meta app's secret; every notification is signed with it "
         "(X-Hub-Signature-256) and unsigned ones are refused.",
+    )
+    ca_bundle = fields.Text(
+        string="CA bundle",
+        groups="base.group_system",
+        help="Root certificates to trust for the messenger's API server besides the usual ones, "
+        "as PEM text or the path of a PEM file on the server: MAX's API is served under the "
+        "Russian Ministry of Digital Development's root certificate (Russian Trusted Root CA). "
+        "Empty: the usual ones only.",
     )
     whatsapp_template = fields.Char(
         string="Re-engagement template",
@@ -104,12 +115,13 @@ class MessengerBotAccount(models.Model):
     signs_with_app_secret = fields.Boolean(compute="_compute_capabilities")
     uses_phone_number_id = fields.Boolean(compute="_compute_capabilities")
     uses_webhook_secret = fields.Boolean(compute="_compute_capabilities")
+    uses_ca_bundle = fields.Boolean(compute="_compute_capabilities")
     mode = fields.Selection(
         [("webhook", "Webhook"), ("polling", "Polling relay")],
         default="webhook",
         required=True,
         tracking=True,
-        help="Webhook: Telegram calls Odoo over public HTTPS. "
+        help="Webhook: the messenger calls Odoo over public HTTPS. "
         "Polling relay: a process started next to Odoo fetches updates and forwards them.",
     )
     team_id = fields.Many2one(
@@ -162,7 +174,7 @@ class MessengerBotAccount(models.Model):
     share_phone_button = fields.Char(
         translate=True,
         default=lambda self: self.env._("Share my phone number"),
-        help="Button that sends the customer's own number from Telegram.",
+        help="Button that sends the customer's own number, where the messenger has one.",
     )
     phone_thanks_text = fields.Text(
         translate=True,
@@ -226,6 +238,7 @@ class MessengerBotAccount(models.Model):
             account.signs_with_app_secret = "app_secret" in capabilities.credentials
             account.uses_phone_number_id = "phone_number_id" in capabilities.credentials
             account.uses_webhook_secret = "webhook_secret" in capabilities.credentials
+            account.uses_ca_bundle = "ca_bundle" in capabilities.credentials
 
     @api.constrains("mode", "provider")
     def _check_polling_provider(self):
@@ -238,6 +251,20 @@ class MessengerBotAccount(models.Model):
                         messenger=account._provider_name(),
                     )
                 )
+
+    @api.constrains("ca_bundle")
+    def _check_ca_bundle(self):
+        for account in self.sudo().filtered("ca_bundle"):
+            try:
+                ca_bundle_pem(account.ca_bundle)
+            except ValueError as exc:
+                raise ValidationError(
+                    _(
+                        "The CA bundle must be PEM certificates (-----BEGIN CERTIFICATE-----...) "
+                        "or the path of a readable PEM file on the server: %(error)s",
+                        error=exc,
+                    )
+                ) from exc
 
     @api.constrains("whatsapp_template_values")
     def _check_whatsapp_template_values(self):
@@ -305,6 +332,7 @@ class MessengerBotAccount(models.Model):
             app_secret=account.app_secret or "",
             phone_number_id=account.whatsapp_phone_number_id or "",
             name=account.name or "",
+            ca_bundle=account.ca_bundle or "",
         )
 
     def _welcome_reply(self, data):
@@ -374,6 +402,17 @@ class MessengerBotAccount(models.Model):
         try:
             described = self._client().check()
         except DeliveryError as exc:
+            if exc.certificate:
+                raise UserError(
+                    _(
+                        "The certificate of %(messenger)s's server %(url)s is not trusted. Paste "
+                        "the root certificate it is issued under in the CA bundle field, as PEM "
+                        "text or a file's path, and check again.\n\n%(error)s",
+                        messenger=self._provider_name(),
+                        url=self.sudo().api_url,
+                        error=exc,
+                    )
+                ) from exc
             raise UserError(
                 _(
                     "%(messenger)s refused the connection: %(error)s",

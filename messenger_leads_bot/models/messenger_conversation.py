@@ -135,8 +135,7 @@ class MessengerConversation(models.Model):
             self._mark_blocked(_("The customer blocked the bot."))
             return True
         if event.kind == "unblocked":
-            self.blocked = False
-            self._post_notice(_("The customer started the bot again."))
+            self._unblock()
             return True
         command = event.text.strip().lower() if event.kind == "text" else ""
         if command in STOP_COMMANDS and not self.muted:
@@ -144,7 +143,13 @@ class MessengerConversation(models.Model):
             return True
         if command.startswith("/start"):
             self.unsubscribed = False
+            if self.blocked:  # a messenger that says start without an unblocking of its own
+                self._unblock()
         return False
+
+    def _unblock(self):
+        self.blocked = False
+        self._post_notice(_("The customer started the bot again."))
 
     @api.model
     def _lock_or_create(self, account, chat_id):

@@ -6,17 +6,29 @@ from odoo import _, api, fields, models
 from odoo.modules.registry import Registry
 from odoo.service.model import PG_CONCURRENCY_EXCEPTIONS_TO_RETRY
 
-from ..adapters import DeliveryError, OutboundMessage
+from ..adapters import PROVIDERS, DeliveryError, OutboundMessage
 from .messenger_queue import retry_delay
 
 _logger = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 8
-PER_CHAT_INTERVAL = 1.0  # seconds between two messages to one chat (Telegram's limit)
-PER_BOT_PER_SECOND = 30  # messages per second per bot (Telegram's limit)
+# the outbox's pace, from the messengers' Capabilities: a round as often as the quickest allows
+# two messages to one chat, each chat's next message after its own messenger's interval, and
+# never more messages a round than the strictest allows a bot in that time
+ROUND_SECONDS = min(p.capabilities.per_chat_interval for p in PROVIDERS.values())
+LONGEST_INTERVAL = max(p.capabilities.per_chat_interval for p in PROVIDERS.values())
+PER_ROUND = max(
+    1, int(min(p.capabilities.per_bot_per_second for p in PROVIDERS.values()) * ROUND_SECONDS)
+)
 DELIVERY_PROGRESS = ["queued", "sent", "delivered", "read"]
 DELIVERY_ATTEMPTS_AFTER_COMMIT = 3  # workers delivering at once may collide on the same rows
 CRON_XMLID = "messenger_leads_bot.ir_cron_messenger_outbox_deliver"
+
+
+def precise_now():
+    """Now in UTC to the microsecond (fields.Datetime.now() drops them): rounds of half a
+    second pace the chats."""
+    return datetime.datetime.now(datetime.UTC).replace(tzinfo=None)
 
 
 class MessengerOutbox(models.Model):
@@ -101,49 +113,54 @@ class MessengerOutbox(models.Model):
 
     @api.model
     def _deliver_due(self, auto_commit=True, max_seconds=10.0, only_ids=None):
-        """Send what is due, oldest first, in order per chat, within Telegram's rate limits;
-        only the rows of `only_ids` when given.
+        """Send what is due, oldest first, in order per chat, within each messenger's rate
+        limits (see ROUND_SECONDS); only the rows of `only_ids` when given.
 
         Each round claims the first queued message of each chat (see _queue_claim), sends them
-        and commits, so a delivered message is never sent twice; the next message of a chat goes
-        out a second later, in the next round.
+        and commits, so a delivered message is never sent twice; a chat's next message waits
+        for its messenger's interval (see _pace_next) and goes in a later round.
         """
         deadline = time.monotonic() + max_seconds
+        waiting = self.browse()
         while time.monotonic() < deadline:
-            round_at = fields.Datetime.now()  # the next round is due a second after it
+            round_at = precise_now()
             began = time.monotonic()
-            due = self._queue_claim(round_at, PER_BOT_PER_SECOND, only_ids)
-            if not due:
-                return
+            due = self._queue_claim(round_at, PER_ROUND, only_ids)
             for account, rows in due.grouped("account_id").items():
                 rows._send_round(account)
-            following = due._pace_next(round_at)
+            waiting |= due._pace_next(round_at)
             if only_ids is not None:
-                following = following.filtered(lambda row: row.id in only_ids)
+                waiting = waiting.filtered(lambda row: row.id in only_ids)
             if not auto_commit:
                 return
             self.env.cr.commit()  # pylint: disable=invalid-commit
-            if following or len(due) == PER_BOT_PER_SECOND:
-                time.sleep(max(0.0, PER_CHAT_INTERVAL - (time.monotonic() - began)))
-            else:
-                return
+            waiting.invalidate_recordset(["state", "next_attempt_at"])  # other workers' doing
+            soon = round_at + datetime.timedelta(seconds=LONGEST_INTERVAL)
+            waiting = waiting.filtered_domain(
+                [("state", "=", "queued"), ("next_attempt_at", "<=", soon)]
+            )
+            if not waiting and len(due) < PER_ROUND:
+                return  # anything else is due later: the cron is woken for it
+            time.sleep(max(0.0, ROUND_SECONDS - (time.monotonic() - began)))
 
     def _pace_next(self, round_at):
         """The next messages of the chats these rows left the queue of (sent, or failed for
-        good) in the round of `round_at` go in the next round, PER_CHAT_INTERVAL later: one
-        message per chat per second. Return them."""
+        good) in the round of `round_at` wait for their messenger's interval between two
+        messages to one chat. Return them."""
         done = self.filtered(lambda row: row.state != "queued")
-        if not done:
-            return self.browse()
-        pace = round_at + datetime.timedelta(seconds=PER_CHAT_INTERVAL)
-        following = self.search(
-            [
-                ("state", "=", "queued"),
-                ("conversation_id", "in", done.conversation_id.ids),
-                ("next_attempt_at", "<=", pace),
-            ]
-        )
-        following.next_attempt_at = pace
+        following = self.browse()
+        for account, rows in done.grouped("account_id").items():
+            interval = account._provider().capabilities.per_chat_interval
+            pace = round_at + datetime.timedelta(seconds=interval)
+            paced = self.search(
+                [
+                    ("state", "=", "queued"),
+                    ("conversation_id", "in", rows.conversation_id.ids),
+                    ("next_attempt_at", "<=", pace),
+                ]
+            )
+            paced.next_attempt_at = pace
+            following |= paced
         return following
 
     def _send_round(self, account):

@@ -15,3 +15,4 @@ from . import test_access_hardening
 from . import test_bot_account_health
 from . import test_messenger_bot_account
 from . import test_intake
+from . import test_max

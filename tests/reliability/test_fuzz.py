@@ -1,7 +1,7 @@
 """Hostile bodies mixed with valid updates: never a 500 or a traceback, nothing half-stored.
 
-Telegram's come with its secret; WhatsApp's and Viber's are signed as Meta and Viber sign them,
-so each one passes the signature check and reaches the parser.
+Telegram's and MAX's come with their secret; WhatsApp's and Viber's are signed as Meta and Viber
+sign them, so each one passes the signature check and reaches the parser.
 """
 
 import collections
@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 from messenger_fixtures import (
     WHATSAPP_PHONE_NUMBER_ID,
     BotAccount,
+    FakeMaxApi,
     FakeViberApi,
     FakeWhatsAppApi,
     tg_message,
@@ -27,7 +28,7 @@ from harness import figure, size
 BODIES = size(600, 10_000)
 APP_SECRET = "fuzz-app-secret"
 _ids = itertools.count(int(time.time()) % 100_000 * 100_000 + 500_000_000)
-_RUN = int(time.time()) % 1_000_000  # WhatsApp numbers and Viber ids of this run
+_RUN = int(time.time()) % 1_000_000  # WhatsApp numbers, Viber and MAX ids of this run
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(),
@@ -356,3 +357,89 @@ def test_hostile_viber_callbacks(viber):
 
     fuzz("fuzz viber", post, viber_bodies)
     check_stored("fuzz viber", viber, chats, refs)
+
+
+# ---------------------------------------------------------------------------------------------
+# MAX: with its secret header
+# ---------------------------------------------------------------------------------------------
+
+MAX_TYPES = ["message_created", "message_edited", "message_callback", "bot_started", "bot_stopped"]
+
+
+def max_valid(text, name, url):
+    user_id = _RUN * 100 + next(_ids) % 20
+    picture = {"type": "image", "payload": {"photo_id": 1, "token": "t", "url": url}}
+    message = {
+        "sender": {"user_id": user_id, "first_name": name, "is_bot": False},
+        "recipient": {"chat_id": user_id + 1, "chat_type": "dialog"},
+        "timestamp": int(time.time() * 1000),
+        "body": {"mid": f"mid.fuzz{next(_ids)}", "seq": 1, "text": text, "attachments": [picture]},
+    }
+    data = {
+        "update_type": "message_created",
+        "timestamp": int(time.time() * 1000),
+        "message": message,
+        "user_locale": name,
+    }
+    return "valid", data
+
+
+def max_odd(update_type, fields):
+    return "odd fields", {"update_type": update_type, "timestamp": next(_ids), **fields}
+
+
+def max_odd_message(body, sender, recipient):
+    message = {"body": body, "sender": sender, "recipient": recipient}
+    return "odd message", {"update_type": "message_created", "timestamp": 1, "message": message}
+
+
+max_bodies = st.one_of(
+    st.builds(max_valid, odd_text, odd_text, media_urls),
+    st.binary(max_size=200).map(lambda raw: ("invalid JSON", raw)),
+    json_values.map(lambda value: ("not an update", value)),
+    st.builds(
+        max_odd,
+        st.sampled_from([*MAX_TYPES, "dialog_muted"]),
+        st.dictionaries(
+            st.sampled_from(
+                ["message", "callback", "user", "chat_id", "payload", "user_locale", "timestamp"]
+            ),
+            json_values,
+        ),
+    ),
+    st.builds(
+        max_odd_message,
+        st.fixed_dictionaries(
+            {"mid": odd_text},
+            optional={"text": json_values, "attachments": json_values},
+        ),
+        json_values
+        | st.fixed_dictionaries(
+            {"user_id": json_values}, optional={"first_name": json_values, "is_bot": json_values}
+        ),
+        json_values | st.fixed_dictionaries({"chat_type": st.just("dialog")}),
+    ),
+)
+
+
+@pytest.fixture
+def max_bot(workers_server):
+    with FakeMaxApi() as api:
+        yield BotAccount(
+            workers_server, workers_server.rpc("admin", "admin"), api, "fuzz_max", "max"
+        )
+
+
+def test_hostile_max_updates(max_bot):
+    chats, refs = set(), set()
+
+    def post(kind, data):
+        if kind == "valid":
+            user_id = str(data["message"]["sender"]["user_id"])
+            chats.add(user_id)
+            refs.add(f"{max_bot.id}:{user_id}:{data['message']['body']['mid']}")
+        raw = data if isinstance(data, bytes) else json.dumps(data).encode()
+        return max_bot.post_max(raw)
+
+    fuzz("fuzz max", post, max_bodies)
+    check_stored("fuzz max", max_bot, chats, refs)

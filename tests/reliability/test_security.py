@@ -20,8 +20,10 @@ from messenger_fixtures import (
     WHATSAPP_PHONE_NUMBER_ID,
     BotAccount,
     FakeBotApi,
+    FakeMaxApi,
     FakeViberApi,
     FakeWhatsAppApi,
+    max_message,
     tg_message,
 )
 
@@ -110,7 +112,7 @@ def make_user(server, admin, login, groups, company=None):
 class World:
     """Two companies, bots in both, and one user of each kind of attacker."""
 
-    def __init__(self, server, telegram_api, whatsapp_api, viber_api):
+    def __init__(self, server, telegram_api, whatsapp_api, viber_api, max_api):
         self.server = server
         self.admin = admin = server.rpc("admin", "admin")
         self.company_a = admin.call("res.users", "read", [admin.uid], fields=["company_id"])[0][
@@ -121,6 +123,7 @@ class World:
         admin.call("res.users", "write", [admin.uid], {"company_ids": [(4, self.company_b)]})
         self.telegram = BotAccount(server, admin, telegram_api, f"sec_tg_{_RUN}")
         self.viber = BotAccount(server, admin, viber_api, f"sec_vb_{_RUN}", provider="viber")
+        self.max = BotAccount(server, admin, max_api, f"sec_max_{_RUN}", provider="max")
         # company B's WhatsApp number, with no team: its leads wait unassigned
         self.whatsapp_b = admin.call(
             "messenger.bot.account",
@@ -175,8 +178,9 @@ def world(serve_test_database):
         FakeBotApi() as telegram_api,
         FakeWhatsAppApi() as whatsapp_api,
         FakeViberApi() as viber_api,
+        FakeMaxApi() as max_api,
     ):
-        yield World(server, telegram_api, whatsapp_api, viber_api)
+        yield World(server, telegram_api, whatsapp_api, viber_api, max_api)
     for kind, count in sorted(refusals.items()):
         figure("security", f"refused {kind}", count)
 
@@ -197,10 +201,13 @@ def test_webhooks_refuse_wrong_secrets_and_ignore_replays(world):
             viber_message("V-S1=", {"type": "text"}),
             "X-Viber-Content-Signature",
         ),
+        world.max.post_max(max_message(402_011, "Hello"), secret=""),
+        world.max.post_max(max_message(402_011, "Hello"), secret="x" * 43),
     ):
         assert answer.status_code == 403
         refusals["webhook calls"] += 1
     assert telegram.conversation(402_001) is None, "nothing stored for a refused request"
+    assert world.max.conversation(402_011) is None
     assert telegram.post(update).text == "ok"
     assert telegram.post(update).text == "duplicate", "a replayed update is not processed twice"
     assert len(telegram.customer_messages(402_001)) == 1
@@ -213,6 +220,7 @@ def test_oversized_bodies_are_refused_before_they_are_read(world):
         lambda: world.telegram.post(huge),
         lambda: post_whatsapp_b(world, huge),
         lambda: post_viber(world.viber, huge),
+        lambda: world.max.post_max(huge),
     ):
         began = time.perf_counter()
         answer = post()
@@ -238,6 +246,7 @@ def test_odd_signed_bodies_answer_400_and_odd_text_is_cleaned(world):
         world.telegram.post({"update_id": True}),
         post_whatsapp_b(world, {"object": "whatsapp_business_account", "entry": "x"}),
         post_viber(world.viber, {"event": "subscribed", "timestamp": 1, "user": "x"}),
+        world.max.post_max({"update_type": "message_created", "timestamp": 1, "message": "x"}),
     ):
         assert answer.status_code == 400, answer.text
         assert "Traceback" not in answer.text
