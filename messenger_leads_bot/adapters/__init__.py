@@ -6,15 +6,18 @@ its capabilities), its `Client` and its parser; PROVIDERS maps provider codes to
 """
 
 from .base import (
+    MB,
     Capabilities,
     Client,
     Credentials,
     DeliveryError,
     InboundMessage,
+    OutboundFile,
     OutboundMessage,
     OutboundResult,
     Provider,
     TEMPLATE_PLACEHOLDERS,
+    file_kind,
     fill_template_values,
     split_text,
     template_values,
