@@ -1,6 +1,7 @@
 import datetime
 import logging
 import time
+from urllib.parse import quote, urlencode
 
 from odoo import _, api, fields, models
 from odoo.modules.registry import Registry
@@ -8,7 +9,7 @@ from odoo.service.model import PG_CONCURRENCY_EXCEPTIONS_TO_RETRY
 from odoo.tools import SQL
 from odoo.tools.sql import create_index
 
-from ..adapters import DeliveryError, OutboundMessage
+from ..adapters import DeliveryError, OutboundFile, OutboundMessage, file_kind
 
 _logger = logging.getLogger(__name__)
 
@@ -36,7 +37,13 @@ class MessengerOutbox(models.Model):
         "messenger.conversation", required=True, ondelete="cascade", index=True
     )
     account_id = fields.Many2one(related="conversation_id.account_id", store=True)
-    text = fields.Text(required=True)
+    text = fields.Text(help="The text sent; with a file, its caption.")
+    attachment_id = fields.Many2one(
+        "ir.attachment",
+        string="File",
+        ondelete="cascade",
+        help="A file of the salesperson's message, sent after its text as a message of its own.",
+    )
     buttons = fields.Json(help="Reply keyboard rows of (key, label).")
     template = fields.Json(
         help="A messenger-approved template ({name, language, values}) sent instead of the text: "
@@ -206,7 +213,11 @@ class MessengerOutbox(models.Model):
             return
         messages = [
             OutboundMessage(
-                row.conversation_id.external_chat_id, row.text, row.buttons, row.template
+                row.conversation_id.external_chat_id,
+                row.text or "",
+                row.buttons,
+                row.template,
+                row._outbound_file(account),
             )
             for row in sendable
         ]
@@ -222,6 +233,33 @@ class MessengerOutbox(models.Model):
                 row._record_failure(result)
             else:
                 row._record_sent(result.external_message_id)
+
+    def _outbound_file(self, account):
+        """The row's file as the account's messenger takes it (see _queue_outbound), or None."""
+        attachment = self.attachment_id.sudo()
+        if not attachment:
+            return None
+        capabilities = account._provider().capabilities
+        # its size and type were checked when it was queued; were they changed since, the
+        # messenger refuses it: a permanent error, shown in the thread
+        size = attachment.file_size
+        kind = file_kind(capabilities, attachment.name, attachment.mimetype, size)[0] or "document"
+        if capabilities.files_by_url:
+            # The messenger's servers fetch the file themselves, without a session: a URL with
+            # this attachment's own access token (as portal links give), which opens that file
+            # and nothing else, never the bare /web/content/<id> of guessable ids. The name
+            # ends the path: some take a picture only with its extension there.
+            token = attachment.generate_access_token()[0]
+            url = "{}/web/content/{}/{}?{}".format(
+                attachment.get_base_url(),
+                attachment.id,
+                quote(attachment.name, safe=""),
+                urlencode({"access_token": token}),
+            )
+            content = None
+        else:
+            url, content = "", attachment.raw
+        return OutboundFile(attachment.name, attachment.mimetype, size, kind, content, url)
 
     def _record_sent(self, external_message_id):
         self.write(
@@ -273,6 +311,8 @@ class MessengerOutbox(models.Model):
 
     def _fail(self, reason):
         """A permanent failure: shown in the thread and on the lead, never retried."""
+        if self.attachment_id:
+            reason = f"{self.attachment_id.sudo().name}: {reason}"
         self.write({"state": "failed", "error": reason})
         self.mail_message_id._messenger_set_delivery_state("failed")
         conversation = self.conversation_id
