@@ -14,3 +14,4 @@ from . import test_person_reply
 from . import test_access_hardening
 from . import test_bot_account_health
 from . import test_messenger_bot_account
+from . import test_outbound_files
