@@ -18,6 +18,7 @@ MAX_REDIRECTS = 3
 TEMPLATE_PLACEHOLDERS = ("customer", "salesperson", "company")
 MB = 2**20
 FILE_KINDS = ("photo", "document")  # a file goes shown as a picture, else as a file
+FILE_TIMEOUT = 120.0  # seconds to upload or send a file (texts keep the client's timeout)
 
 
 _per_thread = threading.local()
@@ -219,7 +220,7 @@ class Capabilities:
     share_phone: bool = False  # a button that shares the customer's own number
     # the files it takes from us, by how they go (FILE_KINDS): the largest size of each kind
     # ({"photo": 10 * MB, "document": 50 * MB}); a kind it lacks is not sent, no kind no file
-    max_file_bytes: dict = dataclasses.field(default_factory=dict)
+    max_file_bytes: dict = dataclasses.field(default_factory=dict, hash=False)
     photo_mimetypes: tuple = ()  # the types that go as a picture
     document_mimetypes: tuple = ()  # the only types that go as a file; () for any
     refused_extensions: tuple = ()  # file name endings it does not take (lower case)

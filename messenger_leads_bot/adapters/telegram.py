@@ -21,6 +21,7 @@ from telegram import error as tg_error
 from telegram.request import HTTPXRequest
 
 from .base import (
+    FILE_TIMEOUT,
     MB,
     SHARE_PHONE,
     Capabilities,
@@ -39,7 +40,6 @@ ALLOWED_UPDATES = ["message", "edited_message", "my_chat_member"]
 MAX_UPDATE_ID = 2**63 - 1  # a PostgreSQL bigint
 # what a t.me/<bot>?start=<payload> link can carry; anything else after /start was typed
 START_PAYLOAD = re.compile(r"[A-Za-z0-9_-]{1,64}")
-FILE_TIMEOUT = 120.0  # seconds to upload a file of up to 50 MB (texts keep the client's)
 
 
 class TelegramProvider(Provider):

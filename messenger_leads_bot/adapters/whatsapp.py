@@ -7,6 +7,7 @@ import hmac
 import requests
 
 from .base import (
+    FILE_TIMEOUT,
     MB,
     SHARE_PHONE,
     Capabilities,
@@ -42,7 +43,6 @@ DOCUMENT_MIMETYPES = (
     "application/vnd.ms-powerpoint",
     "application/vnd.openxmlformats-officedocument.presentationml.presentation",
 )
-FILE_TIMEOUT = 120.0  # seconds to upload a file of up to 100 MB (texts keep the client's)
 MEDIA_KINDS = {
     "image": "photo",
     "document": "document",
