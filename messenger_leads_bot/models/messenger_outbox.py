@@ -270,7 +270,10 @@ class MessengerOutbox(models.Model):
                 "error": False,
             }
         )
-        self.mail_message_id._messenger_set_delivery_state("sent")
+        # a message that went in several rows (parts, files) stays failed when one part failed
+        self.mail_message_id.filtered(
+            lambda message: message.messenger_delivery_state != "failed"
+        )._messenger_set_delivery_state("sent")
 
     @api.model
     def _apply_status(self, account, event):
@@ -284,7 +287,10 @@ class MessengerOutbox(models.Model):
         if event.delivery_status == "failed":
             row._fail(event.text or _("the messenger could not deliver it"))
             return
-        known = DELIVERY_PROGRESS.index(row.mail_message_id.messenger_delivery_state or "sent")
+        state = row.mail_message_id.messenger_delivery_state or "sent"
+        if state not in DELIVERY_PROGRESS:  # another part of the message failed: that shows
+            return
+        known = DELIVERY_PROGRESS.index(state)
         if event.delivery_status in DELIVERY_PROGRESS[known + 1 :]:  # statuses come unordered
             row.mail_message_id._messenger_set_delivery_state(event.delivery_status)
 

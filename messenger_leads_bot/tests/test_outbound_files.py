@@ -16,11 +16,12 @@ from ..adapters import MB, file_kind
 from ..adapters.telegram import PROVIDER as TELEGRAM
 from ..adapters.viber import PROVIDER as VIBER
 from ..adapters.whatsapp import PROVIDER as WHATSAPP
+from ..adapters.whatsapp import parse_whatsapp_update
 from .common import BotCase, DeliverAll, always_open_team, tg_update
 from .fake_viber_api import FakeViberApi
 from .fake_whatsapp_api import PHONE_NUMBER_ID, FakeWhatsAppApi
 from .test_viber import viber_event
-from .test_whatsapp import text, wa_notification
+from .test_whatsapp import status, text, wa_notification
 
 PDF = b"%PDF-1.4\n"
 JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00"
@@ -306,6 +307,26 @@ class TestWhatsAppFiles(FilesCase, TransactionCase):
         self.assert_received_whole(sent[1]["file"], report)
         self.assertEqual(sent[2]["file"]["size"], 5 * MB)
         self.assertEqual(sent[2]["file"]["sha256"], self.sha256(photo))
+
+    def test_a_failed_file_keeps_its_message_failed_whatever_the_texts_status(self):
+        """The text went and is later read, its file failed for good: the message shows the
+        failure, and the text's statuses (in a message of several rows) change nothing."""
+        conversation = self.chat("79160007703")
+        report = self.upload("report.pdf", content(PDF, 2000))
+        message = self.post(conversation, "<p>The offer</p>", report)
+        self.api.fail_next("media", 400)
+        self.deliver_all()
+        text_row, file_row = self.rows(message)
+        self.assertEqual((text_row.state, file_row.state), ("sent", "failed"))
+        self.assertEqual(message.messenger_delivery_state, "failed")
+        for state in ("delivered", "read"):
+            (event,) = parse_whatsapp_update(
+                wa_notification(
+                    None, statuses=[status(text_row.external_message_id, state, "79160007703")]
+                )
+            )
+            self.env["messenger.outbox"]._apply_status(self.account, event)
+        self.assertEqual(message.messenger_delivery_state, "failed")
 
     def test_files_keep_the_24_hour_window(self):
         conversation = self.chat("79160007702")
