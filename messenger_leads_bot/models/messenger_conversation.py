@@ -473,6 +473,10 @@ class MessengerConversation(models.Model):
             )
             if kind:
                 sendable |= attachment
+                if capabilities.files_by_url:
+                    # committed with the message: the messenger fetches the file while it is
+                    # being sent, from another worker (see messenger.outbox._outbound_file)
+                    attachment.sudo().generate_access_token()
             elif limit:
                 self._post_notice(
                     _(

@@ -248,7 +248,9 @@ class MessengerOutbox(models.Model):
             # The messenger's servers fetch the file themselves, without a session: a URL with
             # this attachment's own access token (as portal links give), which opens that file
             # and nothing else, never the bare /web/content/<id> of guessable ids. The name
-            # ends the path: some take a picture only with its extension there.
+            # ends the path: some take a picture only with its extension there. The token was
+            # made when the file was queued: one made now would not be committed yet when the
+            # messenger fetches the file, during the call.
             token = attachment.generate_access_token()[0]
             url = "{}/web/content/{}/{}?{}".format(
                 attachment.get_base_url(),

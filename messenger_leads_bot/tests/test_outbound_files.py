@@ -385,6 +385,11 @@ class TestViberFiles(FilesCase, HttpCase):
             "setup.exe was not sent: Viber does not take files of this type",
             self.notes(conversation).mapped("body")[-1],
         )
+        self.assertTrue(
+            all((photo | large_photo | report).mapped("access_token")),
+            "made with the message: committed before Viber fetches the file, during the send",
+        )
+        self.assertFalse(program.access_token, "no URL for a file that does not go")
         self.deliver_all()
         sent = self.api.sent_to("VF1=")[1:]
         self.assertEqual(
