@@ -81,7 +81,8 @@ class MessengerOutbox(models.Model):
     def _schedule_delivery(self):
         """Send these rows right after the current transaction commits, and only the rows this
         transaction queued (as mail.mail does): a request waits for no other chat or account.
-        Whatever else waits is left to the cron, which is triggered for it."""
+        Whatever else waits is left to the cron, which is triggered for it, and so are files:
+        an upload of up to 100 MB never holds the request of the salesperson who posted it."""
         self.mail_message_id._messenger_set_delivery_state("queued")
         postcommit = self.env.cr.postcommit
         if "messenger.outbox" not in postcommit.data:
@@ -104,7 +105,9 @@ class MessengerOutbox(models.Model):
                         _logger.exception("messenger outbox: delivery after commit failed")
                         return
 
-        postcommit.data["messenger.outbox"].extend(self.ids)
+        postcommit.data["messenger.outbox"].extend(
+            self.filtered(lambda row: not row.attachment_id).ids
+        )
         return self
 
     def _deliver_after_commit(self, auto_commit=True):

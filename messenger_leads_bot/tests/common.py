@@ -97,6 +97,11 @@ class BotCase(DeliverAll, TransactionCase):
             }
         )
 
+    def after_commit_delivery(self):
+        """The outbox's delivery this transaction set to run once it commits."""
+        (deliver,) = [f for f in self.env.cr.postcommit._funcs if f.__name__ == "deliver"]
+        return deliver
+
     def receive(self, update):
         return self.env["messenger.update"]._receive(self.account, update, str(update["update_id"]))
 

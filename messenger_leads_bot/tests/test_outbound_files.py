@@ -180,6 +180,28 @@ class TestTelegramFiles(FilesCase, BotCase):
         (received,) = self.files_received(7602)
         self.assert_received_whole(received, catalogue)
 
+    def test_files_go_by_the_cron_never_in_the_posting_request(self):
+        """After the commit the request sends the text only; the cron, woken at once, uploads
+        the file: the salesperson's click never waits for an upload."""
+        conversation = self.chat(7607)
+        report = self.upload("report.pdf", content(PDF, 1000))
+        self.env.cr.postcommit.clear()  # the acknowledgement's transaction is done
+        message = self.post(conversation, "<p>The offer</p>", report)
+        text_row, file_row = self.rows(message)
+        cron = self.env.ref("messenger_leads_bot.ir_cron_messenger_outbox_deliver")
+        triggers = self.env["ir.cron.trigger"].search([("cron_id", "=", cron.id)])
+        self.env.flush_all()  # as the commit would
+        self.registry.enter_test_mode(self.env.cr)  # the after-commit cursor is the test's
+        self.addCleanup(self.registry.leave_test_mode)
+        self.after_commit_delivery()()
+        self.env.invalidate_all()
+        self.assertEqual((text_row.state, file_row.state), ("sent", "queued"))
+        self.assertEqual(self.sent_after_ack(7607), [("sendMessage", "The offer")])
+        woken = self.env["ir.cron.trigger"].search([("cron_id", "=", cron.id)]) - triggers
+        self.assertTrue(woken, "the cron is woken for the file")
+        self.deliver_all()  # what the cron does
+        self.assertEqual(file_row.state, "sent")
+
     def test_a_waiting_retry_holds_back_the_files_of_its_chat(self):
         """A 429 on the text, then a 502 on the first file: what follows in the chat waits for
         them, even when due first; the customer gets text, report, photo in this order."""
