@@ -102,7 +102,7 @@ def test_a_long_reply_written_in_discuss_reaches_the_customer_whole(odoo, bot, b
 def test_a_file_posted_in_discuss_reaches_the_customer_whole(odoo, bot, bot_api):
     """The lead's salesperson, logged in over HTTP, attaches a PDF in the chat's thread as the
     web client does (/mail/attachment/upload, then /mail/message/post with its id): the customer
-    gets the paragraph, then the file, byte for byte."""
+    gets the paragraph, then (by the outbox cron) the file, byte for byte."""
     bot.post(tg_message(9010, "Could you send me the price list?"))
     bot_api.wait_sent(9010, 1)
     conversation = bot.conversation(9010)
@@ -140,6 +140,9 @@ def test_a_file_posted_in_discuss_reaches_the_customer_whole(odoo, bot, bot_api)
         timeout=30,
     ).json()
     assert "result" in answer, answer
+    bot_api.wait_sent(9010, 2)  # the text goes right after the commit
+    time.sleep(1.1)  # one message a chat a second: then the cron (none runs here) sends the file
+    bot.run_outbox_cron()
     _ack, text, document = bot_api.wait_sent(9010, 3)
     assert text["text"] == "Here is our price list, valid until the end of the month."
     assert document["method"] == "sendDocument"
