@@ -435,8 +435,9 @@ class MessengerConversation(models.Model):
     ):
         """Queue text (or a messenger-approved template) for the customer, then its files
         (ir.attachment) each as a message of its own, in this order; they are sent after the
-        transaction commits. A file the messenger does not take is not queued: the thread says
-        why. Only the system writes the outbox: callers checked the access."""
+        transaction commits (files by the cron, see messenger.outbox._schedule_delivery). A file
+        the messenger does not take is not queued: the thread says why. Only the system writes
+        the outbox: callers checked the access."""
         self.ensure_one()
         outbox = self.env["messenger.outbox"].sudo()
         values = []
