@@ -1,7 +1,10 @@
 """A customer on Telegram and a salesperson in Odoo, end to end, over loopback."""
 
 import concurrent.futures
+import hashlib
 import html
+import os
+import re
 import threading
 import time
 
@@ -19,6 +22,22 @@ def reply_as(odoo, login, conversation, text):
         message_type="comment",
         subtype_xmlid="mail.mt_comment",
     )
+
+
+def seller_session(odoo, bot, conversation):
+    """An HTTP session of the lead's salesperson, logged in as in the browser."""
+    seller = bot.admin.call("crm.lead", "read", [conversation["lead_id"][0]], fields=["user_id"])[
+        0
+    ]["user_id"][0]
+    bot.admin.call("res.users", "write", [seller], {"password": "seller-e2e"})
+    login = bot.admin.call("res.users", "read", [seller], fields=["login"])[0]["login"]
+    session = requests.Session()
+    session.post(
+        f"{odoo.url}/web/session/authenticate",
+        json={"params": {"db": odoo.database, "login": login, "password": "seller-e2e"}},
+        timeout=30,
+    ).raise_for_status()
+    return session
 
 
 def test_customer_writes_and_gets_a_lead_and_an_acknowledgement(bot, bot_api):
@@ -53,23 +72,13 @@ def test_a_long_reply_written_in_discuss_reaches_the_customer_whole(odoo, bot, b
     bot.post(tg_message(9008, "Tell me everything about your sofas"))
     bot_api.wait_sent(9008, 1)
     conversation = bot.conversation(9008)
-    seller = bot.admin.call("crm.lead", "read", [conversation["lead_id"][0]], fields=["user_id"])[
-        0
-    ]["user_id"][0]
-    bot.admin.call("res.users", "write", [seller], {"password": "seller-e2e"})
-    login = bot.admin.call("res.users", "read", [seller], fields=["login"])[0]["login"]
     text = "\n\n".join(
         f"{n}. The sofa «Oslo» & its grey cover <washable>.\nDelivery in {n + 2} days, "
         "assembly included."
         for n in range(1, 41)
     )
     assert len(text) > 3000
-    session = requests.Session()
-    session.post(
-        f"{odoo.url}/web/session/authenticate",
-        json={"params": {"db": odoo.database, "login": login, "password": "seller-e2e"}},
-        timeout=30,
-    ).raise_for_status()
+    session = seller_session(odoo, bot, conversation)
     composer_body = "<br>".join(html.escape(line, quote=False) for line in text.split("\n"))
     answer = session.post(
         f"{odoo.url}/mail/message/post",
@@ -88,6 +97,61 @@ def test_a_long_reply_written_in_discuss_reaches_the_customer_whole(odoo, bot, b
     ).json()
     assert "result" in answer, answer
     assert bot_api.wait_sent(9008, 2)[-1]["text"] == text
+
+
+def test_a_file_posted_in_discuss_reaches_the_customer_whole(odoo, bot, bot_api):
+    """The lead's salesperson, logged in over HTTP, attaches a PDF in the chat's thread as the
+    web client does (/mail/attachment/upload, then /mail/message/post with its id): the customer
+    gets the paragraph, then (by the outbox cron) the file, byte for byte."""
+    bot.post(tg_message(9010, "Could you send me the price list?"))
+    bot_api.wait_sent(9010, 1)
+    conversation = bot.conversation(9010)
+    thread_id = conversation["discuss_channel_id"][0]
+    session = seller_session(odoo, bot, conversation)
+    web_client = session.get(f"{odoo.url}/odoo", timeout=30)
+    csrf_token = re.search(r'csrf_token: "(\w+)"', web_client.text).group(1)
+    pdf = b"%PDF-1.4\n" + os.urandom(400_000)
+    upload = session.post(
+        f"{odoo.url}/mail/attachment/upload",
+        data={
+            "thread_id": thread_id,
+            "thread_model": "discuss.channel",
+            "is_pending": "true",
+            "csrf_token": csrf_token,
+        },
+        files={"ufile": ("price list.pdf", pdf, "application/pdf")},
+        timeout=30,
+    )
+    (attachment,) = upload.json()["data"]["ir.attachment"]
+    answer = session.post(
+        f"{odoo.url}/mail/message/post",
+        json={
+            "params": {
+                "thread_model": "discuss.channel",
+                "thread_id": thread_id,
+                "post_data": {
+                    "body": "<p>Here is our price list, valid until the end of the month.</p>",
+                    "attachment_ids": [attachment["id"]],
+                    "message_type": "comment",
+                    "subtype_xmlid": "mail.mt_comment",
+                },
+            }
+        },
+        timeout=30,
+    ).json()
+    assert "result" in answer, answer
+    bot_api.wait_sent(9010, 2)  # the text goes right after the commit
+    time.sleep(1.1)  # one message a chat a second: then the cron (none runs here) sends the file
+    bot.run_outbox_cron()
+    _ack, text, document = bot_api.wait_sent(9010, 3)
+    assert text["text"] == "Here is our price list, valid until the end of the month."
+    assert document["method"] == "sendDocument"
+    assert document["file"] == {
+        "name": "price list.pdf",
+        "mimetype": "application/pdf",
+        "size": len(pdf),
+        "sha256": hashlib.sha256(pdf).hexdigest(),
+    }
 
 
 def test_rate_limited_reply_is_retried(odoo, bot, bot_api):

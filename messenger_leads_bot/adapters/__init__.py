@@ -6,16 +6,19 @@ its capabilities), its `Client` and its parser; PROVIDERS maps provider codes to
 """
 
 from .base import (
+    MB,
     Capabilities,
     Client,
     Credentials,
     DeliveryError,
     InboundMessage,
+    OutboundFile,
     OutboundMessage,
     OutboundResult,
     Provider,
     TEMPLATE_PLACEHOLDERS,
     ca_bundle_pem,
+    file_kind,
     fill_template_values,
     split_text,
     template_values,

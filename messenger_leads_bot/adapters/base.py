@@ -22,6 +22,9 @@ DIRECTION_CONTROLS = dict.fromkeys([0x200E, 0x200F, *range(0x202A, 0x202F), *ran
 NAME_FIELDS = ("username", "first_name", "last_name", "file_name")
 MAX_REDIRECTS = 3
 TEMPLATE_PLACEHOLDERS = ("customer", "salesperson", "company")
+MB = 2**20
+FILE_KINDS = ("photo", "document")  # a file goes shown as a picture, else as a file
+FILE_TIMEOUT = 120.0  # seconds to upload or send a file (texts keep the client's timeout)
 
 
 _per_thread = threading.local()
@@ -108,13 +111,28 @@ class InboundMessage:
 
 
 @dataclasses.dataclass(frozen=True)
+class OutboundFile:
+    """A file to a customer, as file_kind said it goes: its bytes to upload, or the URL the
+    messenger fetches it from (Capabilities.files_by_url)."""
+
+    name: str
+    mimetype: str
+    size: int
+    kind: str  # one of FILE_KINDS
+    content: bytes | None = None
+    url: str = ""
+
+
+@dataclasses.dataclass(frozen=True)
 class OutboundMessage:
-    """One message to a customer: text with reply buttons [[(key, label)]], or a template."""
+    """One message to a customer: text with reply buttons [[(key, label)]], a template, or a
+    file (its caption the text, when there is one)."""
 
     chat_id: str
     text: str
     buttons: list | None = None  # None: leave the keyboard; []: remove it
     template: dict | None = None  # {"name", "language", "values"}: a messenger-approved one
+    file: OutboundFile | None = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -152,7 +170,8 @@ class Client:
         raise NotImplementedError
 
     def send_texts(self, messages):
-        """Send OutboundMessages in order; return an OutboundResult or a DeliveryError each."""
+        """Send OutboundMessages in order, texts and files (Capabilities.max_file_bytes); return
+        an OutboundResult or a DeliveryError each."""
         raise NotImplementedError
 
     def download(self, file_id, max_bytes):
@@ -218,6 +237,13 @@ class Capabilities:
     welcome_on_open: bool = False  # welcome_reply to someone opening the chat before writing
     delivery_statuses: bool = False  # sent / delivered / read / failed of our messages
     share_phone: bool = False  # a button that shares the customer's own number
+    # the files it takes from us, by how they go (FILE_KINDS): the largest size of each kind
+    # ({"photo": 10 * MB, "document": 50 * MB}); a kind it lacks is not sent, no kind no file
+    max_file_bytes: dict = dataclasses.field(default_factory=dict, hash=False)
+    photo_mimetypes: tuple = ()  # the types that go as a picture
+    document_mimetypes: tuple = ()  # the only types that go as a file; () for any
+    refused_extensions: tuple = ()  # file name endings it does not take (lower case)
+    files_by_url: bool = False  # it fetches each file from a URL of ours instead of an upload
     # the Credentials fields the account needs besides the token
     credentials: tuple = ()
     # the outbox's pace: seconds between two messages to one chat, messages a second per bot
@@ -298,6 +324,28 @@ def fill_template_values(spec, **known):
     """The texts of the template's variables for one customer; some messengers refuse empty
     ones."""
     return [value.format_map(known) or "-" for value in template_values(spec)]
+
+
+def file_kind(capabilities, name, mimetype, size):
+    """How a file goes to a messenger of these capabilities: (kind, 0) with kind one of
+    FILE_KINDS, a picture first when it can; (None, limit) when it is larger than the messenger
+    takes files of its type (the largest it takes, in bytes); (None, 0) when it takes no file
+    of its type."""
+    limits = capabilities.max_file_bytes
+    extension = name.rsplit(".", 1)[-1].lower() if "." in name else ""
+    kinds = []
+    if "photo" in limits and mimetype in capabilities.photo_mimetypes:
+        kinds.append("photo")
+    if (
+        "document" in limits
+        and extension not in capabilities.refused_extensions
+        and (not capabilities.document_mimetypes or mimetype in capabilities.document_mimetypes)
+    ):
+        kinds.append("document")
+    for kind in kinds:
+        if size <= limits[kind]:
+            return kind, 0
+    return None, max((limits[kind] for kind in kinds), default=0)
 
 
 def too_large(max_bytes):

@@ -11,6 +11,7 @@ import threading
 import httpx
 from telegram import (
     Bot,
+    InputFile,
     KeyboardButton,
     ReplyKeyboardMarkup,
     ReplyKeyboardRemove,
@@ -20,6 +21,8 @@ from telegram import error as tg_error
 from telegram.request import HTTPXRequest
 
 from .base import (
+    FILE_TIMEOUT,
+    MB,
     SHARE_PHONE,
     Capabilities,
     Client,
@@ -53,6 +56,9 @@ class TelegramProvider(Provider):
         max_text_length=4096,
         share_phone=True,
         credentials=("webhook_secret",),
+        # the Bot API's upload limits: sendPhoto 10 MB, sendDocument 50 MB
+        max_file_bytes={"photo": 10 * MB, "document": 50 * MB},
+        photo_mimetypes=("image/jpeg", "image/png"),
     )
 
     def authentic(self, headers, body, credentials):
@@ -195,6 +201,20 @@ def _keyboard(buttons):
     return ReplyKeyboardMarkup(rows, resize_keyboard=True, one_time_keyboard=True)
 
 
+def _send_file(bot, message):
+    """sendPhoto or sendDocument, as file_kind chose, the text its caption."""
+    file = message.file
+    send = bot.send_photo if file.kind == "photo" else bot.send_document
+    return send(
+        message.chat_id,
+        InputFile(file.content, filename=file.name),
+        caption=message.text or None,
+        reply_markup=_keyboard(message.buttons),
+        read_timeout=FILE_TIMEOUT,
+        write_timeout=FILE_TIMEOUT,
+    )
+
+
 def _delivery_error(exc):
     if isinstance(exc, tg_error.RetryAfter):
         wait = exc.retry_after
@@ -304,9 +324,12 @@ class TelegramClient(Client):
             results = []
             for message in messages:
                 try:
-                    sent = await bot.send_message(
-                        message.chat_id, message.text, reply_markup=_keyboard(message.buttons)
-                    )
+                    if message.file:
+                        sent = await _send_file(bot, message)
+                    else:
+                        sent = await bot.send_message(
+                            message.chat_id, message.text, reply_markup=_keyboard(message.buttons)
+                        )
                     results.append(OutboundResult(str(sent.message_id)))
                 except tg_error.TelegramError as exc:
                     results.append(_delivery_error(exc))

@@ -8,6 +8,7 @@ import json
 import requests
 
 from .base import (
+    MB,
     SHARE_PHONE,
     Capabilities,
     Client,
@@ -39,6 +40,13 @@ PERMANENT_STATUSES = {1, 2, 3, 4, 5, 6, 7, 8, 9, 11}
 NOT_SUBSCRIBED = 6  # the customer unsubscribed: like a blocked bot
 MIN_API_VERSION = 3  # the share-phone button needs it
 SIGNATURE_HEADER = "X-Viber-Content-Signature"
+# what send_message takes (rest-bot-api/#message-types): a picture message of up to 1 MB (the
+# iOS limit; 3 MB on Android), a file message of up to 50 MB but none of these types
+REFUSED_EXTENSIONS = (
+    *("asp", "bat", "bin", "cmd", "com", "cpl", "exe", "gadget", "inf1", "ins", "inx", "isu"),
+    *("job", "jse", "lnk", "msc", "msi", "msp", "mst", "paf", "pif", "ps1", "reg", "rgs"),
+    *("scr", "sct", "shb", "shs", "u3", "vb", "vbe", "vbs", "vbscript", "ws", "wsf"),
+)
 
 
 class ViberProvider(Provider):
@@ -54,6 +62,10 @@ class ViberProvider(Provider):
         welcome_on_open=True,
         delivery_statuses=True,
         share_phone=True,
+        max_file_bytes={"photo": 1 * MB, "document": 50 * MB},
+        photo_mimetypes=("image/jpeg", "image/png", "image/gif"),
+        refused_extensions=REFUSED_EXTENSIONS,
+        files_by_url=True,
     )
 
     def authentic(self, headers, body, credentials):
@@ -257,6 +269,12 @@ class ViberClient(Client):
             "type": "text",
             "text": message.text,
         }
+        file = message.file
+        if file and file.kind == "photo":
+            payload.update(type="picture", media=file.url)  # the text is its description
+        elif file:
+            payload.update(type="file", media=file.url, size=file.size, file_name=file.name)
+            del payload["text"]
         if message.buttons:
             payload["keyboard"] = {
                 "Type": "keyboard",

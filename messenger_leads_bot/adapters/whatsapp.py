@@ -7,6 +7,8 @@ import hmac
 import requests
 
 from .base import (
+    FILE_TIMEOUT,
+    MB,
     SHARE_PHONE,
     Capabilities,
     Client,
@@ -30,6 +32,17 @@ BUTTON_TITLE_LENGTH = 20
 LIST_TITLE_LENGTH = 24
 INTERACTIVE_BODY_LENGTH = 1024
 SIGNATURE_HEADER = "X-Hub-Signature-256"
+# the Cloud API's supported media (reference/media): images as pictures, these as documents
+DOCUMENT_MIMETYPES = (
+    "text/plain",
+    "application/pdf",
+    "application/msword",
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    "application/vnd.ms-excel",
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "application/vnd.ms-powerpoint",
+    "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+)
 MEDIA_KINDS = {
     "image": "photo",
     "document": "document",
@@ -53,6 +66,9 @@ class WhatsAppProvider(Provider):
         max_text_length=4096,
         delivery_statuses=True,
         credentials=("phone_number_id", "app_secret", "webhook_secret"),
+        max_file_bytes={"photo": 5 * MB, "document": 100 * MB},
+        photo_mimetypes=("image/jpeg", "image/png"),
+        document_mimetypes=DOCUMENT_MIMETYPES,
     )
     handshakes = True
 
@@ -257,14 +273,14 @@ class WhatsAppClient(Client):
         self.phone_number_id = phone_number_id
         self.timeout = timeout
 
-    def _call(self, method, path, payload=None):
+    def _call(self, method, path, payload=None, **kwargs):
         try:
             response = http_session().request(
                 method,
                 f"{self.api_url}/{path}",
                 json=payload,
                 headers={"Authorization": f"Bearer {self.token}"},
-                timeout=self.timeout,
+                **({"timeout": self.timeout} | kwargs),
             )
         except requests.RequestException as exc:
             raise DeliveryError(f"WhatsApp unreachable: {exc}") from exc
@@ -286,13 +302,25 @@ class WhatsAppClient(Client):
         results = []
         for message in messages:
             try:
-                sent = self._call("POST", f"{self.phone_number_id}/messages", _payload(message))
+                payload = _payload(message, self._upload(message.file) if message.file else "")
+                sent = self._call("POST", f"{self.phone_number_id}/messages", payload)
                 results.append(OutboundResult(sent["messages"][0]["id"]))
             except DeliveryError as exc:
                 results.append(exc)
             except (KeyError, IndexError, TypeError) as exc:
                 results.append(DeliveryError(f"WhatsApp answered without a message id: {exc}"))
         return results
+
+    def _upload(self, file):
+        """The media id of a file uploaded for this number (POST /<number>/media, multipart)."""
+        media = self._call(
+            "POST",
+            f"{self.phone_number_id}/media",
+            data={"messaging_product": "whatsapp", "type": file.mimetype},
+            files={"file": (file.name, file.content, file.mimetype)},
+            timeout=FILE_TIMEOUT,
+        )
+        return media["id"]
 
     def download(self, file_id, max_bytes):
         media = self._call("GET", file_id)
@@ -310,9 +338,18 @@ class WhatsAppClient(Client):
         return content, f"{file_id}.{extension}" if extension else file_id
 
 
-def _payload(message):
-    """The Cloud API body of an OutboundMessage: template, text, reply buttons or a list."""
+def _payload(message, media_id=""):
+    """The Cloud API body of an OutboundMessage: template, file (uploaded as `media_id`), text,
+    reply buttons or a list."""
     base = {"messaging_product": "whatsapp", "recipient_type": "individual", "to": message.chat_id}
+    if message.file:
+        kind = "image" if message.file.kind == "photo" else "document"
+        media = {"id": media_id}
+        if kind == "document":
+            media["filename"] = message.file.name
+        if message.text:
+            media["caption"] = message.text
+        return base | {"type": kind, kind: media}
     if message.template:
         template = {
             "name": message.template["name"],

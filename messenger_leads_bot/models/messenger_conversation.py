@@ -5,7 +5,7 @@ from markupsafe import Markup
 from odoo import Command, _, api, fields, models
 from odoo.exceptions import UserError
 
-from ..adapters import fill_template_values
+from ..adapters import MB, file_kind, fill_template_values
 from ..tools.language import phone_languages
 from ..tools.message_text import message_text
 
@@ -435,37 +435,106 @@ class MessengerConversation(models.Model):
     # Outbound
     # ------------------------------------------------------------------
 
-    def _queue_outbound(self, text, origin, message=None, buttons=None, template=None):
-        """Queue text (or a messenger-approved template) for the customer; it is sent after the
-        transaction commits. Only the system writes the outbox: callers checked the access."""
+    def _queue_outbound(
+        self, text, origin, message=None, buttons=None, template=None, *, files=None
+    ):
+        """Queue text (or a messenger-approved template) for the customer, then its files
+        (ir.attachment) each as a message of its own, in this order; they are sent after the
+        transaction commits (files by the cron, see messenger.outbox._schedule_delivery). A file
+        the messenger does not take is not queued: the thread says why. Only the system writes
+        the outbox: callers checked the access."""
         self.ensure_one()
         outbox = self.env["messenger.outbox"].sudo()
-        if self.account_id.track_links and self.lead_id:
-            text = self.env["link.tracker"]._messenger_track_links(text, self.lead_id)
-        chunks = self.account_id._client_text_chunks(text)
-        return outbox.create(
-            [
+        values = []
+        if text:
+            if self.account_id.track_links and self.lead_id:
+                text = self.env["link.tracker"]._messenger_track_links(text, self.lead_id)
+            chunks = self.account_id._client_text_chunks(text)
+            values += [
                 {
-                    "conversation_id": self.id,
                     "text": chunk,
-                    "origin": origin,
-                    "mail_message_id": message.id if message else False,
                     # the keyboard goes with the last part only
                     "buttons": buttons if index == len(chunks) - 1 else False,
                     "template": template,
                 }
                 for index, chunk in enumerate(chunks)
             ]
-        )._schedule_delivery()
+        values += [{"attachment_id": attachment.id} for attachment in self._sendable(files)]
+        common = {
+            "conversation_id": self.id,
+            "origin": origin,
+            "mail_message_id": message.id if message else False,
+        }
+        rows = outbox.create([common | row for row in values])
+        return rows._schedule_delivery() if rows else rows
+
+    def _sendable(self, attachments):
+        """The files of `attachments` the chat's messenger takes, in the order given; a note in
+        the thread names each of the others and why."""
+        capabilities = self.account_id._provider().capabilities
+        sendable = self.env["ir.attachment"]
+        for attachment in attachments or sendable:
+            kind, limit = file_kind(
+                capabilities, attachment.name, attachment.mimetype, attachment.file_size
+            )
+            if kind:
+                sendable |= attachment
+                if capabilities.files_by_url:
+                    # committed with the message: the messenger fetches the file while it is
+                    # being sent, from another worker (see messenger.outbox._outbound_file)
+                    attachment.sudo().generate_access_token()
+            elif limit:
+                self._post_notice(
+                    _(
+                        "%(file)s was not sent: %(channel)s takes files of this type up to "
+                        "%(limit)s MB.",
+                        file=attachment.name,
+                        channel=self.channel_id.name,
+                        limit=f"{limit / MB:g}",
+                    )
+                )
+            else:
+                self._post_notice(
+                    _(
+                        "%(file)s was not sent: %(channel)s does not take files of this type "
+                        "(%(type)s).",
+                        file=attachment.name,
+                        channel=self.channel_id.name,
+                        type=attachment.mimetype,
+                    )
+                )
+        return sendable
 
     def _register_person_reply(self, message):
         """A person wrote in the thread: the bot falls silent and the whole message goes out, as
-        plain text (see tools/message_text.py), in as many parts as the messenger needs."""
+        plain text (see tools/message_text.py), in as many parts as the messenger needs, then
+        its files."""
         self.ensure_one()
         self._check_service_window()
         self.person_replied_at = fields.Datetime.now()
         self.lead_id._messenger_register_first_response(self.person_replied_at)
-        self._queue_outbound(message_text(message.body), "person", message=message)
+        self._queue_outbound(
+            message_text(message.body),
+            "person",
+            message=message,
+            files=self._reply_files(message),
+        )
+
+    def _reply_files(self, message):
+        """The files a person posted with their message, in the order posted: those uploaded
+        into this chat's thread that the author may read. Odoo links to a message any attachment
+        id an employee names (message_post(attachment_ids=...)): another record's file, or one
+        they cannot read, never leaves through the outbox."""
+        thread = self.discuss_channel_id
+        own = message.sudo().attachment_ids.filtered(
+            lambda attachment: (
+                attachment.res_model == "discuss.channel"
+                and attachment.res_id == thread.id
+                and not attachment.res_field
+            )
+        )
+        author = self.env(su=False)["ir.attachment"]  # the user who posted, not the superuser
+        return author._filter_attachment_access(own.ids).sorted("id").sudo()
 
     def _window_open(self):
         """Some messengers (WhatsApp) take free-form messages only within a while (24 hours)

@@ -1,12 +1,13 @@
 import datetime
 import logging
 import time
+from urllib.parse import quote, urlencode
 
 from odoo import _, api, fields, models
 from odoo.modules.registry import Registry
 from odoo.service.model import PG_CONCURRENCY_EXCEPTIONS_TO_RETRY
 
-from ..adapters import PROVIDERS, DeliveryError, OutboundMessage
+from ..adapters import PROVIDERS, DeliveryError, OutboundFile, OutboundMessage, file_kind
 from .messenger_queue import retry_delay
 
 _logger = logging.getLogger(__name__)
@@ -45,7 +46,13 @@ class MessengerOutbox(models.Model):
         "messenger.conversation", required=True, ondelete="cascade", index=True
     )
     account_id = fields.Many2one(related="conversation_id.account_id", store=True)
-    text = fields.Text(required=True)
+    text = fields.Text(help="The text sent; with a file, its caption.")
+    attachment_id = fields.Many2one(
+        "ir.attachment",
+        string="File",
+        ondelete="cascade",
+        help="A file of the salesperson's message, sent after its text as a message of its own.",
+    )
     buttons = fields.Json(help="Reply keyboard rows of (key, label).")
     template = fields.Json(
         help="A messenger-approved template ({name, language, values}) sent instead of the text: "
@@ -64,7 +71,8 @@ class MessengerOutbox(models.Model):
     def _schedule_delivery(self):
         """Send these rows right after the current transaction commits, and only the rows this
         transaction queued (as mail.mail does): a request waits for no other chat or account.
-        Whatever else waits is left to the cron, which is triggered for it."""
+        Whatever else waits is left to the cron, which is triggered for it, and so are files:
+        an upload of up to 100 MB never holds the request of the salesperson who posted it."""
         self.mail_message_id._messenger_set_delivery_state("queued")
         postcommit = self.env.cr.postcommit
         if "messenger.outbox" not in postcommit.data:
@@ -87,7 +95,9 @@ class MessengerOutbox(models.Model):
                         _logger.exception("messenger outbox: delivery after commit failed")
                         return
 
-        postcommit.data["messenger.outbox"].extend(self.ids)
+        postcommit.data["messenger.outbox"].extend(
+            self.filtered(lambda row: not row.attachment_id).ids
+        )
         return self
 
     def _deliver_after_commit(self, auto_commit=True):
@@ -173,7 +183,11 @@ class MessengerOutbox(models.Model):
             return
         messages = [
             OutboundMessage(
-                row.conversation_id.external_chat_id, row.text, row.buttons, row.template
+                row.conversation_id.external_chat_id,
+                row.text or "",
+                row.buttons,
+                row.template,
+                row._outbound_file(account),
             )
             for row in sendable
         ]
@@ -190,6 +204,35 @@ class MessengerOutbox(models.Model):
             else:
                 row._record_sent(result.external_message_id)
 
+    def _outbound_file(self, account):
+        """The row's file as the account's messenger takes it (see _queue_outbound), or None."""
+        attachment = self.attachment_id.sudo()
+        if not attachment:
+            return None
+        capabilities = account._provider().capabilities
+        # its size and type were checked when it was queued; were they changed since, the
+        # messenger refuses it: a permanent error, shown in the thread
+        size = attachment.file_size
+        kind = file_kind(capabilities, attachment.name, attachment.mimetype, size)[0] or "document"
+        if capabilities.files_by_url:
+            # The messenger's servers fetch the file themselves, without a session: a URL with
+            # this attachment's own access token (as portal links give), which opens that file
+            # and nothing else, never the bare /web/content/<id> of guessable ids. The name
+            # ends the path: some take a picture only with its extension there. The token was
+            # made when the file was queued: one made now would not be committed yet when the
+            # messenger fetches the file, during the call.
+            token = attachment.generate_access_token()[0]
+            url = "{}/web/content/{}/{}?{}".format(
+                attachment.get_base_url(),
+                attachment.id,
+                quote(attachment.name, safe=""),
+                urlencode({"access_token": token}),
+            )
+            content = None
+        else:
+            url, content = "", attachment.raw
+        return OutboundFile(attachment.name, attachment.mimetype, size, kind, content, url)
+
     def _record_sent(self, external_message_id):
         self.write(
             {
@@ -199,7 +242,10 @@ class MessengerOutbox(models.Model):
                 "error": False,
             }
         )
-        self.mail_message_id._messenger_set_delivery_state("sent")
+        # a message that went in several rows (parts, files) stays failed when one part failed
+        self.mail_message_id.filtered(
+            lambda message: message.messenger_delivery_state != "failed"
+        )._messenger_set_delivery_state("sent")
 
     @api.model
     def _apply_status(self, account, event):
@@ -213,7 +259,10 @@ class MessengerOutbox(models.Model):
         if event.delivery_status == "failed":
             row._fail(event.text or _("the messenger could not deliver it"))
             return
-        known = DELIVERY_PROGRESS.index(row.mail_message_id.messenger_delivery_state or "sent")
+        state = row.mail_message_id.messenger_delivery_state or "sent"
+        if state not in DELIVERY_PROGRESS:  # another part of the message failed: that shows
+            return
+        known = DELIVERY_PROGRESS.index(state)
         if event.delivery_status in DELIVERY_PROGRESS[known + 1 :]:  # statuses come unordered
             row.mail_message_id._messenger_set_delivery_state(event.delivery_status)
 
@@ -240,6 +289,8 @@ class MessengerOutbox(models.Model):
 
     def _fail(self, reason):
         """A permanent failure: shown in the thread and on the lead, never retried."""
+        if self.attachment_id:
+            reason = f"{self.attachment_id.sudo().name}: {reason}"
         self.write({"state": "failed", "error": reason})
         self.mail_message_id._messenger_set_delivery_state("failed")
         conversation = self.conversation_id

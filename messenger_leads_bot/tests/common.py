@@ -1,7 +1,7 @@
 import itertools
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
-from odoo import Command
+from odoo import Command, fields
 from odoo.tests import TransactionCase
 
 from odoo.addons.messenger_leads.tests.test_lead_sla import office_hours
@@ -69,7 +69,21 @@ def process_received(env):
     env["messenger.update"]._cron_process_received()
 
 
-class BotCase(TransactionCase):
+class DeliverAll:
+    """For test cases: run the outbox until nothing is queued, without waiting between rounds."""
+
+    def deliver_all(self):
+        outbox = self.env["messenger.outbox"]
+        for _round in range(10):
+            outbox._deliver_due(auto_commit=False)
+            queued = outbox.search([("state", "=", "queued")])
+            if not queued:
+                return
+            queued.next_attempt_at = fields.Datetime.now() - timedelta(seconds=1)
+        self.fail("the outbox never emptied")
+
+
+class BotCase(DeliverAll, TransactionCase):
     """A bot account talking to a local Bot API server, with a team that is always at work."""
 
     @classmethod
@@ -87,6 +101,11 @@ class BotCase(TransactionCase):
                 "team_id": cls.team.id,
             }
         )
+
+    def after_commit_delivery(self):
+        """The outbox's delivery this transaction set to run once it commits."""
+        (deliver,) = [f for f in self.env.cr.postcommit._funcs if f.__name__ == "deliver"]
+        return deliver
 
     def receive(self, update):
         stored = self.env["messenger.update"]._receive(

@@ -6,16 +6,56 @@ injected failure it actually answered is in `failures_returned`. File downloads 
 `downloads` and redirected to `redirects[name]` when there is one. getWebhookInfo tells the
 webhook set and what `webhook_status` says (pending_update_count, last_error_date,
 last_error_message).
+
+Files the bot sends (sendPhoto, sendDocument; multipart uploads) are in `sent` like messages,
+with "file": {"name", "mimetype", "size", "sha256"} and their "caption"; a file over the Bot
+API's upload limits is refused as Telegram does.
 """
 
+import hashlib
 import itertools
 import json
+import re
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, unquote, urlparse
 
 MAX_TEXT_LENGTH = 4096  # characters of a message, as the Bot API refuses longer ones
+MAX_UPLOAD_BYTES = {"sendPhoto": 10 * 2**20, "sendDocument": 50 * 2**20}  # bots' uploads
+
+
+def parse_multipart(body, content_type):
+    """The fields and files of a multipart/form-data body: ({name: text}, {name: file}) with
+    each file a dict of its name, mimetype and content."""
+    boundary = re.search(r'boundary="?([^";]+)"?', content_type).group(1).encode()
+    fields, files = {}, {}
+    for part in body.split(b"--" + boundary)[1:-1]:
+        head, _blank, content = part[2:].partition(b"\r\n\r\n")  # each part begins a line
+        content = content[:-2]  # the line break before the next boundary
+        headers = head.decode(errors="replace")
+        name = re.search(r'\bname="([^"]*)"', headers).group(1)
+        filename = re.search(r'filename="([^"]*)"', headers)
+        if filename:
+            mimetype = re.search(r"Content-Type: *([^\r\n;]+)", headers, re.IGNORECASE)
+            files[name] = {
+                "name": filename.group(1),
+                "mimetype": mimetype.group(1) if mimetype else "",
+                "content": content,
+            }
+        else:
+            fields[name] = content.decode()
+    return fields, files
+
+
+def file_record(file):
+    """What the fakes keep of a file they received: enough to tell it arrived whole."""
+    return {
+        "name": file["name"],
+        "mimetype": file["mimetype"],
+        "size": len(file["content"]),
+        "sha256": hashlib.sha256(file["content"]).hexdigest(),
+    }
 
 
 class FakeHandler(BaseHTTPRequestHandler):
@@ -160,6 +200,10 @@ class FakeBotApi:
                 "error_code": 400,
                 "description": "Bad Request: message is too long",
             }
+        return self._record_sent(params)
+
+    def _record_sent(self, params):
+        chat_id = str(params.get("chat_id"))
         message_id = next(self._message_ids)
         with self._lock:
             self.sent.append(dict(params, message_id=message_id, at=time.monotonic()))
@@ -171,6 +215,27 @@ class FakeBotApi:
                 "text": params.get("text", ""),
             }
         )
+
+    def _send_file(self, method, field, params):
+        chat_id = str(params.get("chat_id"))
+        if chat_id in self.blocked_chats:
+            return 403, {
+                "ok": False,
+                "error_code": 403,
+                "description": "Forbidden: bot was blocked by the user",
+            }
+        file = params.pop("_files", {}).get(field)
+        if not file:
+            return 400, {"ok": False, "error_code": 400, "description": f"Bad Request: no {field}"}
+        if len(file["content"]) > MAX_UPLOAD_BYTES[method]:
+            return 413, {"ok": False, "error_code": 413, "description": "Request Entity Too Large"}
+        return self._record_sent(dict(params, method=method, file=file_record(file)))
+
+    def _api_sendPhoto(self, params):
+        return self._send_file("sendPhoto", "photo", params)
+
+    def _api_sendDocument(self, params):
+        return self._send_file("sendDocument", "document", params)
 
     def _api_getFile(self, params):
         file_id = params.get("file_id")
@@ -215,6 +280,9 @@ class FakeBotApi:
                 ctype = self.headers.get("Content-Type", "")
                 if raw and "json" in ctype:
                     params.update(json.loads(raw))
+                elif raw and ctype.startswith("multipart/form-data"):
+                    fields, params["_files"] = parse_multipart(raw, ctype)
+                    params.update(fields)
                 elif raw:
                     params.update({k: v[0] for k, v in parse_qs(raw.decode()).items()})
                 for key in ("reply_markup", "allowed_updates"):

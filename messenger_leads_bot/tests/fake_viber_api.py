@@ -3,13 +3,19 @@
 It shares the Telegram fake's server, records and failure queue: `fail_next("send_message", 12)`
 answers Viber's status 12 (too many requests), `blocked_chats.add(user_id)` status 6. Media the
 customers send are served at `media_url(name)` from `media`.
+
+Files the bot sends (send_message of type picture or file) are in `sent` with their "media" URL,
+which Viber's servers would fetch; with `fetch_files` set the fake fetches it at once and
+records "file": {"name", "mimetype", "size", "sha256"}, or the HTTP status it got.
 """
 
 import itertools
 import time
 from urllib.parse import urlparse
 
-from .fake_bot_api import FakeBotApi, FakeHandler
+import requests
+
+from .fake_bot_api import FakeBotApi, FakeHandler, file_record
 
 STATUS_MESSAGES = {2: "invalidAuthToken", 6: "receiverNotSubscribed", 12: "tooManyRequests"}
 
@@ -18,6 +24,7 @@ class FakeViberApi(FakeBotApi):
     def __init__(self, token="4453b6ac-TEST"):
         self._tokens = itertools.count(5741311803571721087)
         self.media = {}  # name -> bytes
+        self.fetch_files = False  # fetch the media URL of each file sent, as Viber does
         super().__init__(token)
 
     def media_url(self, name):
@@ -46,10 +53,24 @@ class FakeViberApi(FakeBotApi):
         chat_id = str(body.get("receiver"))
         if chat_id in self.blocked_chats:
             return {"status": 6, "status_message": STATUS_MESSAGES[6]}
+        if body.get("type") in ("picture", "file"):
+            if not str(body.get("media", "")).startswith(("http://", "https://")):
+                return {"status": 3, "status_message": "badData"}
+            if self.fetch_files:
+                body = dict(body, file=self._fetch(body))
         token = next(self._tokens)
         with self._lock:
             self.sent.append(dict(body, chat_id=chat_id, message_id=token, at=time.monotonic()))
         return {"status": 0, "status_message": "ok", "message_token": token}
+
+    def _fetch(self, body):
+        """The file at the media URL, fetched without any session, as Viber's servers do."""
+        response = requests.get(body["media"], timeout=30)
+        if not response.ok:
+            return {"status": response.status_code}
+        name = body.get("file_name") or urlparse(body["media"]).path.rsplit("/", 1)[-1]
+        mimetype = response.headers.get("Content-Type", "").split(";")[0]
+        return file_record({"name": name, "mimetype": mimetype, "content": response.content})
 
     def _handler(self):
         api = self

@@ -37,10 +37,6 @@ class TestMessengerOutbox(BotCase):
     def make_due(self, rows):
         rows.next_attempt_at = fields.Datetime.now() - timedelta(seconds=1)
 
-    def after_commit_delivery(self):
-        (deliver,) = [f for f in self.env.cr.postcommit._funcs if f.__name__ == "deliver"]
-        return deliver
-
     def test_delivery_after_commit_never_fails_the_request(self):
         """Workers delivering at once may collide: try again; anything else waits for the cron."""
         self.ack_of(711)

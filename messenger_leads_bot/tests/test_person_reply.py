@@ -1,8 +1,5 @@
-from datetime import timedelta
-
 from markupsafe import Markup, escape
 
-from odoo import fields
 from odoo.tests import BaseCase, new_test_user, tagged
 
 from ..tools.message_text import message_text
@@ -82,17 +79,6 @@ class TestPersonReply(BotCase):
         conversation.discuss_channel_id.with_user(self.seller).message_post(
             body=body, message_type="comment", subtype_xmlid="mail.mt_comment"
         )
-
-    def deliver_all(self):
-        """Run the outbox until nothing is queued, without waiting between rounds."""
-        outbox = self.env["messenger.outbox"]
-        for _round in range(10):
-            outbox._deliver_due(auto_commit=False)
-            queued = outbox.search([("state", "=", "queued")])
-            if not queued:
-                return
-            queued.next_attempt_at = fields.Datetime.now() - timedelta(seconds=1)
-        self.fail("the outbox never emptied")
 
     def test_a_long_multi_paragraph_reply_arrives_whole(self):
         conversation = self.chat(750)

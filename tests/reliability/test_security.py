@@ -5,6 +5,7 @@ another team who sees all leads (*All documents*), and a user of another company
 counted as it happens and the counts are printed as measured.
 """
 
+import base64
 import collections
 import hashlib
 import hmac
@@ -456,6 +457,116 @@ def test_a_long_reply_reaches_the_customer_whole(world):
     assert texts[-1].count("\n\n") + sum(t.count("\n\n") for t in texts[:-1]) == 8, (
         "paragraphs kept"
     )
+
+
+def upload(rpc, name, data):
+    """A file uploaded to a thread's composer before its message is posted, as Discuss does."""
+    return rpc.call(
+        "ir.attachment",
+        "create",
+        {
+            "name": name,
+            "datas": base64.b64encode(data).decode(),
+            "res_model": "mail.compose.message",
+            "res_id": 0,
+        },
+    )
+
+
+def attach(admin, name, model, res_id):
+    return admin.call(
+        "ir.attachment",
+        "create",
+        {
+            "name": name,
+            "datas": base64.b64encode(b"%PDF-1.4\n" + name.encode() * 100).decode(),
+            "res_model": model,
+            "res_id": res_id,
+        },
+    )
+
+
+def post_with_files(rpc, thread_id, body, attachment_ids):
+    return rpc.call(
+        "discuss.channel",
+        "message_post",
+        [thread_id],
+        body=body,
+        attachment_ids=attachment_ids,
+        message_type="comment",
+        subtype_xmlid="mail.mt_comment",
+    )
+
+
+def test_a_reply_sends_only_the_files_posted_into_its_thread(world):
+    """The salesperson names, with their own file, a file of the lead and one of another chat's
+    thread (both readable to them, and linked to the message by Odoo): only their own reaches
+    the customer. A file they cannot read makes Odoo refuse the message."""
+    conversation = world.chat(402_070)
+    other = world.chat(402_071)
+    assert world.telegram.api.wait_sent(402_070, 1)
+    contract = attach(world.admin, "contract.pdf", "crm.lead", conversation["lead_id"][0])
+    passport = attach(
+        world.admin, "passport.pdf", "discuss.channel", other["discuss_channel_id"][0]
+    )
+    hidden_lead = world.admin.call(
+        "crm.lead", "create", {"name": f"Hidden deal {_RUN}", "user_id": world.own_docs_uid}
+    )
+    hidden = attach(world.admin, "hidden.pdf", "crm.lead", hidden_lead)
+    offer = b"%PDF-1.4\n" + b"offer " * 20_000
+    own = upload(world.seller, "offer.pdf", offer)
+    thread = conversation["discuss_channel_id"][0]
+    refused("file leaks", post_with_files, world.seller, thread, "Here", [own, hidden])
+    post_with_files(world.seller, thread, "Here is the offer", [own, contract, passport])
+    world.telegram.api.wait_sent(402_070, 2)  # the text goes right after the commit
+    time.sleep(1.1)  # one message a chat a second: then the cron (none runs here) sends files
+    world.telegram.run_outbox_cron()
+    sent = world.telegram.api.wait_sent(402_070, 5, timeout=3)
+    assert [m.get("file", {}).get("name") or m["text"] for m in sent[1:]] == [
+        "Here is the offer",
+        "offer.pdf",
+    ]
+    assert sent[2]["file"]["sha256"] == hashlib.sha256(offer).hexdigest()
+    refusals["file leaks"] += 2  # the lead's contract and the other chat's passport
+
+
+def test_viber_fetches_each_file_by_a_url_that_opens_that_file_only(world):
+    """Viber's servers fetch the files of a reply from Odoo, without a session: each URL carries
+    its attachment's own access token; the bare URL, or another file's token, opens nothing."""
+    admin, server = world.admin, world.server
+    base_url = admin.call("ir.config_parameter", "get_param", "web.base.url")
+    admin.call("ir.config_parameter", "set_param", "web.base.url", server.url)
+    world.viber.api.fetch_files = True
+    try:
+        assert post_viber(world.viber, viber_message("V-FILES=", {"type": "text", "text": "Hi"}))
+        assert world.viber.api.wait_sent("V-FILES=", 1), "the acknowledgement"
+        conversation = world.viber.conversation("V-FILES=")
+        admin.call(
+            "crm.lead", "write", [conversation["lead_id"][0]], {"user_id": world.viber.seller_id}
+        )
+        seller = server.rpc(world.viber.seller_login, world.viber.seller_login)
+        photo = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + b"\x01" * 200_000
+        offer = b"%PDF-1.4\n" + b"offer " * 20_000
+        files = [upload(seller, "sofa.jpg", photo), upload(seller, "offer.pdf", offer)]
+        post_with_files(seller, conversation["discuss_channel_id"][0], "Photo, offer", files)
+        world.viber.api.wait_sent("V-FILES=", 2)  # the text goes right after the commit
+        time.sleep(1.1)  # one message a chat a second: then the cron (none runs here) sends
+        world.viber.run_outbox_cron()  # the files, from a worker; Viber fetches from the other
+    finally:
+        world.viber.api.fetch_files = False
+        admin.call("ir.config_parameter", "set_param", "web.base.url", base_url)
+    picture, document = [
+        m for m in world.viber.api.sent_to("V-FILES=") if m["type"] in ("picture", "file")
+    ]
+    assert (picture["type"], document["type"]) == ("picture", "file")
+    assert picture["file"].get("sha256") == hashlib.sha256(photo).hexdigest(), picture["file"]
+    assert document["file"].get("sha256") == hashlib.sha256(offer).hexdigest(), document["file"]
+    photo_token = re.search(r"access_token=(\w+)", picture["media"]).group(1)
+    bare = document["media"].split("?")[0]
+    for url in (bare, f"{bare}?access_token={photo_token}"):
+        answer = requests.get(url, timeout=30, allow_redirects=False)
+        assert answer.status_code != 200 and offer not in answer.content, url
+        refusals["file URLs"] += 1
 
 
 def test_tracked_links_never_expose_tokens_and_score_once(world):
