@@ -17,7 +17,7 @@ from ..adapters.telegram import PROVIDER as TELEGRAM
 from ..adapters.viber import PROVIDER as VIBER
 from ..adapters.whatsapp import PROVIDER as WHATSAPP
 from ..adapters.whatsapp import parse_whatsapp_update
-from .common import BotCase, DeliverAll, always_open_team, tg_update
+from .common import BotCase, DeliverAll, always_open_team, process_received, tg_update
 from .fake_viber_api import FakeViberApi
 from .fake_whatsapp_api import PHONE_NUMBER_ID, FakeWhatsAppApi
 from .test_viber import viber_event
@@ -299,6 +299,7 @@ class TestWhatsAppFiles(FilesCase, TransactionCase):
         self.env["messenger.update"]._receive(
             self.account, wa_notification(wa_id, text("Hello")), f"files-{next(_keys)}"
         )
+        process_received(self.env)
         conversation = self.env["messenger.conversation"].search(
             [("account_id", "=", self.account.id), ("external_chat_id", "=", wa_id)]
         )
@@ -381,6 +382,7 @@ class TestViberFiles(FilesCase, HttpCase):
         self.env["messenger.update"]._receive(
             self.account, viber_event(user_id), f"files-{next(_keys)}"
         )
+        process_received(self.env)
         conversation = self.env["messenger.conversation"].search(
             [("account_id", "=", self.account.id), ("external_chat_id", "=", user_id)]
         )
