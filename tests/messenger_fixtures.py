@@ -85,6 +85,38 @@ def max_message(user_id, text, locale="ru"):
     }
 
 
+def all_processed(admin, account_id, seconds=30):
+    """Whether the intake crons processed every update the account's webhook stored, within
+    `seconds`: the webhook only stores, the updates are processed in the background."""
+    deadline = time.monotonic() + seconds
+    while admin.call(
+        "messenger.update",
+        "search_count",
+        [["account_id", "=", account_id], ["state", "=", "received"]],
+    ):
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.05)
+    return True
+
+
+def run_cron(admin, xmlid):
+    """Run a cron now, as its *Run manually* button does; when a cron worker is running it
+    already, that run does what this one would."""
+    module, name = xmlid.split(".")
+    cron = admin.call(
+        "ir.model.data",
+        "search_read",
+        [["module", "=", module], ["name", "=", name]],
+        fields=["res_id"],
+    )[0]["res_id"]
+    try:
+        admin.call("ir.cron", "method_direct_trigger", [cron])
+    except RuntimeError as exc:
+        if "currently being executed" not in str(exc):
+            raise
+
+
 class BotAccount:
     """The account's id and secret, and helpers to talk to Odoo as Telegram and as a user."""
 
@@ -196,19 +228,7 @@ class BotAccount:
 
     def all_processed(self, seconds=30):
         """Whether the intake processed every update of the account within `seconds`."""
-        deadline = time.monotonic() + seconds
-        while self.waiting_updates():
-            if time.monotonic() > deadline:
-                return False
-            time.sleep(0.05)
-        return True
-
-    def waiting_updates(self):
-        return self.admin.call(
-            "messenger.update",
-            "search_count",
-            [["account_id", "=", self.id], ["state", "=", "received"]],
-        )
+        return all_processed(self.admin, self.id, seconds)
 
     def post_max(self, update, secret=None):
         """POST an update (a dict) or a raw body (bytes) as MAX would, with its secret header."""
@@ -239,18 +259,4 @@ class BotAccount:
         )
 
     def run_outbox_cron(self):
-        cron = self.admin.call(
-            "ir.model.data",
-            "search_read",
-            [
-                ["module", "=", "messenger_leads_bot"],
-                ["name", "=", "ir_cron_messenger_outbox_deliver"],
-            ],
-            fields=["res_id"],
-        )[0]["res_id"]
-        try:
-            self.admin.call("ir.cron", "method_direct_trigger", [cron])
-        except RuntimeError as exc:
-            # a cron worker is running it already: what this run would do is being done
-            if "currently being executed" not in str(exc):
-                raise
+        run_cron(self.admin, "messenger_leads_bot.ir_cron_messenger_outbox_deliver")

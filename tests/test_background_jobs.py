@@ -4,19 +4,8 @@ delivering the outbox at once, the assignment of the backlog."""
 import collections
 import time
 
-from messenger_fixtures import BotAccount, FakeBotApi, new_update_id, tg_message
+from messenger_fixtures import BotAccount, FakeBotApi, new_update_id, run_cron, tg_message
 from odoo_process import run_in_odoo
-
-
-def run_cron(admin, xmlid):
-    module, name = xmlid.split(".")
-    cron = admin.call(
-        "ir.model.data",
-        "search_read",
-        [["module", "=", module], ["name", "=", name]],
-        fields=["res_id"],
-    )[0]["res_id"]
-    admin.call("ir.cron", "method_direct_trigger", [cron])
 
 
 def stored_update(bot, update):

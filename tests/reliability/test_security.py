@@ -24,6 +24,7 @@ from messenger_fixtures import (
     FakeMaxApi,
     FakeViberApi,
     FakeWhatsAppApi,
+    all_processed,
     max_message,
     tg_message,
 )
@@ -234,12 +235,15 @@ def test_oversized_bodies_are_refused_before_they_are_read(world):
 def post_whatsapp_b(world, data):
     body = data if isinstance(data, bytes) else json.dumps(data).encode()
     digest = hmac.new(APP_SECRET.encode(), body, hashlib.sha256).hexdigest()
-    return requests.post(
+    answer = requests.post(
         world.whatsapp_b_url,
         data=body,
         headers={"Content-Type": "application/json", "X-Hub-Signature-256": f"sha256={digest}"},
         timeout=60,
     )
+    if answer.status_code == 200:
+        assert all_processed(world.admin, world.whatsapp_b)
+    return answer
 
 
 def test_odd_signed_bodies_answer_400_and_odd_text_is_cleaned(world):
