@@ -484,13 +484,14 @@ class MessengerConversation(models.Model):
                     # being sent, from another worker (see messenger.outbox._outbound_file)
                     attachment.sudo().generate_access_token()
             elif limit:
+                megabytes = f"{limit / MB:g}"  # not in _(): the terms' export reads no f-string
                 self._post_notice(
                     _(
                         "%(file)s was not sent: %(channel)s takes files of this type up to "
                         "%(limit)s MB.",
                         file=attachment.name,
                         channel=self.channel_id.name,
-                        limit=f"{limit / MB:g}",
+                        limit=megabytes,
                     )
                 )
             else:
