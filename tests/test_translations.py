@@ -1,5 +1,6 @@
 """Every user-facing string of the addons has its Russian translation, and the .pot is current."""
 
+import ast
 import pathlib
 import re
 
@@ -29,7 +30,7 @@ def test_template_has_the_code_strings(module):
         entry.msgid for entry in polib.pofile(str(ROOT / module / "i18n" / f"{module}.pot"))
     }
     in_code = {
-        "".join(LITERAL.findall(literals))
+        "".join(ast.literal_eval(f'"{literal}"') for literal in LITERAL.findall(literals))
         for path in (ROOT / module).rglob("*.py")
         if "tests" not in path.parts
         for literals in PYTHON_STRING.findall(path.read_text())
