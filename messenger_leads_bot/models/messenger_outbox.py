@@ -135,7 +135,8 @@ class MessengerOutbox(models.Model):
         while time.monotonic() < deadline:
             round_at = precise_now()
             began = time.monotonic()
-            due = self._queue_claim(round_at, PER_ROUND, only_ids)
+            claim = self._queue_claim_fresh if auto_commit else self._queue_claim
+            due = claim(round_at, PER_ROUND, only_ids)
             for account, rows in due.grouped("account_id").items():
                 rows._send_round(account)
             waiting |= due._pace_next(round_at)

@@ -1,6 +1,9 @@
 from odoo import fields, models
+from odoo.service.model import PG_CONCURRENCY_EXCEPTIONS_TO_RETRY
 from odoo.tools import SQL
 from odoo.tools.sql import create_index
+
+CLAIM_TRIES = 5
 
 
 def retry_delay(attempts, retry_after=0.0):
@@ -75,3 +78,15 @@ class MessengerQueue(models.AbstractModel):
             )
         )
         return self.browse([row[0] for row in self.env.cr.fetchall()])
+
+    def _queue_claim_fresh(self, due_at, limit, only_ids=None):
+        """_queue_claim as the first statement of a transaction of its own (the caller commits
+        before): another worker taking or finishing rows after this transaction's snapshot
+        makes PostgreSQL refuse to lock them (could not serialize), and the claim is simply
+        tried again on a new snapshot. Nothing when it never gets through."""
+        for _try in range(CLAIM_TRIES):
+            try:
+                return self._queue_claim(due_at, limit, only_ids)
+            except PG_CONCURRENCY_EXCEPTIONS_TO_RETRY:
+                self.env.cr.rollback()
+        return self.browse()

@@ -139,9 +139,11 @@ class MessengerUpdate(models.Model):
         Return the batch and the end of its lease."""
         while True:
             # due by the database's clock, which stamped them: not this server's, to the second
-            claimed = self._queue_claim(
-                SQL("clock_timestamp() at time zone 'UTC'"), INTAKE_BATCH_SIZE
-            )
+            due = SQL("clock_timestamp() at time zone 'UTC'")
+            if auto_commit:
+                claimed = self._queue_claim_fresh(due, INTAKE_BATCH_SIZE)
+            else:
+                claimed = self._queue_claim(due, INTAKE_BATCH_SIZE)
             exhausted = claimed.filtered(lambda update: update.attempts >= MAX_PROCESS_ATTEMPTS)
             exhausted.write(
                 {"state": "failed", "error": "Processing stopped (the worker died) on every try."}
