@@ -144,6 +144,7 @@ class MessengerUpdate(models.Model):
                 claimed = self._queue_claim_fresh(due, INTAKE_BATCH_SIZE)
             else:
                 claimed = self._queue_claim(due, INTAKE_BATCH_SIZE)
+            claimed |= claimed._following_in_their_chats(INTAKE_BATCH_SIZE - len(claimed))
             exhausted = claimed.filtered(lambda update: update.attempts >= MAX_PROCESS_ATTEMPTS)
             exhausted.write(
                 {"state": "failed", "error": "Processing stopped (the worker died) on every try."}
@@ -160,6 +161,25 @@ class MessengerUpdate(models.Model):
             self.env.cr.commit()  # pylint: disable=invalid-commit
         return batch, lease
 
+    def _following_in_their_chats(self, limit):
+        """Locked, at most `limit` of the updates waiting after these in their chats. These
+        being the first waiting update of their chats, no other worker takes a later one of the
+        same chats (see _queue_claim): a batch takes a chat's run of messages at once, and
+        bridges them in order."""
+        if not self or limit <= 0:
+            return self.browse()
+        self.env.cr.execute(
+            """
+            SELECT later.id FROM messenger_update later
+              JOIN messenger_update first
+                ON first.account_id = later.account_id AND first.chat_key = later.chat_key
+             WHERE first.id IN %s AND later.state = 'received' AND later.id > first.id
+             ORDER BY later.id LIMIT %s FOR UPDATE OF later
+            """,
+            (tuple(self.ids), limit),
+        )
+        return self.browse([row[0] for row in self.env.cr.fetchall()])
+
     def _process_batch(self, lease, auto_commit):
         """Bridge these leased updates in one transaction. Their files are fetched first, before
         any chat is locked (bridging locks it): a slow download holds no chat. Only the updates
@@ -167,7 +187,7 @@ class MessengerUpdate(models.Model):
         worker's now, never processed twice."""
         events = {update: update._events() for update in self}
         try:
-            for update in self._still_leased(lease):
+            for update in self._still_leased(lease).sorted("id"):
                 update._bridge(events[update])
             if auto_commit:
                 self.env.cr.commit()  # pylint: disable=invalid-commit

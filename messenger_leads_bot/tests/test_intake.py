@@ -40,13 +40,24 @@ class TestIntake(BotCase):
         self.assertTrue(conversation.lead_id)
         self.assertIn("kitchen", self.thread_messages(conversation)[0].body)
 
-    def test_a_chats_updates_are_taken_in_order_other_chats_alongside(self):
+    def test_a_chats_run_of_updates_is_taken_at_once_and_bridged_in_order(self):
         first = self.store(tg_update(902, "First"))
-        second = self.store(tg_update(902, "Second"))
         other = self.store(tg_update(903, "Another customer"))
+        second = self.store(tg_update(902, "Second"))
         taken = self.take()
-        self.assertEqual(taken, first | other, "the chat's second update waits for its first")
+        self.assertEqual(taken, first | other | second)
         self.process(taken)
+        bodies = self.thread_messages(self.conversation(902)).mapped("body")
+        customer = [body for body in bodies if "First" in body or "Second" in body]
+        self.assertEqual(customer, ["<p>First</p>", "<p>Second</p>"], "in the order sent")
+
+    def test_a_chats_later_update_waits_while_another_worker_holds_its_first(self):
+        first = self.store(tg_update(909, "First"))
+        self.take()  # another worker's batch, still being processed
+        second = self.store(tg_update(909, "Second"))
+        other = self.store(tg_update(919, "Another customer"))
+        self.assertEqual(self.take(), other, "the chat's second update waits for its first")
+        first.state = "done"
         self.assertEqual(self.take(), second)
 
     def test_a_taken_update_is_leased_not_taken_twice(self):
@@ -59,9 +70,9 @@ class TestIntake(BotCase):
         later = self.store(tg_update(904, "Are you there?"))
         self.assertFalse(self.take(), "nor the chat's next update")
         stored.next_attempt_at = fields.Datetime.now() - timedelta(seconds=1)  # the lease ran out
-        self.assertEqual(self.take(), stored, "a worker that died leaves it to another")
-        self.process(stored)
-        self.assertEqual(self.take(), later)
+        retaken = self.take()
+        self.assertEqual(retaken, stored | later, "a worker that died leaves it to another")
+        self.assertEqual(stored.attempts, 2)
 
     def test_an_update_taken_again_after_its_lease_is_processed_once(self):
         """A batch that outlived its lease (a slow worker) leaves the update to the worker that
