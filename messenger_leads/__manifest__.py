@@ -8,6 +8,7 @@
     "author": "Messenger Leads",
     "license": "LGPL-3",
     "depends": ["crm", "utm", "resource", "phone_validation", "mail"],
+    "external_dependencies": {"python": ["phonenumbers"]},
     "data": [
         "security/ir.model.access.csv",
         "security/messenger_channel_security.xml",

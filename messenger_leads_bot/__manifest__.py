@@ -1,6 +1,7 @@
 {
-    "name": "Messenger Leads: Telegram bot",
-    "summary": "Telegram chats as CRM leads and Discuss threads, both ways, with a polite bot",
+    "name": "Messenger Leads: messengers and website chat",
+    "summary": "Telegram, WhatsApp, Viber, MAX and website chats as CRM leads and Discuss "
+    "threads, both ways, with a polite bot",
     "version": "18.0.1.0.0",
     "category": "Sales/CRM",
     "website": "https://github.com/messenger-leads/messenger-leads",
