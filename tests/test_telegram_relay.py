@@ -163,6 +163,8 @@ def test_max_updates_are_relayed_by_marker_each_once_with_odoo_killed_midway(ser
                 for chat in chats
             )
 
+        # a batch the kill interrupted is taken again once its lease runs out
+        assert bot.all_processed(150), "updates left unprocessed"
         assert wait_for(threads_whole, 30), "every message in its thread"
         for chat in chats:
             texts = [m["body"] for m in bot.customer_messages(chat)]
