@@ -301,6 +301,19 @@ class Provider:
         raise NotImplementedError
 
 
+class SecretHeaderProvider(Provider):
+    """A messenger that sends a secret of ours back in a header of every request (the secret
+    given when the webhook is set): the request is its if the header matches."""
+
+    secret_header = ""
+
+    def authentic(self, headers, body, credentials):
+        return same_secret(headers.get(self.secret_header), credentials.webhook_secret)
+
+    def relay_headers(self, body, credentials):
+        return {self.secret_header: credentials.webhook_secret}
+
+
 def same_secret(given, expected):
     """A secret as sent matches the expected one (constant time); an unset one matches none."""
     return bool(expected) and hmac.compare_digest((given or "").encode(), expected.encode())

@@ -19,12 +19,11 @@ from .base import (
     DeliveryError,
     InboundMessage,
     OutboundResult,
-    Provider,
+    SecretHeaderProvider,
     ca_bundle_verify,
     fetch_media,
     http_session,
     request_error,
-    same_secret,
 )
 
 API_URL = "https://platform-api2.max.ru"
@@ -54,10 +53,11 @@ VIDEO_QUALITIES = ("mp4_720", "mp4_480", "mp4_360", "mp4_240", "mp4_144", "mp4_1
 VCARD_PHONE = re.compile(r"^TEL[^:\r\n]*:([^\r\n]+)", re.IGNORECASE | re.MULTILINE)
 
 
-class MaxProvider(Provider):
+class MaxProvider(SecretHeaderProvider):
     """MAX bots: a secret header of ours on every update, webhook or polling; a CA bundle for
     the API's certificate."""
 
+    secret_header = SECRET_HEADER
     code = "max"
     label = "MAX"
     api_url = API_URL
@@ -71,12 +71,6 @@ class MaxProvider(Provider):
         per_chat_interval=0.5,  # two messages a second per dialog
         per_bot_per_second=30,
     )
-
-    def authentic(self, headers, body, credentials):
-        return same_secret(headers.get(SECRET_HEADER), credentials.webhook_secret)
-
-    def relay_headers(self, body, credentials):
-        return {SECRET_HEADER: credentials.webhook_secret}
 
     def shape_error(self, data):
         return shape_error(data)

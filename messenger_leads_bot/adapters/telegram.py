@@ -29,8 +29,7 @@ from .base import (
     DeliveryError,
     InboundMessage,
     OutboundResult,
-    Provider,
-    same_secret,
+    SecretHeaderProvider,
     too_large,
 )
 
@@ -42,9 +41,10 @@ MAX_UPDATE_ID = 2**63 - 1  # a PostgreSQL bigint
 START_PAYLOAD = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
 
-class TelegramProvider(Provider):
+class TelegramProvider(SecretHeaderProvider):
     """Telegram bots: a secret header of ours on every update, webhook or polling."""
 
+    secret_header = SECRET_HEADER
     code = "telegram"
     label = "Telegram"
     api_url = API_URL
@@ -60,12 +60,6 @@ class TelegramProvider(Provider):
         max_file_bytes={"photo": 10 * MB, "document": 50 * MB},
         photo_mimetypes=("image/jpeg", "image/png"),
     )
-
-    def authentic(self, headers, body, credentials):
-        return same_secret(headers.get(SECRET_HEADER), credentials.webhook_secret)
-
-    def relay_headers(self, body, credentials):
-        return {SECRET_HEADER: credentials.webhook_secret}
 
     def shape_error(self, data):
         return shape_error(data)

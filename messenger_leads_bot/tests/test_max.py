@@ -20,7 +20,7 @@ from ..adapters import PROVIDERS
 from ..adapters.max_messenger import SECRET_HEADER, parse_max_update
 from ..adapters.relay import Webhook, relay_once
 from ..models.messenger_outbox import PER_ROUND
-from .common import always_open_team, process_received
+from .common import DeliverAll, always_open_team, process_received
 from .fake_max_api import FakeMaxApi
 from .test_person_reply import composer_body
 
@@ -114,7 +114,7 @@ def self_signed_ca(folder):
 
 
 @tagged("post_install", "-at_install")
-class TestMax(HttpCase):
+class TestMax(DeliverAll, HttpCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
@@ -170,16 +170,6 @@ class TestMax(HttpCase):
 
     def deliver(self):
         self.env["messenger.outbox"]._deliver_due(auto_commit=False)
-
-    def deliver_all(self):
-        outbox = self.env["messenger.outbox"]
-        for _round in range(10):
-            outbox._deliver_due(auto_commit=False)
-            queued = outbox.search([("state", "=", "queued")])
-            if not queued:
-                return
-            queued.next_attempt_at = fields.Datetime.now() - timedelta(seconds=1)
-        self.fail("the outbox never emptied")
 
     # -- parsing ---------------------------------------------------------------
 
