@@ -84,7 +84,9 @@ class CrmLead(models.Model):
         account = conversation.account_id.with_context(
             lang=conversation.partner_id.lang or self.env.lang
         )
-        return conversation._say(account, account._messenger_bot_text("callback_unreachable_text"))
+        return conversation._say(
+            account, account._messenger_bot_text("callback_unreachable_text"), at_civil_hour=True
+        )
 
     def _messenger_record_answer(self, question, answer):
         """A qualification answer from the messenger, kept in the chatter of the lead."""

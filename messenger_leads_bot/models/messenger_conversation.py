@@ -436,7 +436,15 @@ class MessengerConversation(models.Model):
     # ------------------------------------------------------------------
 
     def _queue_outbound(
-        self, text, origin, message=None, buttons=None, template=None, *, files=None
+        self,
+        text,
+        origin,
+        message=None,
+        buttons=None,
+        template=None,
+        *,
+        files=None,
+        not_before=None,
     ):
         """Queue text (or a messenger-approved template) for the customer, then its files
         (ir.attachment) each as a message of its own, in this order; they are sent after the
@@ -464,6 +472,7 @@ class MessengerConversation(models.Model):
             "conversation_id": self.id,
             "origin": origin,
             "mail_message_id": message.id if message else False,
+            "next_attempt_at": not_before or fields.Datetime.now(),
         }
         rows = outbox.create([common | row for row in values])
         return rows._schedule_delivery() if rows else rows
@@ -637,15 +646,16 @@ class MessengerConversation(models.Model):
             script = account.chatbot_script_id
             self._run_script(account, script.script_step_ids.sorted("sequence")[:1])
 
-    def _say(self, account, text, answers=None):
-        """One bot message with its reply buttons, within the daily cap; True when sent."""
+    def _say(self, account, text, answers=None, at_civil_hour=False):
+        """One bot message with its reply buttons, within the daily cap; True when sent (see
+        _post_bot_message for `at_civil_hour`)."""
         if not text or self.unsubscribed or self._automated_today() >= account.daily_automated_cap:
             return False
         buttons = [[(f"answer_{answer.id}", answer.name)] for answer in answers or []]
         if not self.partner_id.phone:
             buttons.append([("share_phone", account._messenger_bot_text("share_phone_button"))])
         buttons.append([("handoff", account._messenger_bot_text("handoff_button"))])
-        self._post_bot_message(text, buttons)
+        self._post_bot_message(text, buttons, at_civil_hour=at_civil_hour)
         return True
 
     def _run_script(self, account, step):
@@ -703,6 +713,7 @@ class MessengerConversation(models.Model):
             conversation._post_bot_message(
                 account._messenger_bot_text("rating_request_text"),
                 [[(str(n), str(n)) for n in range(1, 6)]],
+                at_civil_hour=True,
             )
 
     def _take_rating(self, event):
@@ -747,7 +758,10 @@ class MessengerConversation(models.Model):
             ]
         )
 
-    def _post_bot_message(self, text, buttons):
+    def _post_bot_message(self, text, buttons, at_civil_hour=False):
+        """A bot message in the thread, queued for the customer; `at_civil_hour`: one the bot
+        sends on its own (not an answer), which waits for the window of the customer's day set
+        in Settings."""
         message = (
             self.discuss_channel_id.sudo()
             .with_context(messenger_inbound=True)
@@ -758,7 +772,15 @@ class MessengerConversation(models.Model):
                 subtype_xmlid="mail.mt_comment",
             )
         )
-        self._queue_outbound(text, "bot", message=message, buttons=buttons)
+        not_before = self._civil_time() if at_civil_hour else None
+        self._queue_outbound(text, "bot", message=message, buttons=buttons, not_before=not_before)
+
+    def _civil_time(self):
+        """When an automated message may reach the customer: now, or the start of the window of
+        their day (their lead's time zone: the number's, the contact's or the company's)."""
+        self.ensure_one()
+        tz = self.lead_id.customer_tz or self.partner_id.tz or "UTC"
+        return self.account_id.company_id._messenger_civil_time(fields.Datetime.now(), tz)
 
     def action_reject_spam(self):
         """Spam in one click: mute the chat, stop the bot, archive the lead as lost (Spam)."""

@@ -9,6 +9,12 @@ class ResConfigSettings(models.TransientModel):
     messenger_retention_days = fields.Integer(
         related="company_id.messenger_retention_days", readonly=False
     )
+    messenger_automated_from = fields.Float(
+        related="company_id.messenger_automated_from", readonly=False
+    )
+    messenger_automated_until = fields.Float(
+        related="company_id.messenger_automated_until", readonly=False
+    )
     messenger_max_download_mb = fields.Integer(
         string="Largest customer file (MB)",
         config_parameter="messenger_leads_bot.max_download_mb",
