@@ -9,8 +9,8 @@ from .base import DeliveryError, same_secret
 
 GRAPH_API_URL = "https://graph.facebook.com/v21.0"
 SIGNATURE_HEADER = "X-Hub-Signature-256"
-# where the Graph API's media URLs point (lookaside.fbsbx.com) and Meta's CDNs they may lead to
-MEDIA_DOMAINS = ("fbsbx.com", "fbcdn.net", "cdninstagram.com")
+# where the Graph API's media URLs point (lookaside.fbsbx.com) and Meta's CDN they may lead to
+MEDIA_DOMAINS = ("fbsbx.com", "fbcdn.net")
 # the Graph API's throttling: application, user, page and per-hour call limits
 RATE_LIMIT_CODES = (4, 17, 32, 613)
 
