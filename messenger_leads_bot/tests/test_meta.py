@@ -174,6 +174,15 @@ class MetaMessagingCase(DeliverAll):
         self.assertEqual(parse(echo), [], "our own messages come back as echoes: ignored")
         pressed = self.notification("11", postback={"title": "Start", "payload": "/start"})
         self.assertEqual(parse(pressed)[0].text, "/start")
+        edit = self.notification("11", message_edit={"mid": "m_5", "text": "Fixed", "num_edit": 1})
+        (edited,) = parse(edit)
+        self.assertEqual((edited.edited, edited.message_id, edited.text), (True, "m_5", "Fixed"))
+        again = self.notification("11", message_edit={"mid": "m_5", "text": "Again", "num_edit": 2})
+        self.assertNotEqual(
+            self.provider.delivery_key(edit, b""),
+            self.provider.delivery_key(again, b""),
+            "each edit is news",
+        )
         (delivered,) = parse(self.notification("11", delivery={"mids": ["m_1"], "watermark": 1}))
         self.assertEqual(
             (delivered.kind, delivered.message_id, delivered.delivery_status),
