@@ -259,16 +259,20 @@ class MessengerOutbox(models.Model):
                 [("account_id", "=", account.id), ("external_message_id", "=", event.message_id)],
                 limit=1,
             )
-        else:
+        elif event.delivery_status in DELIVERY_PROGRESS:
+            # only the messages not that far yet: a long chat's history is not read again
+            earlier = DELIVERY_PROGRESS[: DELIVERY_PROGRESS.index(event.delivery_status)]
             rows = self.search(
                 [
                     ("account_id", "=", account.id),
                     ("conversation_id.external_chat_id", "=", event.chat_id),
                     ("state", "=", "sent"),
                     ("sent_at", "<=", event.date.replace(tzinfo=None)),
-                    ("mail_message_id.messenger_delivery_state", "!=", event.delivery_status),
+                    ("mail_message_id.messenger_delivery_state", "in", earlier),
                 ]
             )
+        else:
+            return
         for row in rows:
             row._apply_delivery_status(event)
 
