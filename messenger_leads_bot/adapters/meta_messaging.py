@@ -203,6 +203,8 @@ def parse_messaging(data):
 def _parse_message(message, sender, when):
     """A customer's message: its text (a quick reply's whole label, a story's link) with its
     first file; each further file its own event (mid/1, mid/2...)."""
+    if message.get("is_deleted"):
+        return []  # the customer unsent it (Instagram): what was posted stays
     mid = message["mid"]
     base = {"update_id": mid, "chat_id": sender, "user_id": sender, "date": when}
     quick_reply = message.get("quick_reply") or {}
@@ -221,7 +223,10 @@ def _parse_message(message, sender, when):
             main.update(parsed)
         else:
             further.append(InboundMessage(**base, **parsed, message_id=f"{mid}/{len(further) + 1}"))
-    main["text"] = "\n".join(filter(None, texts))
+    # a message Meta cannot show through the API still shows that it came
+    main["text"] = "\n".join(filter(None, texts)) or (
+        "[unsupported]" if main["kind"] == "text" else ""
+    )
     return [InboundMessage(**base, **main), *further]
 
 

@@ -172,6 +172,10 @@ class MetaMessagingCase(DeliverAll):
         echo = self.notification(PAGE_ID, {"text": "Our own answer", "is_echo": True})
         echo["entry"][0]["messaging"][0]["recipient"]["id"] = "11"
         self.assertEqual(parse(echo), [], "our own messages come back as echoes: ignored")
+        unsent = self.notification("11", {"is_deleted": True})
+        self.assertEqual(parse(unsent), [], "an unsent message changes nothing")
+        (unsupported,) = parse(self.notification("11", {"is_unsupported": True}))
+        self.assertEqual(unsupported.text, "[unsupported]", "shown, never an empty message")
         pressed = self.notification("11", postback={"title": "Start", "payload": "/start"})
         self.assertEqual(parse(pressed)[0].text, "/start")
         edit = self.notification("11", message_edit={"mid": "m_5", "text": "Fixed", "num_edit": 1})
