@@ -1,5 +1,8 @@
-"""Bot accounts (Telegram, WhatsApp, Viber, MAX) on the test database, wired to local fake APIs."""
+"""Bot accounts (Telegram, WhatsApp, Viber, MAX, Instagram, Facebook Messenger) on the test
+database, wired to local fake APIs."""
 
+import hashlib
+import hmac
 import importlib
 import importlib.util
 import itertools
@@ -46,6 +49,9 @@ WHATSAPP_PHONE_NUMBER_ID = _fake_api("fake_whatsapp_api").PHONE_NUMBER_ID
 FakeViberApi = _fake_api("fake_viber_api").FakeViberApi
 FakeMaxApi = _fake_api("fake_max_api").FakeMaxApi
 MAX_SECRET_HEADER = "X-Max-Bot-Api-Secret"
+FakeMetaApi = _fake_api("fake_meta_api").FakeMetaApi
+META_PAGE_ID = _fake_api("fake_meta_api").PAGE_ID
+META_SIGNATURE_HEADER = "X-Hub-Signature-256"
 
 _ids = itertools.count(int(time.time()) % 1_000_000 * 1000)
 
@@ -83,6 +89,27 @@ def max_message(user_id, text, locale="ru"):
             "body": {"mid": f"mid.e2e{new_update_id()}", "seq": 1, "text": text},
         },
     }
+
+
+def meta_message(webhook_object, sender, text="", **message):
+    """An Instagram (`instagram`) or Facebook Messenger (`page`) notification of one customer
+    message, with a mid no other test used."""
+    now = int(time.time() * 1000)
+    event = {
+        "sender": {"id": str(sender)},
+        "recipient": {"id": META_PAGE_ID},
+        "timestamp": now,
+        "message": {"mid": f"m_e2e{new_update_id()}", "text": text, **message},
+    }
+    return {
+        "object": webhook_object,
+        "entry": [{"id": META_PAGE_ID, "time": now, "messaging": [event]}],
+    }
+
+
+def meta_signature(app_secret, body):
+    """X-Hub-Signature-256 of a raw body, as Meta signs it with the app's secret."""
+    return "sha256=" + hmac.new(app_secret.encode(), body, hashlib.sha256).hexdigest()
 
 
 def all_processed(admin, account_id, seconds=30):
@@ -234,6 +261,12 @@ class BotAccount:
         """POST an update (a dict) or a raw body (bytes) as MAX would, with its secret header."""
         body = update if isinstance(update, bytes) else json.dumps(update).encode()
         return self.post_signed(body, MAX_SECRET_HEADER, self.secret if secret is None else secret)
+
+    def post_meta(self, update, app_secret):
+        """POST a notification (a dict) or a raw body (bytes) as Meta would, signed with the
+        Meta app's secret (Instagram, Facebook Messenger)."""
+        body = update if isinstance(update, bytes) else json.dumps(update).encode()
+        return self.post_signed(body, META_SIGNATURE_HEADER, meta_signature(app_secret, body))
 
     def conversation(self, chat_id):
         found = self.admin.call(

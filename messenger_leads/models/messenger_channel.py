@@ -5,6 +5,8 @@ CHANNEL_CODES = [
     ("whatsapp", "WhatsApp"),
     ("viber", "Viber"),
     ("max", "MAX"),
+    ("instagram", "Instagram"),
+    ("facebook", "Facebook Messenger"),
     ("web_chat", "Website chat"),
     ("web_form", "Web form"),
     ("phone", "Phone call"),
@@ -12,7 +14,7 @@ CHANNEL_CODES = [
     ("walk_in", "Walk-in"),
 ]
 # where the customer waits in a chat; such leads always arrive with their channel or source
-LIVE_CHAT_CODES = ("telegram", "whatsapp", "viber", "max", "web_chat")
+LIVE_CHAT_CODES = ("telegram", "whatsapp", "viber", "max", "instagram", "facebook", "web_chat")
 
 
 class MessengerChannel(models.Model):

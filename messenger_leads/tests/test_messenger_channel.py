@@ -26,6 +26,8 @@ class TestMessengerChannel(TransactionCase):
                 "whatsapp": 5,
                 "viber": 5,
                 "max": 5,
+                "instagram": 5,
+                "facebook": 5,
                 "web_chat": 5,
                 "web_form": 20,
                 "phone": 20,

@@ -133,6 +133,9 @@ class OutboundMessage:
     buttons: list | None = None  # None: leave the keyboard; []: remove it
     template: dict | None = None  # {"name", "language", "values"}: a messenger-approved one
     file: OutboundFile | None = None
+    # a person's reply past the reply window, within the human agent window: it goes with the
+    # messenger's human agent tag (Capabilities.human_agent_window)
+    human_agent: bool = False
 
 
 @dataclasses.dataclass(frozen=True)
@@ -201,6 +204,11 @@ class Client:
         the messenger shows as the bot's first words."""
         raise NotImplementedError
 
+    def profile(self, user_id):
+        """The name of a customer whose messages carry none (Capabilities.profiles): a dict of
+        InboundMessage's first_name, last_name and username, texts. Raises DeliveryError."""
+        raise NotImplementedError
+
     def webhook_info(self):
         """How the messenger sees our webhook (Capabilities.webhook_status): a dict with its
         url, pending_update_count, last_error_date and last_error_message. Raises
@@ -229,14 +237,19 @@ class Capabilities:
     # free-form replies only within this time of the customer's last message (None: always);
     # past it only an approved template goes (`templates`)
     reply_window: datetime.timedelta | None = None
+    # past the reply window, a person's reply (not the bot's) still goes within this time of the
+    # customer's last message, with the messenger's human agent tag (OutboundMessage.human_agent)
+    human_agent_window: datetime.timedelta | None = None
     templates: bool = False  # messenger-approved templates can be sent
     manages_webhook: bool = False  # set_webhook / delete_webhook through the API
     webhook_status: bool = False  # webhook_info: how the messenger sees our webhook
     polling: bool = False  # get_updates: the polling relay can fetch updates
     max_text_length: int = 4096  # longer texts go in several messages
+    max_text_bytes: int = 0  # and the most UTF-8 bytes a message takes, where it counts them
     welcome_on_open: bool = False  # welcome_reply to someone opening the chat before writing
     delivery_statuses: bool = False  # sent / delivered / read / failed of our messages
     share_phone: bool = False  # a button that shares the customer's own number
+    profiles: bool = False  # profile(): its updates name no one, the API tells the name
     # the files it takes from us, by how they go (FILE_KINDS): the largest size of each kind
     # ({"photo": 10 * MB, "document": 50 * MB}); a kind it lacks is not sent, no kind no file
     max_file_bytes: dict = dataclasses.field(default_factory=dict, hash=False)
@@ -480,17 +493,32 @@ def _bundle_file(pem):
     return path
 
 
-def split_text(text, limit):
-    """Split text into chunks of at most `limit` characters, preferring line then word breaks."""
+def split_text(text, limit, max_bytes=0):
+    """Split text into chunks of at most `limit` characters (and `max_bytes` UTF-8 bytes, when
+    given), preferring line then word breaks."""
     chunks = []
-    while len(text) > limit:
-        cut = text.rfind("\n", 0, limit + 1)
+    while len(text) > limit or (max_bytes and _utf8_length(text) > max_bytes):
+        most = _fitting(text, limit, max_bytes)
+        cut = text.rfind("\n", 0, most + 1)
         if cut <= 0:
-            cut = text.rfind(" ", 0, limit + 1)
+            cut = text.rfind(" ", 0, most + 1)
         if cut <= 0:
-            cut = limit
+            cut = most
         chunks.append(text[:cut].rstrip())
         text = text[cut:].lstrip()
     if text or not chunks:
         chunks.append(text)
     return chunks
+
+
+def _utf8_length(text):
+    return len(text.encode(errors="surrogatepass"))
+
+
+def _fitting(text, limit, max_bytes):
+    """How many of text's first characters fit in `limit` characters and `max_bytes` bytes."""
+    most = min(len(text), limit)
+    if max_bytes:
+        while _utf8_length(text[:most]) > max_bytes:
+            most -= max(1, (_utf8_length(text[:most]) - max_bytes) // 4)
+    return most

@@ -2,10 +2,10 @@
 
 import datetime
 import hashlib
-import hmac
 
 import requests
 
+from . import meta
 from .base import (
     FILE_TIMEOUT,
     MB,
@@ -18,20 +18,17 @@ from .base import (
     Provider,
     fetch_media,
     http_session,
-    same_secret,
 )
 
-GRAPH_API_URL = "https://graph.facebook.com/v21.0"
-# where the Graph API's media URLs point (lookaside.fbsbx.com) and Meta's CDNs they may lead to
-MEDIA_DOMAINS = ("fbsbx.com", "fbcdn.net", "whatsapp.net")
+# Meta's media hosts, and WhatsApp's own CDN they may lead to
+MEDIA_DOMAINS = (*meta.MEDIA_DOMAINS, "whatsapp.net")
 SERVICE_WINDOW = datetime.timedelta(hours=24)  # free-form replies only within it
 REENGAGEMENT_REQUIRED = 131047  # the window is closed: only a template can go
-RATE_LIMIT_CODES = (4, 80007, 130429, 131048, 131056)
+RATE_LIMIT_CODES = (*meta.RATE_LIMIT_CODES, 80007, 130429, 131048, 131056)
 MAX_REPLY_BUTTONS = 3  # more options go as a list
 BUTTON_TITLE_LENGTH = 20
 LIST_TITLE_LENGTH = 24
 INTERACTIVE_BODY_LENGTH = 1024
-SIGNATURE_HEADER = "X-Hub-Signature-256"
 # the Cloud API's supported media (reference/media): images as pictures, these as documents
 DOCUMENT_MIMETYPES = (
     "text/plain",
@@ -58,7 +55,7 @@ class WhatsAppProvider(Provider):
 
     code = "whatsapp"
     label = "WhatsApp"
-    api_url = GRAPH_API_URL
+    api_url = meta.GRAPH_API_URL
     channel_xmlid = "messenger_leads.messenger_channel_whatsapp"
     capabilities = Capabilities(
         reply_window=SERVICE_WINDOW,
@@ -73,15 +70,10 @@ class WhatsAppProvider(Provider):
     handshakes = True
 
     def authentic(self, headers, body, credentials):
-        return signature_valid(body, headers.get(SIGNATURE_HEADER), credentials.app_secret)
+        return meta.authentic(headers, body, credentials)
 
     def handshake(self, params, credentials):
-        """Meta's subscription check: echo the challenge when the verify token matches."""
-        if params.get("hub.mode") != "subscribe" or not same_secret(
-            params.get("hub.verify_token"), credentials.webhook_secret
-        ):
-            return None
-        return params.get("hub.challenge", "")
+        return meta.handshake(params, credentials)
 
     def shape_error(self, data):
         return shape_error(data)
@@ -99,14 +91,6 @@ class WhatsAppProvider(Provider):
 
 
 PROVIDER = WhatsAppProvider()
-
-
-def signature_valid(body, header, app_secret):
-    """X-Hub-Signature-256: "sha256=" and the HMAC-SHA256 of the raw body with the app secret."""
-    if not app_secret or not header or not header.startswith("sha256="):
-        return False
-    expected = hmac.new(app_secret.encode(), body, hashlib.sha256).hexdigest()
-    return hmac.compare_digest(header[len("sha256=") :].encode(), expected.encode())
 
 
 def delivery_key(data, body):
@@ -250,18 +234,15 @@ def _parse_status(status):
 
 
 def _delivery_error(status_code, body):
-    error = (body or {}).get("error") or {}
-    code = error.get("code")
-    text = f"WhatsApp {status_code}: {error.get('message') or 'no details'} (code {code})"
-    if code == REENGAGEMENT_REQUIRED:
-        return DeliveryError(
-            f"{text}: more than 24 hours since the customer's last message, only an approved "
-            "template can be sent",
-            permanent=True,
-        )
-    if status_code == 429 or code in RATE_LIMIT_CODES or status_code >= 500:
-        return DeliveryError(text)
-    return DeliveryError(text, permanent=True)
+    return meta.graph_error(
+        "WhatsApp",
+        status_code,
+        body,
+        rate_limits=RATE_LIMIT_CODES,
+        closed_window=(REENGAGEMENT_REQUIRED,),
+        window_note="more than 24 hours since the customer's last message, only an approved "
+        "template can be sent",
+    )
 
 
 class WhatsAppClient(Client):

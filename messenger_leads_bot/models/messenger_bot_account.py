@@ -1,4 +1,5 @@
 import dataclasses
+import logging
 import secrets
 
 from odoo import _, api, fields, models
@@ -13,6 +14,8 @@ from ..adapters import (
     split_text,
     template_values,
 )
+
+_logger = logging.getLogger(__name__)
 
 WEBHOOK_ROUTE = "/messenger_leads/{provider}/{account_id}"
 MAX_DOWNLOAD_MB = 20  # the default of the setting
@@ -56,15 +59,18 @@ class MessengerBotAccount(models.Model):
         help="Telegram: the bot token from @BotFather. WhatsApp: a permanent access token of "
         "the Meta app (system user). Viber: the bot's token from the Viber admin panel; it "
         "also signs Viber's callbacks. MAX: the bot's token from the MAX for business platform "
-        "(Chat bots › Integration). Only administrators can read it.",
+        "(Chat bots › Integration). Instagram and Facebook Messenger: a Page access token of the "
+        "Meta app (of the Page the Instagram account is linked to). Only administrators can "
+        "read it.",
     )
     webhook_secret = fields.Char(
         groups="base.group_system",
         copy=False,
         default=lambda self: secrets.token_urlsafe(32),
         help="Telegram sends it in X-Telegram-Bot-Api-Secret-Token, MAX in "
-        "X-Max-Bot-Api-Secret (letters, digits, _ and - only); for WhatsApp it is the "
-        "Verify token to enter in the Meta app. Requests without it are refused.",
+        "X-Max-Bot-Api-Secret (letters, digits, _ and - only); for WhatsApp, Instagram and "
+        "Facebook Messenger it is the Verify token to enter in the Meta app. Requests without it "
+        "are refused.",
     )
     api_url = fields.Char(
         string="API URL",
@@ -81,8 +87,8 @@ class MessengerBotAccount(models.Model):
     app_secret = fields.Char(
         groups="base.group_system",
         copy=False,
-        help="WhatsApp: the Meta app's secret; every notification is signed with it "
-        "(X-Hub-Signature-256) and unsigned ones are refused.",
+        help="WhatsApp, Instagram and Facebook Messenger: the Meta app's secret; every "
+        "notification is signed with it (X-Hub-Signature-256) and unsigned ones are refused.",
     )
     ca_bundle = fields.Text(
         string="CA bundle",
@@ -354,6 +360,31 @@ class MessengerBotAccount(models.Model):
             raise UserError(_("Bot account %(name)s has no token.", name=self.name))
         return self._provider().client(self._credentials())
 
+    def _fetch_sender(self, event):
+        """The event with the sender's name asked of the messenger, where its updates name no
+        one (Capabilities.profiles), for a chat without a contact yet; best effort: without it
+        the chat's id names them."""
+        if (
+            not self._provider().capabilities.profiles
+            or event.kind == "status"
+            or event.first_name
+            or event.username
+            or self.env["messenger.conversation"].search_count(
+                [
+                    ("account_id", "=", self.id),
+                    ("external_chat_id", "=", event.chat_id),
+                    ("partner_id", "!=", False),
+                ],
+                limit=1,
+            )
+        ):
+            return event
+        try:
+            return dataclasses.replace(event, **self._client().profile(event.user_id))
+        except (DeliveryError, UserError) as exc:
+            _logger.info("messenger account %s: no profile of %s: %s", self.id, event.user_id, exc)
+            return event
+
     def _fetch_file(self, event):
         """The event with the customer's file (file_id) fetched, or with why it was not: a
         failed fetch shows in the chat, the message is not lost. Files over the size set in
@@ -384,7 +415,8 @@ class MessengerBotAccount(models.Model):
 
     def _client_text_chunks(self, text):
         """Text cut to the messenger's message length (4,096 characters for Telegram)."""
-        return split_text(text, self._provider().capabilities.max_text_length)
+        capabilities = self._provider().capabilities
+        return split_text(text, capabilities.max_text_length, capabilities.max_text_bytes)
 
     def _webhook_url(self):
         base_url = self.get_base_url()

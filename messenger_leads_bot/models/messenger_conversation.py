@@ -1,9 +1,11 @@
 import datetime
 
+from babel.dates import format_timedelta
 from markupsafe import Markup
 
 from odoo import Command, _, api, fields, models
 from odoo.exceptions import UserError
+from odoo.tools.misc import babel_locale_parse, format_datetime, get_lang
 
 from ..adapters import MB, file_kind, fill_template_values
 from ..tools.language import phone_languages
@@ -546,15 +548,26 @@ class MessengerConversation(models.Model):
         author = self.env(su=False)["ir.attachment"]  # the user who posted, not the superuser
         return author._filter_attachment_access(own.ids).sorted("id").sudo()
 
-    def _window_open(self):
+    def _window_open(self, person=False):
         """Some messengers (WhatsApp) take free-form messages only within a while (24 hours)
-        of the customer's last one: its reply window."""
-        window = self.account_id._provider().capabilities.reply_window
+        of the customer's last one: its reply window; a `person`'s reply, where the messenger
+        has one, within its longer human agent window."""
+        window = self._reply_window(person)
         if not window:
             return True
         return bool(self.last_message_at) and (
             self.last_message_at + window >= fields.Datetime.now()
         )
+
+    def _reply_window(self, person=False):
+        capabilities = self.account_id._provider().capabilities
+        if person and capabilities.human_agent_window:
+            return capabilities.human_agent_window
+        return capabilities.reply_window
+
+    def _past_reply_window(self):
+        """Past the reply window: a person's reply goes with the human agent tag."""
+        return not self._window_open()
 
     def _reachable(self):
         """The chats the bot may write to on its own now."""
@@ -563,7 +576,11 @@ class MessengerConversation(models.Model):
         )
 
     def _check_service_window(self):
-        if not self._window_open():
+        """A person's reply goes only within the messenger's window for it (see
+        _window_open); past it they are told what they can do."""
+        if self._window_open(person=True):
+            return
+        if self.account_id.uses_templates:
             raise UserError(
                 _(
                     "WhatsApp accepts a free reply only within 24 hours of the customer's last "
@@ -572,6 +589,22 @@ class MessengerConversation(models.Model):
                     "customer answers."
                 )
             )
+        window = format_timedelta(
+            self._reply_window(person=True),
+            threshold=1.1,  # 24 hours, 7 days
+            locale=babel_locale_parse(get_lang(self.env).code),
+        )
+        last = format_datetime(self.env, self.last_message_at) if self.last_message_at else "-"
+        raise UserError(
+            _(
+                "%(channel)s accepts a reply only within %(window)s of the customer's last "
+                "message; it was %(last)s. The conversation opens again when the customer "
+                "writes.",
+                channel=self.channel_id.name,
+                window=window,
+                last=last,
+            )
+        )
 
     def action_send_whatsapp_template(self):
         """Re-open a WhatsApp conversation after 24 hours with the account's approved template."""

@@ -189,6 +189,7 @@ class MessengerOutbox(models.Model):
                 row.buttons,
                 row.template,
                 row._outbound_file(account),
+                human_agent=row.origin == "person" and row.conversation_id._past_reply_window(),
             )
             for row in sendable
         ]
@@ -250,22 +251,41 @@ class MessengerOutbox(models.Model):
 
     @api.model
     def _apply_status(self, account, event):
-        """What the messenger says became of a message we sent: delivered, read or failed."""
-        row = self.search(
-            [("account_id", "=", account.id), ("external_message_id", "=", event.message_id)],
-            limit=1,
-        )
-        if not row:
+        """What the messenger says became of a message we sent: delivered, read or failed. A
+        status without a message id is of every message sent to the chat up to its date (a
+        watermark: Messenger's "read up to")."""
+        if event.message_id:
+            rows = self.search(
+                [("account_id", "=", account.id), ("external_message_id", "=", event.message_id)],
+                limit=1,
+            )
+        elif event.delivery_status in DELIVERY_PROGRESS:
+            # only the messages not that far yet: a long chat's history is not read again
+            earlier = DELIVERY_PROGRESS[: DELIVERY_PROGRESS.index(event.delivery_status)]
+            rows = self.search(
+                [
+                    ("account_id", "=", account.id),
+                    ("conversation_id.external_chat_id", "=", event.chat_id),
+                    ("state", "=", "sent"),
+                    ("sent_at", "<=", event.date.replace(tzinfo=None)),
+                    ("mail_message_id.messenger_delivery_state", "in", earlier),
+                ]
+            )
+        else:
             return
+        for row in rows:
+            row._apply_delivery_status(event)
+
+    def _apply_delivery_status(self, event):
         if event.delivery_status == "failed":
-            row._fail(event.text or _("the messenger could not deliver it"))
+            self._fail(event.text or _("the messenger could not deliver it"))
             return
-        state = row.mail_message_id.messenger_delivery_state or "sent"
+        state = self.mail_message_id.messenger_delivery_state or "sent"
         if state not in DELIVERY_PROGRESS:  # another part of the message failed: that shows
             return
         known = DELIVERY_PROGRESS.index(state)
         if event.delivery_status in DELIVERY_PROGRESS[known + 1 :]:  # statuses come unordered
-            row.mail_message_id._messenger_set_delivery_state(event.delivery_status)
+            self.mail_message_id._messenger_set_delivery_state(event.delivery_status)
 
     def _record_failure(self, error):
         attempts = self.attempts + 1

@@ -220,13 +220,14 @@ class MessengerUpdate(models.Model):
         return self.browse([row[0] for row in self.env.cr.fetchall()])
 
     def _events(self):
-        """This update's events with their files fetched; an exception when it cannot be read
-        (the update fails when bridged)."""
+        """This update's events with their files (and, where the messenger needs it, the
+        sender's name) fetched; an exception when it cannot be read (the update fails when
+        bridged)."""
         self.ensure_one()
         try:
             account = self.account_id
             return [
-                account._fetch_file(event)
+                account._fetch_file(account._fetch_sender(event))
                 for event in account._provider().parse(json.loads(self.payload))
             ]
         except Exception as exc:  # any malformed body: kept as failed, with why

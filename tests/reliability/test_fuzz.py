@@ -1,7 +1,8 @@
 """Hostile bodies mixed with valid updates: never a 500 or a traceback, nothing half-stored.
 
-Telegram's and MAX's come with their secret; WhatsApp's and Viber's are signed as Meta and Viber
-sign them, so each one passes the signature check and reaches the parser.
+Telegram's and MAX's come with their secret; WhatsApp's, Instagram's, Facebook Messenger's and
+Viber's are signed as Meta and Viber sign them, so each one passes the signature check and
+reaches the parser.
 """
 
 import collections
@@ -15,9 +16,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from messenger_fixtures import (
+    META_PAGE_ID,
     WHATSAPP_PHONE_NUMBER_ID,
     BotAccount,
     FakeMaxApi,
+    FakeMetaApi,
     FakeViberApi,
     FakeWhatsAppApi,
     tg_message,
@@ -443,3 +446,92 @@ def test_hostile_max_updates(max_bot):
 
     fuzz("fuzz max", post, max_bodies)
     check_stored("fuzz max", max_bot, chats, refs)
+
+
+# ---------------------------------------------------------------------------------------------
+# Instagram and Facebook Messenger: signed with the Meta app's secret
+# ---------------------------------------------------------------------------------------------
+
+META_EVENTS = ["sender", "recipient", "timestamp", "message", "postback", "delivery", "read"]
+
+
+def meta_notification(webhook_object, events):
+    now = int(time.time() * 1000)
+    return {
+        "object": webhook_object,
+        "entry": [{"id": META_PAGE_ID, "time": now, "messaging": events}],
+    }
+
+
+def meta_valid(webhook_object, text, story, url):
+    psid = f"9{_RUN:06d}{next(_ids) % 20:02d}"
+    message = {
+        "mid": f"m_fuzz{next(_ids)}",
+        "text": text,
+        "reply_to": {"story": {"url": story, "id": "1"}},
+        "attachments": [{"type": "image", "payload": {"url": url}}],
+    }
+    event = {
+        "sender": {"id": psid},
+        "recipient": {"id": META_PAGE_ID},
+        "timestamp": int(time.time() * 1000),
+        "message": message,
+    }
+    return "valid", meta_notification(webhook_object, [event])
+
+
+def meta_bodies(webhook_object):
+    return st.one_of(
+        st.builds(lambda *args: meta_valid(webhook_object, *args), odd_text, odd_text, media_urls),
+        st.binary(max_size=200).map(lambda raw: ("invalid JSON", raw)),
+        json_values.map(lambda value: ("not a notification", value)),
+        json_values.map(lambda entry: ("odd entry", {"object": webhook_object, "entry": entry})),
+        st.lists(st.dictionaries(st.sampled_from(META_EVENTS), json_values), max_size=3).map(
+            lambda events: ("odd events", meta_notification(webhook_object, events))
+        ),
+        st.fixed_dictionaries(
+            {"mid": odd_text},
+            optional=dict.fromkeys(
+                ("text", "attachments", "quick_reply", "reply_to", "is_echo"), json_values
+            ),
+        ).map(
+            lambda message: (
+                "odd message",
+                meta_notification(
+                    webhook_object,
+                    [{"sender": {"id": "9"}, "timestamp": 1, "message": message}],
+                ),
+            )
+        ),
+    )
+
+
+@pytest.fixture(params=[("instagram", "instagram"), ("facebook", "page")], ids=lambda p: p[0])
+def meta_bot(request, workers_server):
+    code, webhook_object = request.param
+    with FakeMetaApi() as api:
+        account = BotAccount(
+            workers_server,
+            workers_server.rpc("admin", "admin"),
+            api,
+            f"fuzz_{code}",
+            code,
+            app_secret=APP_SECRET,
+        )
+        yield account, code, webhook_object
+
+
+def test_hostile_meta_notifications(meta_bot):
+    account, code, webhook_object = meta_bot
+    chats, refs = set(), set()
+
+    def post(kind, data):
+        if kind == "valid":
+            event = data["entry"][0]["messaging"][0]
+            chats.add(event["sender"]["id"])
+            refs.add(f"{account.id}:{event['sender']['id']}:{event['message']['mid']}")
+        body, digest = signed(APP_SECRET, data)
+        return account.post_signed(body, "X-Hub-Signature-256", f"sha256={digest}")
+
+    fuzz(f"fuzz {code}", post, meta_bodies(webhook_object))
+    check_stored(f"fuzz {code}", account, chats, refs)

@@ -22,10 +22,12 @@ from messenger_fixtures import (
     BotAccount,
     FakeBotApi,
     FakeMaxApi,
+    FakeMetaApi,
     FakeViberApi,
     FakeWhatsAppApi,
     all_processed,
     max_message,
+    meta_message,
     tg_message,
 )
 
@@ -114,7 +116,7 @@ def make_user(server, admin, login, groups, company=None):
 class World:
     """Two companies, bots in both, and one user of each kind of attacker."""
 
-    def __init__(self, server, telegram_api, whatsapp_api, viber_api, max_api):
+    def __init__(self, server, telegram_api, whatsapp_api, viber_api, max_api, *, meta_api):
         self.server = server
         self.admin = admin = server.rpc("admin", "admin")
         self.company_a = admin.call("res.users", "read", [admin.uid], fields=["company_id"])[0][
@@ -126,6 +128,13 @@ class World:
         self.telegram = BotAccount(server, admin, telegram_api, f"sec_tg_{_RUN}")
         self.viber = BotAccount(server, admin, viber_api, f"sec_vb_{_RUN}", provider="viber")
         self.max = BotAccount(server, admin, max_api, f"sec_max_{_RUN}", provider="max")
+        # Instagram and Facebook Messenger: one Meta app, its secret signs both
+        self.meta = {
+            webhook_object: BotAccount(
+                server, admin, meta_api, f"sec_{code}_{_RUN}", provider=code, app_secret=APP_SECRET
+            )
+            for code, webhook_object in (("instagram", "instagram"), ("facebook", "page"))
+        }
         # company B's WhatsApp number, with no team: its leads wait unassigned
         self.whatsapp_b = admin.call(
             "messenger.bot.account",
@@ -181,8 +190,9 @@ def world(serve_test_database):
         FakeWhatsAppApi() as whatsapp_api,
         FakeViberApi() as viber_api,
         FakeMaxApi() as max_api,
+        FakeMetaApi() as meta_api,
     ):
-        yield World(server, telegram_api, whatsapp_api, viber_api, max_api)
+        yield World(server, telegram_api, whatsapp_api, viber_api, max_api, meta_api=meta_api)
     for kind, count in sorted(refusals.items()):
         figure("security", f"refused {kind}", count)
 
@@ -205,11 +215,20 @@ def test_webhooks_refuse_wrong_secrets_and_ignore_replays(world):
         ),
         world.max.post_max(max_message(402_011, "Hello"), secret=""),
         world.max.post_max(max_message(402_011, "Hello"), secret="x" * 43),
+        *(
+            post
+            for webhook_object, account in world.meta.items()
+            for post in (
+                account.post_meta(meta_message(webhook_object, "402012", "Hi"), "forged"),
+                account.post(meta_message(webhook_object, "402012", "Hi"), secret=""),
+            )
+        ),
     ):
         assert answer.status_code == 403
         refusals["webhook calls"] += 1
     assert telegram.conversation(402_001) is None, "nothing stored for a refused request"
     assert world.max.conversation(402_011) is None
+    assert all(account.conversation("402012") is None for account in world.meta.values())
     assert telegram.post(update).text == "ok"
     assert telegram.post(update).text == "duplicate", "a replayed update is not processed twice"
     assert len(telegram.customer_messages(402_001)) == 1
@@ -223,6 +242,10 @@ def test_oversized_bodies_are_refused_before_they_are_read(world):
         lambda: post_whatsapp_b(world, huge),
         lambda: post_viber(world.viber, huge),
         lambda: world.max.post_max(huge),
+        *(
+            lambda account=account: account.post_meta(huge, APP_SECRET)
+            for account in world.meta.values()
+        ),
     ):
         began = time.perf_counter()
         answer = post()
@@ -252,6 +275,10 @@ def test_odd_signed_bodies_answer_400_and_odd_text_is_cleaned(world):
         post_whatsapp_b(world, {"object": "whatsapp_business_account", "entry": "x"}),
         post_viber(world.viber, {"event": "subscribed", "timestamp": 1, "user": "x"}),
         world.max.post_max({"update_type": "message_created", "timestamp": 1, "message": "x"}),
+        *(
+            account.post_meta({"object": webhook_object, "entry": "x"}, APP_SECRET)
+            for webhook_object, account in world.meta.items()
+        ),
     ):
         assert answer.status_code == 400, answer.text
         assert "Traceback" not in answer.text
