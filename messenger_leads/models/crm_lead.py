@@ -112,6 +112,10 @@ class CrmLead(models.Model):
         return super().message_new(msg_dict, {**values, **(custom_values or {})})
 
     def write(self, vals):
+        # salespeople whose open leads these were: a lead closed or handed on frees their room
+        freeing = "stage_id" in vals or "active" in vals or "user_id" in vals
+        held = self._messenger_open().filtered("user_id") if freeing else self.browse()
+        owners = {lead: lead.user_id for lead in held}
         result = super().write(self._messenger_e164(vals))
         if vals.get("messenger_budget"):
             self._messenger_flag_big_budget()
@@ -119,6 +123,11 @@ class CrmLead(models.Model):
             self._callback_start()
         if "stage_id" in vals or "active" in vals:
             (self - self._messenger_open())._callback_stop()
+        freed = held.filtered(
+            lambda lead: not lead._messenger_open() or lead.user_id != owners[lead]
+        )
+        if freed:
+            freed.team_id._messenger_hand_out_queue()
         return result
 
     # ------------------------------------------------------------------

@@ -41,6 +41,16 @@ class CrmLead(models.Model):
         for team, leads in todo.sudo().grouped("team_id").items():
             team._messenger_assign_leads(leads, exclude_users)
 
+    def _messenger_waits_in_queue(self, leader):
+        """Whether the leader already has this lead's "waits in the queue" to-do: the backlog
+        cron and each freed room try the queue again, the leader hears of a lead once."""
+        summary = self.team_id._messenger_queue_summary()
+        return bool(
+            self.activity_ids.filtered(
+                lambda activity: activity.user_id == leader and activity.summary == summary
+            )
+        )
+
     def _messenger_previous_owners(self, users):
         """{customer: salesperson} of the customers' latest other leads owned by `users`."""
         partners = self.partner_id

@@ -173,10 +173,10 @@ class CrmTeam(models.Model):
             if not user_id and to_leader:
                 user_id = leader.id
                 reason = self.env._("%(reason)s: to the team leader", reason=why)
-            elif not user_id and leader:
+            elif not user_id and leader and not lead._messenger_waits_in_queue(leader):
                 lead.activity_schedule(
                     "mail.mail_activity_data_todo",
-                    summary=self.env._("A new lead waits in the queue: nobody is available"),
+                    summary=self._messenger_queue_summary(),
                     user_id=leader.id,
                 )
             by_user[user_id or False].append(lead.id)
@@ -197,6 +197,30 @@ class CrmTeam(models.Model):
             if user:
                 assigned.message_subscribe(partner_ids=user.partner_id.ids)
         self.env["messenger.assignment.log"]._record(leads, self, logged)
+
+    def _messenger_queue_summary(self):
+        return self.env._("A new lead waits in the queue: nobody is available")
+
+    def _messenger_hand_out_queue(self):
+        """Someone's room freed (a lead of theirs closed or handed on): the leads waiting in
+        these teams' queues go out at once, oldest first, as far as the room goes."""
+        queued = self.filtered(
+            lambda team: (
+                team.messenger_assignment not in (False, "none")
+                and team.messenger_nobody_available == "queue"
+            )
+        )
+        if not queued:
+            return
+        leads = self.env["crm.lead"].sudo()
+        leads.search(
+            [
+                ("team_id", "in", queued.ids),
+                ("user_id", "=", False),
+                *leads._messenger_open_domain(),
+            ],
+            order="id",
+        )._messenger_assign()
 
     def action_messenger_assign_backlog(self):
         """Assign the team's unassigned open leads now."""

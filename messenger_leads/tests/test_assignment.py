@@ -134,6 +134,26 @@ class TestAssignment(TransactionCase):
         self.assertFalse(lead.user_id)
         self.assertEqual(lead.activity_ids.user_id, self.leader)
 
+    def test_the_queue_goes_out_the_moment_someone_has_room(self):
+        """Everyone full: new leads wait in arrival order; a lead closed or handed on gives its
+        salesperson's room to the oldest waiting lead at once, not at the next cron run."""
+        self.team.messenger_nobody_available = "queue"
+        self.members.messenger_capacity = 1
+        first_three = self.leads(3)
+        self.assertEqual(len(first_three.user_id), 3, "one each")
+        waiting = self.leads(2)
+        self.assertFalse(waiting.user_id, "nobody has room")
+        self.env["crm.lead"]._cron_messenger_assign()  # the backlog cron finds no room either
+        for lead in waiting:
+            self.assertEqual(len(lead.activity_ids), 1, "the leader hears of a lead once")
+        held_by_bob = first_three.filtered(lambda lead: lead.user_id == self.bob)
+        held_by_bob.action_set_won()
+        self.assertEqual(waiting[0].user_id, self.bob, "the oldest waiting lead, at once")
+        self.assertFalse(waiting[1].user_id)
+        held_by_ann = first_three.filtered(lambda lead: lead.user_id == self.ann)
+        held_by_ann.action_set_lost()
+        self.assertEqual(waiting[1].user_id, self.ann)
+
     def test_paused_and_off_duty_members_get_nothing(self):
         self.members[0].messenger_opt_out = True
         self.bob.resource_calendar_id = office_hours(self.env, "UTC", days=[], hours=(0, 0))
