@@ -18,3 +18,4 @@ from . import crm_team_member
 from . import messenger_assignment_log
 from . import res_config_settings
 from . import res_users
+from . import bus_presence

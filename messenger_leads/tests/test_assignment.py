@@ -262,6 +262,14 @@ class TestAssignment(TransactionCase):
         (chat,) = self.leads(1, channel_id=telegram.id)
         self.assertEqual(chat.user_id, self.leader, "bob has no room for another chat")
 
+    def test_a_salesperson_coming_online_takes_the_waiting_chats_at_once(self):
+        self.team.write({"messenger_require_presence": True, "messenger_nobody_available": "queue"})
+        telegram = self.env.ref("messenger_leads.messenger_channel_telegram")
+        chats = self.leads(2, channel_id=telegram.id)
+        self.assertFalse(chats.user_id, "nobody online: they wait")
+        self.env["bus.presence"].create({"user_id": self.cid.id, "status": "online"})
+        self.assertEqual(chats.user_id, self.cid, "both, the moment cid is online")
+
     def test_vacation_of_a_member(self):
         resource = self.env["resource.resource"].create(
             {
