@@ -23,10 +23,16 @@ from .base import (
     split_text,
     template_values,
 )
-from . import max_messenger, telegram, viber, whatsapp
+from . import max_messenger, telegram, viber, vk, whatsapp
 from .telegram import parse_telegram_update
 
 PROVIDERS = {
     provider.code: provider
-    for provider in (telegram.PROVIDER, whatsapp.PROVIDER, viber.PROVIDER, max_messenger.PROVIDER)
+    for provider in (
+        telegram.PROVIDER,
+        whatsapp.PROVIDER,
+        viber.PROVIDER,
+        max_messenger.PROVIDER,
+        vk.PROVIDER,
+    )
 }

@@ -1,4 +1,5 @@
 import dataclasses
+import logging
 import secrets
 
 from odoo import _, api, fields, models
@@ -13,6 +14,8 @@ from ..adapters import (
     split_text,
     template_values,
 )
+
+_logger = logging.getLogger(__name__)
 
 WEBHOOK_ROUTE = "/messenger_leads/{provider}/{account_id}"
 MAX_DOWNLOAD_MB = 20  # the default of the setting
@@ -56,7 +59,8 @@ class MessengerBotAccount(models.Model):
         help="Telegram: the bot token from @BotFather. WhatsApp: a permanent access token of "
         "the Meta app (system user). Viber: the bot's token from the Viber admin panel; it "
         "also signs Viber's callbacks. MAX: the bot's token from the MAX for business platform "
-        "(Chat bots › Integration). Only administrators can read it.",
+        "(Chat bots › Integration). VK: an access key of the community with the messages "
+        "right (Manage › API usage › Access tokens). Only administrators can read it.",
     )
     webhook_secret = fields.Char(
         groups="base.group_system",
@@ -64,7 +68,16 @@ class MessengerBotAccount(models.Model):
         default=lambda self: secrets.token_urlsafe(32),
         help="Telegram sends it in X-Telegram-Bot-Api-Secret-Token, MAX in "
         "X-Max-Bot-Api-Secret (letters, digits, _ and - only); for WhatsApp it is the "
-        "Verify token to enter in the Meta app. Requests without it are refused.",
+        "Verify token to enter in the Meta app; for VK the Secret key to enter in the "
+        "community's Callback API settings. Requests without it are refused.",
+    )
+    confirmation_code = fields.Char(
+        string="Confirmation string",
+        groups="base.group_system",
+        copy=False,
+        help="VK: the string the server must return, shown in the community's Callback API "
+        "settings (Manage › API usage › Callback API). Odoo answers VK's confirmation "
+        "request with it.",
     )
     api_url = fields.Char(
         string="API URL",
@@ -116,6 +129,7 @@ class MessengerBotAccount(models.Model):
     uses_phone_number_id = fields.Boolean(compute="_compute_capabilities")
     uses_webhook_secret = fields.Boolean(compute="_compute_capabilities")
     uses_ca_bundle = fields.Boolean(compute="_compute_capabilities")
+    uses_confirmation_code = fields.Boolean(compute="_compute_capabilities")
     mode = fields.Selection(
         [("webhook", "Webhook"), ("polling", "Polling relay")],
         default="webhook",
@@ -239,6 +253,7 @@ class MessengerBotAccount(models.Model):
             account.uses_phone_number_id = "phone_number_id" in capabilities.credentials
             account.uses_webhook_secret = "webhook_secret" in capabilities.credentials
             account.uses_ca_bundle = "ca_bundle" in capabilities.credentials
+            account.uses_confirmation_code = "confirmation_code" in capabilities.credentials
 
     @api.constrains("mode", "provider")
     def _check_polling_provider(self):
@@ -333,6 +348,7 @@ class MessengerBotAccount(models.Model):
             phone_number_id=account.whatsapp_phone_number_id or "",
             name=account.name or "",
             ca_bundle=account.ca_bundle or "",
+            confirmation_code=account.confirmation_code or "",
         )
 
     def _welcome_reply(self, data):
@@ -347,6 +363,19 @@ class MessengerBotAccount(models.Model):
         lang = self.env["messenger.conversation"]._installed_lang(language)
         text = self.with_context(lang=lang or self.env.lang)._messenger_bot_text("welcome_text")
         return self._client().welcome_reply(data, text) if text else None
+
+    def _with_sender_profile(self, event):
+        """The event with the customer's name asked of the messenger, where its updates carry
+        none (Capabilities.sender_profile); as it was when the messenger does not tell (the
+        contact is then named by the chat's id)."""
+        if not self._provider().capabilities.sender_profile:
+            return event
+        try:
+            profile = self._client().sender_profile(event.user_id)
+        except DeliveryError as exc:
+            _logger.info("bot account %s: no profile of %s: %s", self.id, event.user_id, exc)
+            return event
+        return dataclasses.replace(event, **profile)
 
     def _client(self):
         self.ensure_one()

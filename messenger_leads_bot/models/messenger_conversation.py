@@ -185,6 +185,8 @@ class MessengerConversation(models.Model):
 
     def _ensure_customer(self, event):
         self.ensure_one()
+        if not self.partner_id:
+            event = self.account_id._with_sender_profile(event)
         values = {"external_user_id": event.user_id}
         if event.username:
             values["external_username"] = event.username
@@ -209,6 +211,7 @@ class MessengerConversation(models.Model):
                 "name": event.display_name,
                 "lang": self._customer_lang(event, phone),
                 "phone": phone,
+                "website": event.profile_url or False,
                 "company_id": self.account_id.company_id.id,
             }
         )
