@@ -1,4 +1,5 @@
-"""Bot accounts (Telegram, WhatsApp, Viber, MAX) on the test database, wired to local fake APIs."""
+"""Bot accounts (Telegram, WhatsApp, Viber, MAX, VK) on the test database, wired to local fake
+APIs."""
 
 import importlib
 import importlib.util
@@ -46,6 +47,8 @@ WHATSAPP_PHONE_NUMBER_ID = _fake_api("fake_whatsapp_api").PHONE_NUMBER_ID
 FakeViberApi = _fake_api("fake_viber_api").FakeViberApi
 FakeMaxApi = _fake_api("fake_max_api").FakeMaxApi
 MAX_SECRET_HEADER = "X-Max-Bot-Api-Secret"
+FakeVkApi = _fake_api("fake_vk_api").FakeVkApi
+VK_GROUP_ID = _fake_api("fake_vk_api").GROUP_ID
 
 _ids = itertools.count(int(time.time()) % 1_000_000 * 1000)
 
@@ -82,6 +85,29 @@ def max_message(user_id, text, locale="ru"):
             "timestamp": now,
             "body": {"mid": f"mid.e2e{new_update_id()}", "seq": 1, "text": text},
         },
+    }
+
+
+def vk_message(user_id, text, lang_id=0):
+    """A VK message_new event of a community dialog, with an event_id and a message id no other
+    test used (without the secret: post_vk adds it)."""
+    message_id = new_update_id()
+    message = {
+        "date": int(time.time()),
+        "from_id": user_id,
+        "peer_id": user_id,
+        "id": message_id,
+        "out": 0,
+        "text": text,
+        "attachments": [],
+        "fwd_messages": [],
+    }
+    return {
+        "group_id": VK_GROUP_ID,
+        "type": "message_new",
+        "event_id": f"e2e{message_id:037x}",
+        "v": "5.199",
+        "object": {"message": message, "client_info": {"lang_id": lang_id}},
     }
 
 
@@ -234,6 +260,22 @@ class BotAccount:
         """POST an update (a dict) or a raw body (bytes) as MAX would, with its secret header."""
         body = update if isinstance(update, bytes) else json.dumps(update).encode()
         return self.post_signed(body, MAX_SECRET_HEADER, self.secret if secret is None else secret)
+
+    def post_vk(self, event, secret=None):
+        """POST an event (a dict) as VK would, with the secret key in its body (None: the
+        account's; False: none); a raw body (bytes) as it is."""
+        if isinstance(event, bytes):
+            body = event
+        else:
+            event = {key: value for key, value in event.items() if key != "secret"}
+            if secret is not False:
+                event["secret"] = self.secret if secret is None else secret
+            body = json.dumps(event).encode()
+        return self.processed(
+            requests.post(
+                self.url, data=body, headers={"Content-Type": "application/json"}, timeout=30
+            )
+        )
 
     def conversation(self, chat_id):
         found = self.admin.call(

@@ -23,10 +23,12 @@ from messenger_fixtures import (
     FakeBotApi,
     FakeMaxApi,
     FakeViberApi,
+    FakeVkApi,
     FakeWhatsAppApi,
     all_processed,
     max_message,
     tg_message,
+    vk_message,
 )
 
 from harness import figure
@@ -114,7 +116,7 @@ def make_user(server, admin, login, groups, company=None):
 class World:
     """Two companies, bots in both, and one user of each kind of attacker."""
 
-    def __init__(self, server, telegram_api, whatsapp_api, viber_api, max_api):
+    def __init__(self, server, telegram_api, whatsapp_api, viber_api, max_api, *, vk_api):
         self.server = server
         self.admin = admin = server.rpc("admin", "admin")
         self.company_a = admin.call("res.users", "read", [admin.uid], fields=["company_id"])[0][
@@ -126,6 +128,7 @@ class World:
         self.telegram = BotAccount(server, admin, telegram_api, f"sec_tg_{_RUN}")
         self.viber = BotAccount(server, admin, viber_api, f"sec_vb_{_RUN}", provider="viber")
         self.max = BotAccount(server, admin, max_api, f"sec_max_{_RUN}", provider="max")
+        self.vk = BotAccount(server, admin, vk_api, f"sec_vk_{_RUN}", provider="vk")
         # company B's WhatsApp number, with no team: its leads wait unassigned
         self.whatsapp_b = admin.call(
             "messenger.bot.account",
@@ -181,8 +184,9 @@ def world(serve_test_database):
         FakeWhatsAppApi() as whatsapp_api,
         FakeViberApi() as viber_api,
         FakeMaxApi() as max_api,
+        FakeVkApi() as vk_api,
     ):
-        yield World(server, telegram_api, whatsapp_api, viber_api, max_api)
+        yield World(server, telegram_api, whatsapp_api, viber_api, max_api, vk_api=vk_api)
     for kind, count in sorted(refusals.items()):
         figure("security", f"refused {kind}", count)
 
@@ -205,11 +209,16 @@ def test_webhooks_refuse_wrong_secrets_and_ignore_replays(world):
         ),
         world.max.post_max(max_message(402_011, "Hello"), secret=""),
         world.max.post_max(max_message(402_011, "Hello"), secret="x" * 43),
+        world.vk.post_vk(vk_message(402_021, "Hello"), secret=False),
+        world.vk.post_vk(vk_message(402_021, "Hello"), secret=""),
+        world.vk.post_vk(vk_message(402_021, "Hello"), secret="x" * 43),
+        world.vk.post_vk({"type": "confirmation", "group_id": 1}, secret="x" * 43),
     ):
         assert answer.status_code == 403
         refusals["webhook calls"] += 1
     assert telegram.conversation(402_001) is None, "nothing stored for a refused request"
     assert world.max.conversation(402_011) is None
+    assert world.vk.conversation(402_021) is None
     assert telegram.post(update).text == "ok"
     assert telegram.post(update).text == "duplicate", "a replayed update is not processed twice"
     assert len(telegram.customer_messages(402_001)) == 1
@@ -223,6 +232,7 @@ def test_oversized_bodies_are_refused_before_they_are_read(world):
         lambda: post_whatsapp_b(world, huge),
         lambda: post_viber(world.viber, huge),
         lambda: world.max.post_max(huge),
+        lambda: world.vk.post_vk(huge),
     ):
         began = time.perf_counter()
         answer = post()
@@ -252,6 +262,7 @@ def test_odd_signed_bodies_answer_400_and_odd_text_is_cleaned(world):
         post_whatsapp_b(world, {"object": "whatsapp_business_account", "entry": "x"}),
         post_viber(world.viber, {"event": "subscribed", "timestamp": 1, "user": "x"}),
         world.max.post_max({"update_type": "message_created", "timestamp": 1, "message": "x"}),
+        world.vk.post_vk({"type": "message_new", "event_id": "e", "object": "x"}),
     ):
         assert answer.status_code == 400, answer.text
         assert "Traceback" not in answer.text
