@@ -4,6 +4,7 @@ import time
 from datetime import timedelta
 
 from odoo import fields
+from odoo.exceptions import AccessError
 from odoo.tests import HttpCase, new_test_user, tagged
 
 from ..adapters import PROVIDERS
@@ -29,7 +30,7 @@ def vk_event(kind, event_object, secret="", event_id=None):
     }
 
 
-def vk_message(user_id, text="Здравствуйте", attachments=None, lang_id=0, **message_fields):
+def vk_message(user_id, text="Здравствуйте", attachments=None, **message_fields):
     """The message object of a customer's message in the community's dialog."""
     return {
         "date": _now,
@@ -333,6 +334,16 @@ class TestVk(DeliverAll, HttpCase):
         self.assertFalse(message.attachment_ids)
         self.assertIn("not fetched: not a URL of the messenger's own servers", message.body)
         self.assertEqual(elsewhere.downloads, [])
+
+    def test_confirmation_string_shows_for_vk_and_is_the_administrators(self):
+        self.assertTrue(self.account.uses_confirmation_code)
+        self.assertFalse(self.account.copy({"provider": "max"}).uses_confirmation_code)
+        manager = new_test_user(
+            self.env, "vk_manager", groups="sales_team.group_sale_manager,base.group_user"
+        )
+        with self.assertRaises(AccessError):
+            self.account.with_user(manager).read(["confirmation_code"])
+        self.assertEqual(self.account.with_user(manager).read(["name"])[0]["name"], "Shop VK")
 
     # -- the API ---------------------------------------------------------------
 
