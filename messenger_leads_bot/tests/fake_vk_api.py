@@ -7,7 +7,9 @@ answers VK's error 6 (too many requests per second), status 0 drops the connecti
 community's messages. Every call must carry the access key and the version in its POST body (a
 key in the URL is refused). messages.send sends a random_id once, as VK does. `queue_event`
 feeds the Bots Long Poll server (groups.getLongPollServer, then GET ?act=a_check); `users` names
-users.get's users; media are served at `media_url(name)`.
+users.get's users; media are served at `media_url(name)`. Files go as VK takes them: an upload
+server (photos. / docs.getMessagesUploadServer), the upload, then photos.saveMessagesPhoto or
+docs.save; a message sent with the saved attachment has its "file" in `sent`.
 """
 
 import itertools
@@ -15,7 +17,7 @@ import json
 import time
 from urllib.parse import parse_qs, urlparse
 
-from .fake_bot_api import FakeBotApi, FakeHandler
+from .fake_bot_api import FakeBotApi, FakeHandler, file_record, parse_multipart
 
 MAX_TEXT_LENGTH = 4096
 GROUP_ID = 218000001
@@ -28,6 +30,8 @@ class FakeVkApi(FakeBotApi):
         self.media = {}  # name -> bytes
         self.users = {}  # user id -> (first name, last name, screen name)
         self.random_ids = {}  # random_id -> the message id it sent
+        self.uploads = {}  # what an upload server answered -> the file's record
+        self.attachments = {}  # a saved attachment ("photo-1_2_key", "doc-1_3") -> its record
         self.longpoll_key = "lp-key-1"
         super().__init__(token)
 
@@ -75,6 +79,46 @@ class FakeVkApi(FakeBotApi):
         first, last, screen = self.users.get(user_id, ("Анна", "Иванова", f"id{user_id}"))
         return [{"id": int(user_id), "first_name": first, "last_name": last, "screen_name": screen}]
 
+    def _vk_photos_getMessagesUploadServer(self, _params):
+        return {"upload_url": f"{self.url}/upload/photo", "album_id": -3, "group_id": GROUP_ID}
+
+    def _vk_docs_getMessagesUploadServer(self, params):
+        assert params.get("type") == "doc", params
+        return {"upload_url": f"{self.url}/upload/file"}
+
+    def _upload(self, field, files):
+        if field not in files:
+            return {"error": "ERR_UPLOAD_FILE_NOT_UPLOADED: file not uploaded"}
+        token = f"uploaded-{len(self.uploads) + 1}"
+        with self._lock:
+            self.uploads[token] = file_record(files[field])
+        if field == "photo":
+            return {"server": 1, "photo": token, "hash": "h"}
+        return {"file": token}
+
+    def _save(self, token, kind):
+        number = next(self._message_ids)
+        with self._lock:
+            self.attachments[f"{kind}-{GROUP_ID}_{number}" + ("_ak" if kind == "photo" else "")] = (
+                self.uploads.pop(token)
+            )
+        return number
+
+    def _vk_photos_saveMessagesPhoto(self, params):
+        if params.get("photo") not in self.uploads:
+            raise VkError(121, "Invalid hash")
+        number = self._save(params["photo"], "photo")
+        return [{"id": number, "owner_id": -GROUP_ID, "access_key": "ak"}]
+
+    def _vk_docs_save(self, params):
+        if params.get("file") not in self.uploads:
+            raise VkError(1152, "Invalid document title")
+        number = self._save(params["file"], "doc")
+        return {
+            "type": "doc",
+            "doc": {"id": number, "owner_id": -GROUP_ID, "title": params["title"]},
+        }
+
     def _vk_messages_send(self, params):
         peer_id = params["peer_id"]
         if peer_id in self.blocked_chats:
@@ -87,11 +131,15 @@ class FakeVkApi(FakeBotApi):
                 return self.random_ids[random_id]
             message_id = self.random_ids[random_id] = next(self._message_ids)
             keyboard = json.loads(params["keyboard"]) if "keyboard" in params else None
+            attachment = params.get("attachment")
+            if attachment and attachment not in self.attachments:
+                raise VkError(100, "One of the parameters specified was missing or invalid")
             self.sent.append(
                 dict(
                     params,
                     text=params.get("message") or "",
                     keyboard=keyboard,
+                    file=self.attachments.get(attachment),
                     chat_id=peer_id,
                     message_id=message_id,
                     at=time.monotonic(),
@@ -125,6 +173,13 @@ class FakeVkApi(FakeBotApi):
                     return
                 if parsed.path == "/longpoll":
                     self.send_json(200, api._longpoll(query))
+                    return
+                if parsed.path.startswith("/upload/"):
+                    length = int(self.headers.get("Content-Length") or 0)
+                    _fields, files = parse_multipart(
+                        self.rfile.read(length), self.headers["Content-Type"]
+                    )
+                    self.send_json(200, api._upload(parsed.path.rsplit("/", 1)[-1], files))
                     return
                 length = int(self.headers.get("Content-Length") or 0)
                 form = parse_qs(self.rfile.read(length).decode()) if length else {}

@@ -7,11 +7,12 @@ from odoo import fields
 from odoo.exceptions import AccessError
 from odoo.tests import HttpCase, new_test_user, tagged
 
-from ..adapters import PROVIDERS
+from ..adapters import PROVIDERS, file_kind
 from ..adapters.relay import Webhook, relay_once
 from ..adapters.vk import parse_vk_event, random_id
 from .common import DeliverAll, always_open_team, process_received
 from .fake_vk_api import GROUP_ID, FakeVkApi
+from .test_outbound_files import JPEG, PDF, FilesCase, content
 from .test_person_reply import composer_body
 
 _ids = itertools.count(1)
@@ -379,3 +380,57 @@ class TestVk(DeliverAll, HttpCase):
         self.assertEqual(client.get_updates(ts, 0), [], "failed 2: a new key")
         (third,) = client.get_updates(ts, 0)
         self.assertEqual(third["object"]["message"]["text"], "Three")
+
+
+@tagged("post_install", "-at_install")
+class TestVkFiles(FilesCase, HttpCase):
+    """A salesperson's pictures and files go as VK takes them: uploaded to the server VK names,
+    saved, and sent as the message's attachment."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.api = cls.enterClassContext(FakeVkApi())
+        cls.account = cls.env["messenger.bot.account"].create(
+            {
+                "name": "Shop VK files",
+                "provider": "vk",
+                "token": cls.api.token,
+                "api_url": cls.api.url,
+                "team_id": always_open_team(cls.env).id,
+            }
+        )
+        cls.add_seller()
+
+    def chat(self, user_id):
+        self.env["messenger.update"]._receive(
+            self.account, message_new(user_id), f"vk-files-{user_id}"
+        )
+        process_received(self.env)
+        conversation = self.env["messenger.conversation"].search(
+            [("account_id", "=", self.account.id), ("external_chat_id", "=", str(user_id))]
+        )
+        conversation.lead_id.user_id = self.seller
+        self.deliver_all()
+        return conversation
+
+    def test_pictures_and_documents_are_uploaded_and_sent_whole(self):
+        conversation = self.chat(41)
+        photo = self.upload("sofa.jpg", content(JPEG, 500_000))
+        report = self.upload("report.pdf", content(PDF, 3000))
+        program = self.upload("setup.exe", content(b"MZ", 1000))
+        self.post(conversation, "<p>Photos and the offer</p>", photo | report | program)
+        self.assertIn(
+            "setup.exe was not sent: VK does not take files of this type",
+            self.notes(conversation).mapped("body")[-1],
+        )
+        self.deliver_all()
+        text, picture, document = self.api.sent_to(41)[1:]
+        self.assertEqual((text["text"], text["file"]), ("Photos and the offer", None))
+        self.assertTrue(picture["attachment"].startswith(f"photo-{GROUP_ID}_"))
+        self.assertTrue(document["attachment"].startswith(f"doc-{GROUP_ID}_"))
+        self.assert_received_whole(picture["file"], photo)
+        self.assert_received_whole(document["file"], report)
+        self.assertEqual(
+            file_kind(PROVIDERS["vk"].capabilities, "song.mp3", "audio/mpeg", 1000), (None, 0)
+        )
