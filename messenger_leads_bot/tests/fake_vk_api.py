@@ -33,6 +33,7 @@ class FakeVkApi(FakeBotApi):
         self.uploads = {}  # what an upload server answered -> the file's record
         self.attachments = {}  # a saved attachment ("photo-1_2_key", "doc-1_3") -> its record
         self.longpoll_key = "lp-key-1"
+        self.longpoll_failures = []  # "failed" codes the next polls answer (1: history lost...)
         super().__init__(token)
 
     def media_url(self, name):
@@ -150,6 +151,13 @@ class FakeVkApi(FakeBotApi):
     def _longpoll(self, query):
         if query.get("key") != self.longpoll_key:
             return {"failed": 2}
+        with self._lock:
+            failed = self.longpoll_failures.pop(0) if self.longpoll_failures else None
+            newest = self.updates[-1][0] + 1 if self.updates else 1
+        if failed == 1:  # the events from ts on are lost: go on from the newest
+            return {"failed": 1, "ts": str(newest)}
+        if failed:
+            return {"failed": failed}
         number = int(query.get("ts") or 0)
         deadline = time.monotonic() + min(float(query.get("wait") or 0), 2.0)
         while True:

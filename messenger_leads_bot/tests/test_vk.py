@@ -380,6 +380,18 @@ class TestVk(DeliverAll, HttpCase):
         self.assertEqual(client.get_updates(ts, 0), [], "failed 2: a new key")
         (third,) = client.get_updates(ts, 0)
         self.assertEqual(third["object"]["message"]["text"], "Three")
+        ts = client.offset_after(third)
+        self.api.queue_event(message_new(35, "Lost"))
+        self.api.longpoll_failures.append(1)  # VK lost the events from ts on
+        self.assertEqual(client.get_updates(ts, 0), [], "failed 1: on from the newest")
+        self.api.queue_event(message_new(35, "Four"))
+        (fourth,) = client.get_updates(ts, 0)  # the relay still has the lost number
+        self.assertEqual(fourth["object"]["message"]["text"], "Four", "not stuck on it")
+        self.api.longpoll_failures.append(3)  # the key and the events lost
+        self.assertEqual(client.get_updates(client.offset_after(fourth), 0), [])
+        self.api.queue_event(message_new(35, "Five"))
+        (fifth,) = client.get_updates(client.offset_after(fourth), 0)
+        self.assertEqual(fifth["object"]["message"]["text"], "Five")
 
 
 @tagged("post_install", "-at_install")
