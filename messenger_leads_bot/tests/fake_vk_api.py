@@ -3,7 +3,8 @@ tests. No Odoo here.
 
 It shares the Telegram fake's server, records and failure queue: `fail_next("messages.send", 6)`
 answers VK's error 6 (too many requests per second), status 0 drops the connection;
-`blocked_chats.add(user_id)` answers error 901, as VK does for a user who does not allow the
+`lose_answers = 1` sends the next message but drops the answer; `blocked_chats.add(user_id)`
+answers error 901, as VK does for a user who does not allow the
 community's messages. Every call must carry the access key and the version in its POST body (a
 key in the URL is refused). messages.send sends a random_id once, as VK does. `queue_event`
 feeds the Bots Long Poll server (groups.getLongPollServer, then GET ?act=a_check); `users` names
@@ -33,6 +34,7 @@ class FakeVkApi(FakeBotApi):
         self.uploads = {}  # what an upload server answered -> the file's record
         self.attachments = {}  # a saved attachment ("photo-1_2_key", "doc-1_3") -> its record
         self.longpoll_key = "lp-key-1"
+        self.lose_answers = 0  # messages.send calls done but never answered (a lost answer)
         self.longpoll_failures = []  # "failed" codes the next polls answer (1: history lost...)
         super().__init__(token)
 
@@ -192,12 +194,17 @@ class FakeVkApi(FakeBotApi):
                 length = int(self.headers.get("Content-Length") or 0)
                 form = parse_qs(self.rfile.read(length).decode()) if length else {}
                 params = {k: v[0] for k, v in form.items()}
+                method = parsed.path.rsplit("/", 1)[-1]
                 try:
-                    answer = api._vk(parsed.path.rsplit("/", 1)[-1], query, params)
+                    answer = api._vk(method, query, params)
                 except VkError as error:
                     answer = {"error": {"error_code": error.code, "error_msg": error.message}}
                 if isinstance(answer, int):  # status 0: no answer at all, a network failure
                     time.sleep(-answer)
+                    self.close_connection = True
+                    return
+                if api.lose_answers and method == "messages.send" and "response" in answer:
+                    api.lose_answers -= 1  # sent, the answer lost
                     self.close_connection = True
                     return
                 self.send_json(200, answer)

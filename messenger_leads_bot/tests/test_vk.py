@@ -283,6 +283,16 @@ class TestVk(DeliverAll, HttpCase):
         }
         self.assertEqual(len(random_ids), 1, "every try with the same random_id")
 
+    def test_a_send_whose_answer_was_lost_is_retried_and_reaches_the_customer_once(self):
+        self.api.lose_answers = 1
+        self.post(message_new(32))
+        self.deliver()
+        self.assertEqual(self.outbox(32).state, "queued", "no answer: tried again")
+        self.assertEqual(len(self.api.sent_to(32)), 1, "VK has it already")
+        self.deliver_all()
+        self.assertEqual(self.outbox(32).state, "sent")
+        self.assertEqual(len(self.api.sent_to(32)), 1, "the same random_id: sent once")
+
     def test_reply_from_discuss_is_delivered_whole(self):
         """A salesperson's 3,000-character Russian answer in paragraphs goes as one message
         (VK takes 4,096), every character and line break kept."""
