@@ -1,4 +1,4 @@
-"""Bot accounts (Telegram, WhatsApp, Viber, MAX, Instagram, Facebook Messenger) on the test
+"""Bot accounts (Telegram, WhatsApp, Viber, MAX, VK, Instagram, Facebook Messenger) on the test
 database, wired to local fake APIs."""
 
 import hashlib
@@ -52,6 +52,8 @@ MAX_SECRET_HEADER = "X-Max-Bot-Api-Secret"
 FakeMetaApi = _fake_api("fake_meta_api").FakeMetaApi
 META_PAGE_ID = _fake_api("fake_meta_api").PAGE_ID
 META_SIGNATURE_HEADER = "X-Hub-Signature-256"
+FakeVkApi = _fake_api("fake_vk_api").FakeVkApi
+VK_GROUP_ID = _fake_api("fake_vk_api").GROUP_ID
 
 _ids = itertools.count(int(time.time()) % 1_000_000 * 1000)
 
@@ -110,6 +112,29 @@ def meta_message(webhook_object, sender, text="", **message):
 def meta_signature(app_secret, body):
     """X-Hub-Signature-256 of a raw body, as Meta signs it with the app's secret."""
     return "sha256=" + hmac.new(app_secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+def vk_message(user_id, text, lang_id=0):
+    """A VK message_new event of a community dialog, with an event_id and a message id no other
+    test used (without the secret: post_vk adds it)."""
+    message_id = new_update_id()
+    message = {
+        "date": int(time.time()),
+        "from_id": user_id,
+        "peer_id": user_id,
+        "id": message_id,
+        "out": 0,
+        "text": text,
+        "attachments": [],
+        "fwd_messages": [],
+    }
+    return {
+        "group_id": VK_GROUP_ID,
+        "type": "message_new",
+        "event_id": f"e2e{message_id:037x}",
+        "v": "5.199",
+        "object": {"message": message, "client_info": {"lang_id": lang_id}},
+    }
 
 
 def all_processed(admin, account_id, seconds=30):
@@ -267,6 +292,22 @@ class BotAccount:
         Meta app's secret (Instagram, Facebook Messenger)."""
         body = update if isinstance(update, bytes) else json.dumps(update).encode()
         return self.post_signed(body, META_SIGNATURE_HEADER, meta_signature(app_secret, body))
+
+    def post_vk(self, event, secret=None):
+        """POST an event (a dict) as VK would, with the secret key in its body (None: the
+        account's; False: none); a raw body (bytes) as it is."""
+        if isinstance(event, bytes):
+            body = event
+        else:
+            event = {key: value for key, value in event.items() if key != "secret"}
+            if secret is not False:
+                event["secret"] = self.secret if secret is None else secret
+            body = json.dumps(event).encode()
+        return self.processed(
+            requests.post(
+                self.url, data=body, headers={"Content-Type": "application/json"}, timeout=30
+            )
+        )
 
     def conversation(self, chat_id):
         found = self.admin.call(

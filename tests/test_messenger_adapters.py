@@ -16,7 +16,7 @@ CALLS = {
     "polling": ("get_updates", "offset_after"),
     "welcome_on_open": ("welcome_reply",),
     "webhook_status": ("webhook_info",),
-    "profiles": ("profile",),
+    "sender_profile": ("sender_profile",),
 }
 
 
@@ -67,6 +67,7 @@ def test_every_provider_offers_what_its_capabilities_say_through_the_one_interfa
         "whatsapp",
         "viber",
         "max",
+        "vk",
         "instagram",
         "facebook",
     }

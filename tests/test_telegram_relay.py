@@ -15,9 +15,11 @@ from messenger_fixtures import (
     BotAccount,
     FakeBotApi,
     FakeMaxApi,
+    FakeVkApi,
     adapters_package,
     max_message,
     tg_message,
+    vk_message,
 )
 
 CHATS = 5
@@ -170,6 +172,47 @@ def test_max_updates_are_relayed_by_marker_each_once_with_odoo_killed_midway(ser
             texts = [m["body"] for m in bot.customer_messages(chat)]
             assert len(set(texts)) == len(texts), "a message was doubled"
         assert any(call[0] == "updates" and call[1].get("marker") for call in api.calls)
+
+
+def test_vk_events_are_relayed_with_the_secret_each_once_with_odoo_killed_midway(server, relay):
+    """VK's Long Poll gives events without the secret key and one number per batch: the relay
+    forwards them with it, as the Callback API would, and moves past a batch once all of it is
+    stored, so a batch cut by Odoo's death is fetched again and nothing is lost or doubled."""
+    with FakeVkApi() as api:
+        bot = BotAccount(server, server.rpc("admin", "admin"), api, "relay_vk", provider="vk")
+        bot.admin.call("messenger.bot.account", "write", [bot.id], {"mode": "polling"})
+        chats = [9700 + chat for chat in range(CHATS)]
+        events = [vk_message(chats[i % CHATS], f"message {i}") for i in range(UPDATES)]
+        relay()
+        # the relay polls from the newest event on: the events come once it is connected
+        connected = lambda: any(c[0] == "groups.getLongPollServer" for c in api.calls)  # noqa: E731
+        assert wait_for(connected, 60), "the relay never connected to the Long Poll"
+        for event in events[: UPDATES // 2]:
+            api.queue_event(event)
+
+        def stored():
+            return bot.admin.call("messenger.update", "search_count", [["account_id", "=", bot.id]])
+
+        assert wait_for(lambda: stored() >= 5, 60), "the relay forwarded nothing"
+        server.stop(signal.SIGKILL)
+        for event in events[UPDATES // 2 :]:
+            api.queue_event(event)
+        time.sleep(2)
+        server.start()
+        assert wait_for(lambda: stored() == UPDATES, 90), f"stored {stored()} of {UPDATES}"
+
+        def threads_whole():
+            return all(
+                bot.conversation(chat) and len(bot.customer_messages(chat)) == UPDATES // CHATS
+                for chat in chats
+            )
+
+        # a batch the kill interrupted is taken again once its lease runs out
+        assert bot.all_processed(150), "updates left unprocessed"
+        assert wait_for(threads_whole, 30), "every message in its thread"
+        for chat in chats:
+            texts = [m["body"] for m in bot.customer_messages(chat)]
+            assert len(set(texts)) == len(texts), "a message was doubled"
 
 
 def test_accounts_switched_to_polling_are_picked_up_and_relayed_at_once(server, relay):

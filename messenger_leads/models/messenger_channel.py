@@ -7,6 +7,7 @@ CHANNEL_CODES = [
     ("max", "MAX"),
     ("instagram", "Instagram"),
     ("facebook", "Facebook Messenger"),
+    ("vk", "VK"),
     ("web_chat", "Website chat"),
     ("web_form", "Web form"),
     ("phone", "Phone call"),
@@ -14,7 +15,16 @@ CHANNEL_CODES = [
     ("walk_in", "Walk-in"),
 ]
 # where the customer waits in a chat; such leads always arrive with their channel or source
-LIVE_CHAT_CODES = ("telegram", "whatsapp", "viber", "max", "instagram", "facebook", "web_chat")
+LIVE_CHAT_CODES = (
+    "telegram",
+    "whatsapp",
+    "viber",
+    "max",
+    "vk",
+    "instagram",
+    "facebook",
+    "web_chat",
+)
 
 
 class MessengerChannel(models.Model):

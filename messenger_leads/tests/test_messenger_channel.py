@@ -28,6 +28,7 @@ class TestMessengerChannel(TransactionCase):
                 "max": 5,
                 "instagram": 5,
                 "facebook": 5,
+                "vk": 5,
                 "web_chat": 5,
                 "web_form": 20,
                 "phone": 20,

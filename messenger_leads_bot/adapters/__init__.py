@@ -23,7 +23,7 @@ from .base import (
     split_text,
     template_values,
 )
-from . import facebook, instagram, max_messenger, telegram, viber, whatsapp
+from . import facebook, instagram, max_messenger, telegram, viber, vk, whatsapp
 from .telegram import parse_telegram_update
 
 PROVIDERS = {
@@ -35,5 +35,6 @@ PROVIDERS = {
         max_messenger.PROVIDER,
         instagram.PROVIDER,
         facebook.PROVIDER,
+        vk.PROVIDER,
     )
 }

@@ -85,6 +85,7 @@ class InboundMessage:
     longitude: float = 0.0
     start_payload: str = ""
     sender_phone: str = ""  # E.164, when the messenger identifies customers by number
+    profile_url: str = ""  # the customer's public profile page, where the messenger has one
     delivery_status: str = ""  # kind "status": sent, delivered, read or failed (of message_id)
     # the file of file_id, fetched before the chat is locked; None with why when it was not
     file_content: bytes | None = None
@@ -136,6 +137,9 @@ class OutboundMessage:
     # a person's reply past the reply window, within the human agent window: it goes with the
     # messenger's human agent tag (Capabilities.human_agent_window)
     human_agent: bool = False
+    # the same for every try of this message (its database and outbox row): a messenger that
+    # takes a key against sending twice (VK's random_id) sends a retried message once
+    key: str = ""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -204,9 +208,10 @@ class Client:
         the messenger shows as the bot's first words."""
         raise NotImplementedError
 
-    def profile(self, user_id):
-        """The name of a customer whose messages carry none (Capabilities.profiles): a dict of
-        InboundMessage's first_name, last_name and username, texts. Raises DeliveryError."""
+    def sender_profile(self, user_id):
+        """The customer's name, where the messenger's updates carry none
+        (Capabilities.sender_profile): a dict of InboundMessage fields (first_name, last_name,
+        username). Raises DeliveryError."""
         raise NotImplementedError
 
     def webhook_info(self):
@@ -228,6 +233,8 @@ class Credentials:
     name: str = ""  # the account's name, shown as the sender where the messenger does
     # root certificates to trust besides certifi's, PEM text or a file's path (ca_bundle_verify)
     ca_bundle: str = ""
+    # what the webhook answers the messenger's request confirming it (Provider.verification)
+    confirmation_code: str = ""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -249,7 +256,8 @@ class Capabilities:
     welcome_on_open: bool = False  # welcome_reply to someone opening the chat before writing
     delivery_statuses: bool = False  # sent / delivered / read / failed of our messages
     share_phone: bool = False  # a button that shares the customer's own number
-    profiles: bool = False  # profile(): its updates name no one, the API tells the name
+    # updates carry no name: the contact's comes from Client.sender_profile, once per contact
+    sender_profile: bool = False
     # the files it takes from us, by how they go (FILE_KINDS): the largest size of each kind
     # ({"photo": 10 * MB, "document": 50 * MB}); a kind it lacks is not sent, no kind no file
     max_file_bytes: dict = dataclasses.field(default_factory=dict, hash=False)
@@ -287,6 +295,21 @@ class Provider:
         """The answer to the messenger's GET verifying the webhook (query `params`), or None to
         refuse it; only for providers that `handshakes`."""
         raise NotImplementedError
+
+    def verification(self, data, credentials):
+        """The answer to an authentic POST that only confirms the webhook (VK's confirmation
+        event): stored never, answered with this text; None for the others."""
+        return None
+
+    def stored_body(self, data):
+        """What of an authentic notification is stored: all of it but a secret it carries,
+        which the people who read stored updates must not learn."""
+        return data
+
+    def accepted_answer(self, data, stored):
+        """The text answering an accepted notification, `stored` or already had: some
+        messengers take only one exact answer as a success."""
+        return "ok" if stored else "duplicate"
 
     def relay_headers(self, body, credentials):
         """The headers that make `body`, forwarded by the polling relay, authentic."""

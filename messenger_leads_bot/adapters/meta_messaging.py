@@ -88,7 +88,7 @@ def capabilities(max_text_length, photo_mimetypes, document_mimetypes=(), max_te
         max_text_length=max_text_length,
         max_text_bytes=max_text_bytes,
         delivery_statuses=True,
-        profiles=True,
+        sender_profile=True,
         credentials=("app_secret", "webhook_secret"),
         max_file_bytes=MAX_FILE_BYTES,
         photo_mimetypes=photo_mimetypes,
@@ -328,7 +328,7 @@ class MetaMessagingClient(Client):
         me = self._call("GET", "me", params={"fields": "id,name"})
         return f"{me.get('name')} (id {me.get('id')})"
 
-    def profile(self, user_id):
+    def sender_profile(self, user_id):
         found = self._call("GET", user_id, params={"fields": self.profile_fields})
         names = {"first_name": found.get("name"), "username": found.get("username")}
         return {key: value for key, value in names.items() if isinstance(value, str) and value}

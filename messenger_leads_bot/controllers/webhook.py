@@ -64,8 +64,9 @@ def _read_json(account_id, body):
 
 
 def _store(account, data, external_id):
-    stored = request.env["messenger.update"].sudo()._receive(account, data, external_id)
-    return _answer(200, "ok" if stored else "duplicate")
+    body = account._provider().stored_body(data)
+    stored = request.env["messenger.update"].sudo()._receive(account, body, external_id)
+    return _answer(200, account._provider().accepted_answer(data, stored))
 
 
 class MessengerWebhook(http.Controller):
@@ -82,7 +83,8 @@ class MessengerWebhook(http.Controller):
     )
     def receive(self, provider, account_id, **_kwargs):
         """413 when too large (before it is read), 403 when not the messenger's (nothing is
-        stored), 400 when not JSON or not its kind of notification; else stored once."""
+        stored), 400 when not JSON or not its kind of notification; a confirmation of the
+        webhook answered and not stored; else stored once."""
         body, refusal = _read_body(account_id)
         if refusal:
             return refusal
@@ -99,6 +101,9 @@ class MessengerWebhook(http.Controller):
         if error := account._provider().shape_error(data):
             _logger.info("%s webhook %s: %s", provider, account_id, error)
             return _answer(400, error)
+        confirmation = account._provider().verification(data, account._credentials())
+        if confirmation is not None:
+            return _answer(200, confirmation)
         stored = _store(account, data, account._provider().delivery_key(data, body))
         welcome = account._welcome_reply(data)
         return request.make_json_response(welcome) if welcome else stored

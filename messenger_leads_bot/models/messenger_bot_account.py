@@ -59,9 +59,10 @@ class MessengerBotAccount(models.Model):
         help="Telegram: the bot token from @BotFather. WhatsApp: a permanent access token of "
         "the Meta app (system user). Viber: the bot's token from the Viber admin panel; it "
         "also signs Viber's callbacks. MAX: the bot's token from the MAX for business platform "
-        "(Chat bots › Integration). Instagram and Facebook Messenger: a Page access token of the "
-        "Meta app (of the Page the Instagram account is linked to). Only administrators can "
-        "read it.",
+        "(Chat bots › Integration). VK: an access key of the community with the messages "
+        "right (Manage › API usage › Access tokens). Instagram and Facebook Messenger: a Page "
+        "access token of the Meta app (of the Page the Instagram account is linked to). Only "
+        "administrators can read it.",
     )
     webhook_secret = fields.Char(
         groups="base.group_system",
@@ -69,8 +70,17 @@ class MessengerBotAccount(models.Model):
         default=lambda self: secrets.token_urlsafe(32),
         help="Telegram sends it in X-Telegram-Bot-Api-Secret-Token, MAX in "
         "X-Max-Bot-Api-Secret (letters, digits, _ and - only); for WhatsApp, Instagram and "
-        "Facebook Messenger it is the Verify token to enter in the Meta app. Requests without it "
-        "are refused.",
+        "Facebook Messenger it is the Verify token to enter in the Meta app; for VK the Secret "
+        "key to enter in the community's Callback API settings. Requests without it are "
+        "refused.",
+    )
+    confirmation_code = fields.Char(
+        string="Confirmation string",
+        groups="base.group_system",
+        copy=False,
+        help="VK: the string the server must return, shown in the community's Callback API "
+        "settings (Manage › API usage › Callback API). Odoo answers VK's confirmation "
+        "request with it.",
     )
     api_url = fields.Char(
         string="API URL",
@@ -122,6 +132,7 @@ class MessengerBotAccount(models.Model):
     uses_phone_number_id = fields.Boolean(compute="_compute_capabilities")
     uses_webhook_secret = fields.Boolean(compute="_compute_capabilities")
     uses_ca_bundle = fields.Boolean(compute="_compute_capabilities")
+    uses_confirmation_code = fields.Boolean(compute="_compute_capabilities")
     mode = fields.Selection(
         [("webhook", "Webhook"), ("polling", "Polling relay")],
         default="webhook",
@@ -245,6 +256,7 @@ class MessengerBotAccount(models.Model):
             account.uses_phone_number_id = "phone_number_id" in capabilities.credentials
             account.uses_webhook_secret = "webhook_secret" in capabilities.credentials
             account.uses_ca_bundle = "ca_bundle" in capabilities.credentials
+            account.uses_confirmation_code = "confirmation_code" in capabilities.credentials
 
     @api.constrains("mode", "provider")
     def _check_polling_provider(self):
@@ -339,6 +351,7 @@ class MessengerBotAccount(models.Model):
             phone_number_id=account.whatsapp_phone_number_id or "",
             name=account.name or "",
             ca_bundle=account.ca_bundle or "",
+            confirmation_code=account.confirmation_code or "",
         )
 
     def _welcome_reply(self, data):
@@ -362,10 +375,10 @@ class MessengerBotAccount(models.Model):
 
     def _fetch_sender(self, event):
         """The event with the sender's name asked of the messenger, where its updates name no
-        one (Capabilities.profiles), for a chat without a contact yet; best effort: without it
-        the chat's id names them."""
+        one (Capabilities.sender_profile), for a chat without a contact yet, before the chat is
+        locked; best effort: without it the chat's id names them."""
         if (
-            not self._provider().capabilities.profiles
+            not self._provider().capabilities.sender_profile
             or event.kind == "status"
             or event.first_name
             or event.username
@@ -380,7 +393,7 @@ class MessengerBotAccount(models.Model):
         ):
             return event
         try:
-            return dataclasses.replace(event, **self._client().profile(event.user_id))
+            return dataclasses.replace(event, **self._client().sender_profile(event.user_id))
         except (DeliveryError, UserError) as exc:
             _logger.info("messenger account %s: no profile of %s: %s", self.id, event.user_id, exc)
             return event

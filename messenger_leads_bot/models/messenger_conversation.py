@@ -211,6 +211,7 @@ class MessengerConversation(models.Model):
                 "name": event.display_name,
                 "lang": self._customer_lang(event, phone),
                 "phone": phone,
+                "website": event.profile_url or False,
                 "company_id": self.account_id.company_id.id,
             }
         )

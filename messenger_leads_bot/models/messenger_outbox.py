@@ -182,6 +182,9 @@ class MessengerOutbox(models.Model):
         sendable = self - blocked
         if not sendable:
             return
+        # a row's key is unique across databases too: a copy of this one (a test server) may
+        # write from the same bot, and a messenger that dedupes by key would drop its messages
+        database = self.env["ir.config_parameter"].sudo().get_param("database.uuid")
         messages = [
             OutboundMessage(
                 row.conversation_id.external_chat_id,
@@ -190,6 +193,7 @@ class MessengerOutbox(models.Model):
                 row.template,
                 row._outbound_file(account),
                 human_agent=row.origin == "person" and row.conversation_id._past_reply_window(),
+                key=f"{database}:{row.id}",
             )
             for row in sendable
         ]

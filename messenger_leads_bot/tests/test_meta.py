@@ -433,7 +433,7 @@ class TestInstagram(MetaMessagingCase, HttpCase):
     def test_profile_asks_name_and_username(self):
         client = MetaMessagingClient(self.api.token, self.api.url, "Instagram", "name,username")
         self.api.profiles["77"] = {"name": "Olga", "username": "olga.s", "follower_count": 5}
-        self.assertEqual(client.profile("77"), {"first_name": "Olga", "username": "olga.s"})
+        self.assertEqual(client.sender_profile("77"), {"first_name": "Olga", "username": "olga.s"})
         self.assertEqual(self.api.calls[-1], ("77", {"fields": "name,username"}))
 
 

@@ -1,8 +1,8 @@
 """Hostile bodies mixed with valid updates: never a 500 or a traceback, nothing half-stored.
 
-Telegram's and MAX's come with their secret; WhatsApp's, Instagram's, Facebook Messenger's and
-Viber's are signed as Meta and Viber sign them, so each one passes the signature check and
-reaches the parser.
+Telegram's, MAX's and VK's come with their secret; WhatsApp's, Instagram's, Facebook
+Messenger's and Viber's are signed as Meta and Viber sign them, so each one passes the signature
+check and reaches the parser.
 """
 
 import collections
@@ -22,6 +22,7 @@ from messenger_fixtures import (
     FakeMaxApi,
     FakeMetaApi,
     FakeViberApi,
+    FakeVkApi,
     FakeWhatsAppApi,
     tg_message,
 )
@@ -31,7 +32,7 @@ from harness import figure, size
 BODIES = size(600, 10_000)
 APP_SECRET = "fuzz-app-secret"
 _ids = itertools.count(int(time.time()) % 100_000 * 100_000 + 500_000_000)
-_RUN = int(time.time()) % 1_000_000  # WhatsApp numbers, Viber and MAX ids of this run
+_RUN = int(time.time()) % 1_000_000  # WhatsApp numbers, Viber, MAX and VK ids of this run
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(),
@@ -535,3 +536,94 @@ def test_hostile_meta_notifications(meta_bot):
 
     fuzz(f"fuzz {code}", post, meta_bodies(webhook_object))
     check_stored(f"fuzz {code}", account, chats, refs)
+
+
+# ---------------------------------------------------------------------------------------------
+# VK: with the secret key in the body
+# ---------------------------------------------------------------------------------------------
+
+VK_TYPES = ["confirmation", "message_new", "message_edit", "message_allow", "message_deny"]
+
+
+def vk_valid(text, url):
+    user_id = _RUN * 100 + next(_ids) % 20
+    picture = {"type": "photo", "photo": {"id": 1, "owner_id": 1, "sizes": [{"url": url}]}}
+    message = {
+        "date": int(time.time()),
+        "from_id": user_id,
+        "peer_id": user_id,
+        "id": next(_ids),
+        "out": 0,
+        "text": text,
+        "attachments": [picture],
+    }
+    data = {
+        "type": "message_new",
+        "event_id": f"fuzz{next(_ids)}",
+        "group_id": 1,
+        "object": {"message": message, "client_info": {"lang_id": 0}},
+    }
+    return "valid", data
+
+
+def vk_odd(event_type, fields):
+    return "odd fields", {"type": event_type, "event_id": f"fuzz{next(_ids)}", **fields}
+
+
+def vk_odd_message(event_type, message):
+    body = {"message": message} if event_type == "message_new" else message
+    return "odd message", {"type": event_type, "event_id": f"fuzz{next(_ids)}", "object": body}
+
+
+vk_bodies = st.one_of(
+    st.builds(vk_valid, odd_text, media_urls),
+    st.binary(max_size=200).map(lambda raw: ("invalid JSON", raw)),
+    json_values.map(lambda value: ("not an update", value)),
+    st.builds(
+        vk_odd,
+        st.sampled_from([*VK_TYPES, "group_join"]),
+        st.dictionaries(st.sampled_from(["object", "group_id", "v", "event_id"]), json_values),
+    ),
+    st.builds(
+        vk_odd_message,
+        st.sampled_from(["message_new", "message_edit"]),
+        json_values
+        | st.fixed_dictionaries(
+            {
+                "from_id": st.integers(-5, 3_000_000_000),
+                "peer_id": st.integers(),
+                "id": st.integers(),
+            },
+            optional={
+                "text": json_values,
+                "attachments": json_values,
+                "payload": json_values,
+                "geo": json_values,
+                "fwd_messages": json_values,
+                "date": json_values,
+            },
+        ),
+    ),
+)
+
+
+@pytest.fixture
+def vk_bot(workers_server):
+    with FakeVkApi() as api:
+        yield BotAccount(workers_server, workers_server.rpc("admin", "admin"), api, "fuzz_vk", "vk")
+
+
+def test_hostile_vk_events(vk_bot):
+    chats, refs = set(), set()
+
+    def post(kind, data):
+        if kind == "valid":
+            user_id = str(data["object"]["message"]["from_id"])
+            chats.add(user_id)
+            refs.add(f"{vk_bot.id}:{user_id}:{data['object']['message']['id']}")
+        if isinstance(data, dict):  # VK's secret key is in the body: it reaches the parser
+            return vk_bot.post_vk(data)
+        return vk_bot.post_vk(data if isinstance(data, bytes) else json.dumps(data).encode())
+
+    fuzz("fuzz vk", post, vk_bodies)
+    check_stored("fuzz vk", vk_bot, chats, refs)

@@ -24,11 +24,13 @@ from messenger_fixtures import (
     FakeMaxApi,
     FakeMetaApi,
     FakeViberApi,
+    FakeVkApi,
     FakeWhatsAppApi,
     all_processed,
     max_message,
     meta_message,
     tg_message,
+    vk_message,
 )
 
 from harness import figure
@@ -116,7 +118,7 @@ def make_user(server, admin, login, groups, company=None):
 class World:
     """Two companies, bots in both, and one user of each kind of attacker."""
 
-    def __init__(self, server, telegram_api, whatsapp_api, viber_api, max_api, *, meta_api):
+    def __init__(self, server, telegram_api, whatsapp_api, viber_api, max_api, *, meta_api, vk_api):
         self.server = server
         self.admin = admin = server.rpc("admin", "admin")
         self.company_a = admin.call("res.users", "read", [admin.uid], fields=["company_id"])[0][
@@ -135,6 +137,7 @@ class World:
             )
             for code, webhook_object in (("instagram", "instagram"), ("facebook", "page"))
         }
+        self.vk = BotAccount(server, admin, vk_api, f"sec_vk_{_RUN}", provider="vk")
         # company B's WhatsApp number, with no team: its leads wait unassigned
         self.whatsapp_b = admin.call(
             "messenger.bot.account",
@@ -191,8 +194,11 @@ def world(serve_test_database):
         FakeViberApi() as viber_api,
         FakeMaxApi() as max_api,
         FakeMetaApi() as meta_api,
+        FakeVkApi() as vk_api,
     ):
-        yield World(server, telegram_api, whatsapp_api, viber_api, max_api, meta_api=meta_api)
+        yield World(
+            server, telegram_api, whatsapp_api, viber_api, max_api, meta_api=meta_api, vk_api=vk_api
+        )
     for kind, count in sorted(refusals.items()):
         figure("security", f"refused {kind}", count)
 
@@ -223,12 +229,17 @@ def test_webhooks_refuse_wrong_secrets_and_ignore_replays(world):
                 account.post(meta_message(webhook_object, "402012", "Hi"), secret=""),
             )
         ),
+        world.vk.post_vk(vk_message(402_021, "Hello"), secret=False),
+        world.vk.post_vk(vk_message(402_021, "Hello"), secret=""),
+        world.vk.post_vk(vk_message(402_021, "Hello"), secret="x" * 43),
+        world.vk.post_vk({"type": "confirmation", "group_id": 1}, secret="x" * 43),
     ):
         assert answer.status_code == 403
         refusals["webhook calls"] += 1
     assert telegram.conversation(402_001) is None, "nothing stored for a refused request"
     assert world.max.conversation(402_011) is None
     assert all(account.conversation("402012") is None for account in world.meta.values())
+    assert world.vk.conversation(402_021) is None
     assert telegram.post(update).text == "ok"
     assert telegram.post(update).text == "duplicate", "a replayed update is not processed twice"
     assert len(telegram.customer_messages(402_001)) == 1
@@ -246,6 +257,7 @@ def test_oversized_bodies_are_refused_before_they_are_read(world):
             lambda account=account: account.post_meta(huge, APP_SECRET)
             for account in world.meta.values()
         ),
+        lambda: world.vk.post_vk(huge),
     ):
         began = time.perf_counter()
         answer = post()
@@ -279,6 +291,7 @@ def test_odd_signed_bodies_answer_400_and_odd_text_is_cleaned(world):
             account.post_meta({"object": webhook_object, "entry": "x"}, APP_SECRET)
             for webhook_object, account in world.meta.items()
         ),
+        world.vk.post_vk({"type": "message_new", "event_id": "e", "object": "x"}),
     ):
         assert answer.status_code == 400, answer.text
         assert "Traceback" not in answer.text
