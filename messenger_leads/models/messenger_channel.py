@@ -5,6 +5,7 @@ CHANNEL_CODES = [
     ("whatsapp", "WhatsApp"),
     ("viber", "Viber"),
     ("max", "MAX"),
+    ("avito", "Avito"),
     ("web_chat", "Website chat"),
     ("web_form", "Web form"),
     ("phone", "Phone call"),
@@ -12,7 +13,7 @@ CHANNEL_CODES = [
     ("walk_in", "Walk-in"),
 ]
 # where the customer waits in a chat; such leads always arrive with their channel or source
-LIVE_CHAT_CODES = ("telegram", "whatsapp", "viber", "max", "web_chat")
+LIVE_CHAT_CODES = ("telegram", "whatsapp", "viber", "max", "avito", "web_chat")
 
 
 class MessengerChannel(models.Model):

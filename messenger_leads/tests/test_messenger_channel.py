@@ -26,6 +26,7 @@ class TestMessengerChannel(TransactionCase):
                 "whatsapp": 5,
                 "viber": 5,
                 "max": 5,
+                "avito": 5,
                 "web_chat": 5,
                 "web_form": 20,
                 "phone": 20,
