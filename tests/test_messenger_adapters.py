@@ -16,6 +16,8 @@ CALLS = {
     "polling": ("get_updates", "offset_after"),
     "welcome_on_open": ("welcome_reply",),
     "webhook_status": ("webhook_info",),
+    "confirms_by_api": ("confirm",),
+    "syncs_by_api": ("recent_updates",),
 }
 
 
@@ -61,7 +63,7 @@ assert [r.getMessage() for r in records] == ["HTTP Request: GET https://example.
 @pytest.mark.pure
 def test_every_provider_offers_what_its_capabilities_say_through_the_one_interface():
     adapters = adapters_package()
-    assert set(adapters.PROVIDERS) == {"telegram", "whatsapp", "viber", "max"}
+    assert set(adapters.PROVIDERS) == {"telegram", "whatsapp", "viber", "max", "avito"}
     base = adapters.Client
     for calls in CALLS.values():
         for call in calls:

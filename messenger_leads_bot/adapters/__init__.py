@@ -12,6 +12,7 @@ from .base import (
     Credentials,
     DeliveryError,
     InboundMessage,
+    NotConfirmed,
     OutboundFile,
     OutboundMessage,
     OutboundResult,
@@ -23,10 +24,16 @@ from .base import (
     split_text,
     template_values,
 )
-from . import max_messenger, telegram, viber, whatsapp
+from . import avito, max_messenger, telegram, viber, whatsapp
 from .telegram import parse_telegram_update
 
 PROVIDERS = {
     provider.code: provider
-    for provider in (telegram.PROVIDER, whatsapp.PROVIDER, viber.PROVIDER, max_messenger.PROVIDER)
+    for provider in (
+        telegram.PROVIDER,
+        whatsapp.PROVIDER,
+        viber.PROVIDER,
+        max_messenger.PROVIDER,
+        avito.PROVIDER,
+    )
 }

@@ -72,7 +72,7 @@ class MaxProvider(Provider):
         per_bot_per_second=30,
     )
 
-    def authentic(self, headers, body, credentials):
+    def authentic(self, headers, body, credentials, query=None):
         return same_secret(headers.get(SECRET_HEADER), credentials.webhook_secret)
 
     def relay_headers(self, body, credentials):

@@ -61,7 +61,7 @@ class TelegramProvider(Provider):
         photo_mimetypes=("image/jpeg", "image/png"),
     )
 
-    def authentic(self, headers, body, credentials):
+    def authentic(self, headers, body, credentials, query=None):
         return same_secret(headers.get(SECRET_HEADER), credentials.webhook_secret)
 
     def relay_headers(self, body, credentials):

@@ -72,7 +72,7 @@ class WhatsAppProvider(Provider):
     )
     handshakes = True
 
-    def authentic(self, headers, body, credentials):
+    def authentic(self, headers, body, credentials, query=None):
         return signature_valid(body, headers.get(SIGNATURE_HEADER), credentials.app_secret)
 
     def handshake(self, params, credentials):

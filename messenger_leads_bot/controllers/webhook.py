@@ -88,7 +88,10 @@ class MessengerWebhook(http.Controller):
             return refusal
         account = _account(account_id, provider)
         headers = request.httprequest.headers
-        if not account or not account._provider().authentic(headers, body, account._credentials()):
+        query = request.httprequest.args
+        if not account or not account._provider().authentic(
+            headers, body, account._credentials(), query
+        ):
             _logger.info(
                 "%s webhook %s: refused, wrong or missing secret or signature", provider, account_id
             )
