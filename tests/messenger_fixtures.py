@@ -1,4 +1,4 @@
-"""Bot accounts (Telegram, WhatsApp, Viber, MAX) on the test database, wired to local fake APIs."""
+"""Bot accounts (Telegram, WhatsApp, Viber, MAX, Avito) on the test database, wired to local fake APIs."""
 
 import importlib
 import importlib.util
@@ -46,6 +46,7 @@ WHATSAPP_PHONE_NUMBER_ID = _fake_api("fake_whatsapp_api").PHONE_NUMBER_ID
 FakeViberApi = _fake_api("fake_viber_api").FakeViberApi
 FakeMaxApi = _fake_api("fake_max_api").FakeMaxApi
 MAX_SECRET_HEADER = "X-Max-Bot-Api-Secret"
+FakeAvitoApi = _fake_api("fake_avito_api").FakeAvitoApi
 
 _ids = itertools.count(int(time.time()) % 1_000_000 * 1000)
 
@@ -234,6 +235,20 @@ class BotAccount:
         """POST an update (a dict) or a raw body (bytes) as MAX would, with its secret header."""
         body = update if isinstance(update, bytes) else json.dumps(update).encode()
         return self.post_signed(body, MAX_SECRET_HEADER, self.secret if secret is None else secret)
+
+    def post_avito(self, notification, token=None):
+        """POST a notification (a dict) or a raw body (bytes) as Avito would: the account's
+        token in the URL, nothing else to check."""
+        body = notification if isinstance(notification, bytes) else json.dumps(notification)
+        token = self.secret if token is None else token
+        return self.processed(
+            requests.post(
+                f"{self.url}?token={token}" if token is not False else self.url,
+                data=body,
+                headers={"Content-Type": "application/json"},
+                timeout=30,
+            )
+        )
 
     def conversation(self, chat_id):
         found = self.admin.call(

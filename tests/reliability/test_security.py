@@ -20,6 +20,7 @@ import requests
 from messenger_fixtures import (
     WHATSAPP_PHONE_NUMBER_ID,
     BotAccount,
+    FakeAvitoApi,
     FakeBotApi,
     FakeMaxApi,
     FakeViberApi,
@@ -114,7 +115,7 @@ def make_user(server, admin, login, groups, company=None):
 class World:
     """Two companies, bots in both, and one user of each kind of attacker."""
 
-    def __init__(self, server, telegram_api, whatsapp_api, viber_api, max_api):
+    def __init__(self, server, telegram_api, whatsapp_api, viber_api, max_api, avito_api):
         self.server = server
         self.admin = admin = server.rpc("admin", "admin")
         self.company_a = admin.call("res.users", "read", [admin.uid], fields=["company_id"])[0][
@@ -126,6 +127,15 @@ class World:
         self.telegram = BotAccount(server, admin, telegram_api, f"sec_tg_{_RUN}")
         self.viber = BotAccount(server, admin, viber_api, f"sec_vb_{_RUN}", provider="viber")
         self.max = BotAccount(server, admin, max_api, f"sec_max_{_RUN}", provider="max")
+        self.avito = BotAccount(
+            server,
+            admin,
+            avito_api,
+            f"sec_avito_{_RUN}",
+            provider="avito",
+            client_id=avito_api.client_id,
+            client_secret=avito_api.client_secret,
+        )
         # company B's WhatsApp number, with no team: its leads wait unassigned
         self.whatsapp_b = admin.call(
             "messenger.bot.account",
@@ -181,8 +191,9 @@ def world(serve_test_database):
         FakeWhatsAppApi() as whatsapp_api,
         FakeViberApi() as viber_api,
         FakeMaxApi() as max_api,
+        FakeAvitoApi() as avito_api,
     ):
-        yield World(server, telegram_api, whatsapp_api, viber_api, max_api)
+        yield World(server, telegram_api, whatsapp_api, viber_api, max_api, avito_api)
     for kind, count in sorted(refusals.items()):
         figure("security", f"refused {kind}", count)
 
@@ -193,6 +204,8 @@ def world(serve_test_database):
 def test_webhooks_refuse_wrong_secrets_and_ignore_replays(world):
     telegram = world.telegram
     update = tg_message(402_001, "Hello")
+    avito_chat = f"u2i-sec-{_RUN}"
+    avito_message = world.avito.api.buyer_writes(avito_chat, 402_021, "Hello")
     for answer in (
         telegram.post(update, secret=""),
         telegram.post(update, secret="x" * 43),
@@ -205,11 +218,20 @@ def test_webhooks_refuse_wrong_secrets_and_ignore_replays(world):
         ),
         world.max.post_max(max_message(402_011, "Hello"), secret=""),
         world.max.post_max(max_message(402_011, "Hello"), secret="x" * 43),
+        world.avito.post_avito(avito_message, token=""),
+        world.avito.post_avito(avito_message, token=False),
+        world.avito.post_avito(avito_message, token="x" * 43),
     ):
         assert answer.status_code == 403
         refusals["webhook calls"] += 1
     assert telegram.conversation(402_001) is None, "nothing stored for a refused request"
     assert world.max.conversation(402_011) is None
+    assert world.avito.conversation(avito_chat) is None
+    # Avito signs nothing: with the URL's token, a message its API does not have makes nothing
+    forged = world.avito.api.forged(avito_chat, 402_021, "Pay here")
+    assert world.avito.post_avito(forged).text == "ok"
+    assert world.avito.conversation(avito_chat) is None, "a forged notification creates nothing"
+    refusals["forged notifications"] += 1
     assert telegram.post(update).text == "ok"
     assert telegram.post(update).text == "duplicate", "a replayed update is not processed twice"
     assert len(telegram.customer_messages(402_001)) == 1
@@ -223,6 +245,7 @@ def test_oversized_bodies_are_refused_before_they_are_read(world):
         lambda: post_whatsapp_b(world, huge),
         lambda: post_viber(world.viber, huge),
         lambda: world.max.post_max(huge),
+        lambda: world.avito.post_avito(huge),
     ):
         began = time.perf_counter()
         answer = post()
@@ -252,6 +275,7 @@ def test_odd_signed_bodies_answer_400_and_odd_text_is_cleaned(world):
         post_whatsapp_b(world, {"object": "whatsapp_business_account", "entry": "x"}),
         post_viber(world.viber, {"event": "subscribed", "timestamp": 1, "user": "x"}),
         world.max.post_max({"update_type": "message_created", "timestamp": 1, "message": "x"}),
+        world.avito.post_avito({"payload": {"type": "message", "value": "x"}}),
     ):
         assert answer.status_code == 400, answer.text
         assert "Traceback" not in answer.text
