@@ -1,4 +1,5 @@
-"""Bot accounts (Telegram, WhatsApp, Viber, MAX, Avito) on the test database, wired to local fake APIs."""
+"""Bot accounts (Telegram, WhatsApp, Viber, MAX, Avito) on the test database, wired to local
+fake APIs."""
 
 import importlib
 import importlib.util

@@ -175,30 +175,41 @@ def _message_fields(message, own_id):
 def _content_fields(kind, content):
     """What a message of this type shows: text, a picture by its largest size, a place, a link
     or a listing as text; any other type by its name."""
-    if kind == "text":
-        return {"kind": "text", "text": content.get("text") or ""}
-    if kind == "image":
-        sizes = (content.get("image") or {}).get("sizes") or {}
-        url = _largest(sizes)
-        if url:
-            return {"kind": "photo", "file_id": url, "mimetype": "image/jpeg"}
+    readers = {
+        "text": lambda: {"kind": "text", "text": content.get("text") or ""},
+        "image": lambda: _image_fields(content),
+        "location": lambda: _location_fields(content.get("location") or {}),
+        "link": lambda: {
+            "kind": "text",
+            "text": (content.get("link") or {}).get("text")
+            or (content.get("link") or {}).get("url")
+            or "[link]",
+        },
+        "item": lambda: _item_fields(content.get("item") or {}),
+    }
+    reader = readers.get(kind)
+    return reader() if reader else {"kind": "text", "text": f"[{kind}]"}
+
+
+def _image_fields(content):
+    url = _largest((content.get("image") or {}).get("sizes") or {})
+    if not url:
         return {"kind": "text", "text": "[image]"}
-    if kind == "location":
-        place = content.get("location") or {}
-        return {
-            "kind": "location",
-            "latitude": float(place["lat"]),
-            "longitude": float(place["lon"]),
-            "text": place.get("text") or place.get("title") or "",
-        }
-    if kind == "link":
-        link = content.get("link") or {}
-        return {"kind": "text", "text": link.get("text") or link.get("url") or "[link]"}
-    if kind == "item":
-        item = content.get("item") or {}
-        parts = (item.get("title"), item.get("price_string"), item.get("item_url"))
-        return {"kind": "text", "text": " ".join(str(p) for p in parts if p) or "[item]"}
-    return {"kind": "text", "text": f"[{kind}]"}
+    return {"kind": "photo", "file_id": url, "mimetype": "image/jpeg"}
+
+
+def _location_fields(place):
+    return {
+        "kind": "location",
+        "latitude": float(place["lat"]),
+        "longitude": float(place["lon"]),
+        "text": place.get("text") or place.get("title") or "",
+    }
+
+
+def _item_fields(item):
+    parts = (item.get("title"), item.get("price_string"), item.get("item_url"))
+    return {"kind": "text", "text": " ".join(str(p) for p in parts if p) or "[item]"}
 
 
 def _largest(sizes):

@@ -127,7 +127,6 @@ class FakeAvitoApi(FakeBotApi):
         return 200, {"access_token": token, "expires_in": self.expires_in, "token_type": "Bearer"}
 
     def _route(self, verb, path, query, body, authorization):
-        parts = path.strip("/").split("/")
         if path.rstrip("/") == "/token" and verb == "POST":
             return self._fail("token", query) or self._issue(body)
         token = (authorization or "").removeprefix("Bearer ")
@@ -135,6 +134,13 @@ class FakeAvitoApi(FakeBotApi):
             live = self.tokens.get(token, 0) > time.monotonic()
         if not live or "access_token" in query:
             return 401, {"error": {"code": 401, "message": "Unauthorized"}}
+        name, handler = self._resolve(verb, path.strip("/").split("/"), body, query)
+        if not handler:
+            return 404, {"error": {"code": 404, "message": f"{verb} {path}"}}
+        return self._fail(name, query) or handler()
+
+    def _resolve(self, verb, parts, body, query):
+        """(the name fail_next knows the call by, its handler), or (None, None)."""
         routes = {
             ("GET", "core/v1/accounts/self"): lambda: (200, {"id": OWN_ID, "name": "Test shop"}),
             ("POST", "messenger/v3/webhook"): lambda: self._subscribe(body),
@@ -144,22 +150,24 @@ class FakeAvitoApi(FakeBotApi):
             ),
             ("POST", "messenger/v1/webhook/unsubscribe"): lambda: self._unsubscribe(body),
         }
-        key = (verb, "/".join(parts))
-        if key in routes:
-            return self._fail(key[1].rsplit("/", 1)[-1], query) or routes[key]()
-        if len(parts) >= 5 and parts[0] == "messenger" and parts[2] == "accounts":
-            if parts[3] != str(OWN_ID):
-                return 403, {"error": {"code": 403, "message": "forbidden"}}
-            rest = parts[4:]
-            if verb == "GET" and rest == ["chats"]:
-                return self._fail("chats", query) or self._chats(query)
-            if verb == "GET" and len(rest) == 2 and rest[0] == "chats":
-                return self._fail("chat", query) or self._chat(rest[1])
-            if verb == "GET" and len(rest) == 3 and rest[2] == "messages":
-                return self._fail("messages", query) or self._messages(rest[1])
-            if verb == "POST" and len(rest) == 3 and rest[2] == "messages":
-                return self._fail("send", query) or self._send(rest[1], body)
-        return 404, {"error": {"code": 404, "message": f"{verb} {path}"}}
+        joined = "/".join(parts)
+        if (verb, joined) in routes:
+            return joined.rsplit("/", 1)[-1], routes[verb, joined]
+        if len(parts) < 5 or parts[:3] != ["messenger", parts[1], "accounts"]:
+            return None, None
+        if parts[3] != str(OWN_ID):
+            return "forbidden", lambda: (403, {"error": {"code": 403, "message": "forbidden"}})
+        rest = parts[4:]
+        chat_id = rest[1] if len(rest) > 1 else ""
+        calls = {
+            ("GET", 1): ("chats", lambda: self._chats_page(query)),
+            ("GET", 2): ("chat", lambda: self._chat(chat_id)),
+            ("GET", 3): ("messages", lambda: self._messages(chat_id)),
+            ("POST", 3): ("send", lambda: self._send(chat_id, body)),
+        }
+        if rest[0] != "chats" or (len(rest) == 3 and rest[2] != "messages"):
+            return None, None
+        return calls.get((verb, len(rest)), (None, None))
 
     def _fail(self, method, query):
         with self._lock:
@@ -186,7 +194,7 @@ class FakeAvitoApi(FakeBotApi):
                 self.webhook = {}
         return 200, {"ok": True}
 
-    def _chats(self, query):
+    def _chats_page(self, query):
         limit, offset = int(query.get("limit") or 100), int(query.get("offset") or 0)
         with self._lock:
             chats = sorted(self.chats.values(), key=lambda chat: -chat["updated"])

@@ -12,6 +12,7 @@ from .common import DeliverAll, always_open_team, process_received
 from .fake_avito_api import OWN_ID, FakeAvitoApi
 from .test_person_reply import composer_body, long_reply
 
+_logger = logging.getLogger(__name__)
 SOFA = {
     "id": 4071239,
     "title": "Диван Осло, серый",
@@ -192,7 +193,7 @@ class TestAvito(DeliverAll, HttpCase):
             ["<p>Delivered</p>", *(f"<p>Dropped {n}</p>" for n in range(5))],
             "each message once",
         )
-        print(f"5 messages whose webhooks were dropped repaired by the sync in {took:.2f} s")
+        _logger.info("5 messages whose webhooks were dropped repaired by the sync in %.2f s", took)
         self.assertEqual(
             self.account._sync_recent(), 0, "a sync again stores nothing: all are there"
         )

@@ -1,8 +1,9 @@
 """Hostile bodies mixed with valid updates: never a 500 or a traceback, nothing half-stored.
 
 Telegram's and MAX's come with their secret, Avito's with the token in the URL (its valid
-messages are in its fake API, its forged ones are not: they are kept as failed); WhatsApp's and Viber's are signed as Meta and Viber
-sign them, so each one passes the signature check and reaches the parser.
+messages are in its fake API, its forged ones are not: they are kept as failed); WhatsApp's and
+Viber's are signed as Meta and Viber sign them, so each one passes the signature check and
+reaches the parser.
 """
 
 import collections

@@ -115,7 +115,7 @@ def make_user(server, admin, login, groups, company=None):
 class World:
     """Two companies, bots in both, and one user of each kind of attacker."""
 
-    def __init__(self, server, telegram_api, whatsapp_api, viber_api, max_api, avito_api):
+    def __init__(self, server, telegram_api, whatsapp_api, viber_api, max_api, *, avito_api):
         self.server = server
         self.admin = admin = server.rpc("admin", "admin")
         self.company_a = admin.call("res.users", "read", [admin.uid], fields=["company_id"])[0][
@@ -193,7 +193,7 @@ def world(serve_test_database):
         FakeMaxApi() as max_api,
         FakeAvitoApi() as avito_api,
     ):
-        yield World(server, telegram_api, whatsapp_api, viber_api, max_api, avito_api)
+        yield World(server, telegram_api, whatsapp_api, viber_api, max_api, avito_api=avito_api)
     for kind, count in sorted(refusals.items()):
         figure("security", f"refused {kind}", count)
 
