@@ -115,7 +115,7 @@ def test_avito_buyer_gets_a_lead_with_the_listing_an_acknowledgement_and_a_reply
     _ack, *parts = avito_api.wait_sent(chat_id, 4, timeout=30)
     assert len(parts) == 3
     assert all(len(part["text"]) <= 1000 for part in parts)
-    assert "".join(part["text"] for part in parts).split() == text.split()
+    assert " ".join(part["text"] for part in parts).split() == text.split(), "all, in order"
 
 
 def test_avito_wrong_or_missing_token_and_duplicates(avito_bot, avito_api):
