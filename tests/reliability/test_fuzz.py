@@ -468,8 +468,15 @@ def avito_forged(value):
     }
 
 
+def avito_forged_message(text, author_id):
+    """A forger's buyer message, well formed but unknown to Avito's API."""
+    content = {"text": text}
+    return avito_forged({"author_id": author_id, "type": "text", "content": content})
+
+
 avito_bodies = st.one_of(
     st.builds(avito_valid, odd_text, odd_text, media_urls, st.booleans()),
+    st.builds(avito_forged_message, odd_text, st.integers(1, 10**12)),
     st.binary(max_size=200).map(lambda raw: ("invalid JSON", raw)),
     json_values.map(lambda value: ("not a notification", value)),
     st.builds(
@@ -502,10 +509,12 @@ def avito_bot(workers_server):
 
 
 def test_hostile_avito_notifications(avito_bot):
-    chats, refs = set(), set()
+    chats, refs, forged = set(), set(), set()
     api = avito_bot.api
 
     def post(kind, data):
+        if kind == "forged":
+            forged.add(data["payload"]["value"]["chat_id"])
         if kind == "valid":
             text, name, url, image = data
             n = next(_ids) % 20
@@ -520,3 +529,10 @@ def test_hostile_avito_notifications(avito_bot):
 
     fuzz("fuzz avito", post, avito_bodies)
     check_stored("fuzz avito", avito_bot, chats, refs)
+    made = avito_bot.admin.call(
+        "messenger.conversation",
+        "search_count",
+        [["account_id", "=", avito_bot.id], ["external_chat_id", "in", sorted(forged)]],
+    )
+    figure("fuzz avito", "chats made by forged notifications", made)
+    assert made == 0
