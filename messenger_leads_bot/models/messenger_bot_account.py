@@ -139,7 +139,10 @@ class MessengerBotAccount(models.Model):
         "{customer}, {salesperson}, {company} or any fixed text, e.g. "
         '"{customer}, {salesperson}". Leave empty for a template without variables.',
     )
-    webhook_url = fields.Char(compute="_compute_webhook_url", string="Webhook URL")
+    # the URL may carry the account's secret (see Provider.webhook_query)
+    webhook_url = fields.Char(
+        compute="_compute_webhook_url", string="Webhook URL", groups="base.group_system"
+    )
     # what the messenger offers (adapters' Capabilities), for the views
     uses_templates = fields.Boolean(compute="_compute_capabilities")
     manages_webhook = fields.Boolean(compute="_compute_capabilities")

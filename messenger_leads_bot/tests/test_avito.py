@@ -4,6 +4,7 @@ import time
 from datetime import timedelta
 
 from odoo import fields
+from odoo.exceptions import AccessError
 from odoo.tests import HttpCase, new_test_user, tagged
 
 from ..adapters import PROVIDERS
@@ -335,3 +336,12 @@ class TestAvito(DeliverAll, HttpCase):
             self.assertEqual(
                 self.account._fields[name].groups, "base.group_system", f"{name}: admins only"
             )
+
+    def test_a_salesperson_cannot_read_the_webhook_url_with_its_token(self):
+        """The URL carries the account's secret: a salesperson reading the account over RPC
+        gets neither."""
+        account = self.account.with_user(self.seller)
+        self.assertEqual(account.read(["name"])[0]["name"], "Shop on Avito")
+        for field in ("webhook_url", "webhook_secret", "access_token", "client_secret"):
+            with self.assertRaises(AccessError, msg=field):
+                account.read([field])
