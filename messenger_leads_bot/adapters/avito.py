@@ -20,6 +20,7 @@ from urllib.parse import parse_qs, urlsplit
 import requests
 
 from .base import (
+    SHARE_PHONE,
     Capabilities,
     Client,
     DeliveryError,
@@ -373,9 +374,8 @@ class AvitoClient(Client):
         for message in messages:
             try:
                 path = f"messenger/v1/accounts/{self._own_id()}/chats/{message.chat_id}/messages"
-                sent = self._call(
-                    "POST", path, payload={"message": {"text": message.text}, "type": "text"}
-                )
+                text = _with_choices(message)
+                sent = self._call("POST", path, payload={"message": {"text": text}, "type": "text"})
                 results.append(OutboundResult(str(sent["id"])))
             except DeliveryError as exc:
                 results.append(exc)
@@ -460,6 +460,14 @@ class AvitoClient(Client):
             file_id, self.api_url, MEDIA_DOMAINS, max_bytes=max_bytes, timeout=self.timeout
         )
         return content, name if "." in name else f"{name}.jpg"
+
+
+def _with_choices(message):
+    """Avito has no buttons: their labels go as lines under the text, to be written back
+    (the bridge reads a label written as the choice), where they fit in one message."""
+    labels = [label for row in message.buttons or [] for key, label in row if key != SHARE_PHONE]
+    text = "\n\n".join(filter(None, [message.text, "\n".join(f"› {label}" for label in labels)]))
+    return text if len(text) <= PROVIDER.capabilities.max_text_length else message.text
 
 
 def _notification(own_id, chat, message):

@@ -161,9 +161,18 @@ class TestAvito(DeliverAll, HttpCase):
         self.deliver_all()
         (ack,) = self.api.sent_to("u2i-l1")
         self.assertEqual(
-            ack["text"], self.account.acknowledgement_text.format(minutes=5), "acknowledged"
+            ack["text"],
+            f"{self.account.acknowledgement_text.format(minutes=5)}\n\n"
+            f"› {self.account.handoff_button}",
+            "acknowledged; no buttons on Avito: the hand-off's label to write back",
         )
-        self.assertEqual(self.updates().state, "done")
+        self.post(self.api.buyer_writes("u2i-l1", 505, self.account.handoff_button))
+        self.deliver_all()
+        self.assertTrue(
+            self.api.sent_to("u2i-l1")[-1]["text"].startswith(self.account.handoff_text),
+            "the label written back hands over to a person",
+        )
+        self.assertEqual(self.updates().mapped("state"), ["done", "done"])
 
     def test_duplicate_delivery_is_ignored(self):
         notification = self.api.buyer_writes("u2i-d1", 506, item=SOFA)
