@@ -1,5 +1,5 @@
-"""Bot accounts (Telegram, WhatsApp, Viber, MAX, VK, Instagram, Facebook Messenger) on the test
-database, wired to local fake APIs."""
+"""Bot accounts (Telegram, WhatsApp, Viber, MAX, VK, Instagram, Facebook Messenger, Avito) on
+the test database, wired to local fake APIs."""
 
 import hashlib
 import hmac
@@ -54,6 +54,7 @@ META_PAGE_ID = _fake_api("fake_meta_api").PAGE_ID
 META_SIGNATURE_HEADER = "X-Hub-Signature-256"
 FakeVkApi = _fake_api("fake_vk_api").FakeVkApi
 VK_GROUP_ID = _fake_api("fake_vk_api").GROUP_ID
+FakeAvitoApi = _fake_api("fake_avito_api").FakeAvitoApi
 
 _ids = itertools.count(int(time.time()) % 1_000_000 * 1000)
 
@@ -306,6 +307,20 @@ class BotAccount:
         return self.processed(
             requests.post(
                 self.url, data=body, headers={"Content-Type": "application/json"}, timeout=30
+            )
+        )
+
+    def post_avito(self, notification, token=None):
+        """POST a notification (a dict) or a raw body (bytes) as Avito would: the account's
+        token in the URL, nothing else to check."""
+        body = notification if isinstance(notification, bytes) else json.dumps(notification)
+        token = self.secret if token is None else token
+        return self.processed(
+            requests.post(
+                f"{self.url}?token={token}" if token is not False else self.url,
+                data=body,
+                headers={"Content-Type": "application/json"},
+                timeout=30,
             )
         )
 

@@ -17,6 +17,8 @@ CALLS = {
     "welcome_on_open": ("welcome_reply",),
     "webhook_status": ("webhook_info",),
     "sender_profile": ("sender_profile",),
+    "confirms_by_api": ("confirm",),
+    "syncs_by_api": ("recent_updates",),
 }
 
 
@@ -70,6 +72,7 @@ def test_every_provider_offers_what_its_capabilities_say_through_the_one_interfa
         "vk",
         "instagram",
         "facebook",
+        "avito",
     }
     base = adapters.Client
     for calls in CALLS.values():

@@ -8,6 +8,7 @@ CHANNEL_CODES = [
     ("instagram", "Instagram"),
     ("facebook", "Facebook Messenger"),
     ("vk", "VK"),
+    ("avito", "Avito"),
     ("web_chat", "Website chat"),
     ("web_form", "Web form"),
     ("phone", "Phone call"),
@@ -23,6 +24,7 @@ LIVE_CHAT_CODES = (
     "vk",
     "instagram",
     "facebook",
+    "avito",
     "web_chat",
 )
 

@@ -29,6 +29,7 @@ class TestMessengerChannel(TransactionCase):
                 "instagram": 5,
                 "facebook": 5,
                 "vk": 5,
+                "avito": 5,
                 "web_chat": 5,
                 "web_form": 20,
                 "phone": 20,

@@ -12,6 +12,7 @@ from .base import (
     Credentials,
     DeliveryError,
     InboundMessage,
+    NotConfirmed,
     OutboundFile,
     OutboundMessage,
     OutboundResult,
@@ -23,7 +24,7 @@ from .base import (
     split_text,
     template_values,
 )
-from . import facebook, instagram, max_messenger, telegram, viber, vk, whatsapp
+from . import avito, facebook, instagram, max_messenger, telegram, viber, vk, whatsapp
 from .telegram import parse_telegram_update
 
 PROVIDERS = {
@@ -36,5 +37,6 @@ PROVIDERS = {
         instagram.PROVIDER,
         facebook.PROVIDER,
         vk.PROVIDER,
+        avito.PROVIDER,
     )
 }

@@ -90,6 +90,11 @@ class InboundMessage:
     # the file of file_id, fetched before the chat is locked; None with why when it was not
     file_content: bytes | None = None
     file_error: str = ""
+    # the listing (classified ad) the customer writes about, where the messenger says
+    listing_ref: str = ""
+    listing_title: str = ""
+    listing_price: str = ""
+    listing_url: str = ""
 
     def __post_init__(self):
         """Every text is cleaned here, once for all messengers (see clean_text, clean_name);
@@ -159,6 +164,10 @@ class DeliveryError(Exception):
         self.certificate = certificate
 
 
+class NotConfirmed(ValueError):
+    """A notification whose messages the messenger's API does not know (Client.confirm)."""
+
+
 def request_error(label, exc):
     """The DeliveryError of a request that got no answer: an untrusted certificate says so."""
     if isinstance(exc, requests.exceptions.SSLError):
@@ -220,6 +229,19 @@ class Client:
         DeliveryError."""
         raise NotImplementedError
 
+    def confirm(self, events):
+        """The InboundMessages of `events` the messenger's API knows, read back through it
+        with what it says of them (text, author, file, listing); those it does not know are
+        left out (Capabilities.confirms_by_api: a notification proves nothing). Raises
+        DeliveryError when the API cannot tell (the update is tried again)."""
+        raise NotImplementedError
+
+    def recent_updates(self, since):
+        """The webhook bodies of the customers' messages since `since` (an aware datetime), as
+        the webhook would have had them, read through the API (Capabilities.syncs_by_api: what
+        a lost webhook missed). Raises DeliveryError."""
+        raise NotImplementedError
+
 
 @dataclasses.dataclass(frozen=True)
 class Credentials:
@@ -235,6 +257,14 @@ class Credentials:
     ca_bundle: str = ""
     # what the webhook answers the messenger's request confirming it (Provider.verification)
     confirmation_code: str = ""
+    # OAuth2 client credentials, where the messenger's API takes no token of ours
+    client_id: str = ""
+    client_secret: str = dataclasses.field(default="", repr=False)
+    # the access token they gave last and when it expires (seconds since the epoch), kept by
+    # the account; `token_saver(access_token, expires_at)` keeps a renewed one
+    access_token: str = dataclasses.field(default="", repr=False)
+    access_token_expires_at: float = 0.0
+    token_saver: object = dataclasses.field(default=None, repr=False, compare=False)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -258,6 +288,12 @@ class Capabilities:
     share_phone: bool = False  # a button that shares the customer's own number
     # updates carry no name: the contact's comes from Client.sender_profile, once per contact
     sender_profile: bool = False
+    # a notification proves nothing (the messenger signs none): each message is read back
+    # through the API before it counts (Client.confirm)
+    confirms_by_api: bool = False
+    # the recent chats are read through the API now and then (Client.recent_updates) and
+    # stored like the webhook's: what a lost webhook missed is repaired
+    syncs_by_api: bool = False
     # the files it takes from us, by how they go (FILE_KINDS): the largest size of each kind
     # ({"photo": 10 * MB, "document": 50 * MB}); a kind it lacks is not sent, no kind no file
     max_file_bytes: dict = dataclasses.field(default_factory=dict, hash=False)
@@ -286,10 +322,16 @@ class Provider:
     capabilities = Capabilities()
     handshakes = False  # the messenger verifies the webhook with a GET first
 
-    def authentic(self, headers, body, credentials):
-        """Whether a POST (its headers and raw body) comes from the messenger for the account
-        of `credentials`: a secret or signature, compared in constant time."""
+    def authentic(self, headers, body, credentials, query=None):
+        """Whether a POST (its headers, raw body and the webhook URL's `query` parameters)
+        comes from the messenger for the account of `credentials`: a secret or signature,
+        compared in constant time."""
         raise NotImplementedError
+
+    def webhook_query(self, credentials):
+        """The query parameters the webhook URL carries for the account (a messenger that
+        signs nothing gets a per-account token there, see authentic)."""
+        return {}
 
     def handshake(self, params, credentials):
         """The answer to the messenger's GET verifying the webhook (query `params`), or None to
@@ -343,7 +385,7 @@ class SecretHeaderProvider(Provider):
 
     secret_header = ""
 
-    def authentic(self, headers, body, credentials):
+    def authentic(self, headers, body, credentials, query=None):
         return same_secret(headers.get(self.secret_header), credentials.webhook_secret)
 
     def relay_headers(self, body, credentials):

@@ -54,7 +54,7 @@ class MetaMessagingProvider(Provider):
     webhook_object = ""  # the notifications' `object`
     profile_fields = "name"  # what GET /<customer id> asks for their name
 
-    def authentic(self, headers, body, credentials):
+    def authentic(self, headers, body, credentials, query=None):
         return meta.authentic(headers, body, credentials)
 
     def handshake(self, params, credentials):

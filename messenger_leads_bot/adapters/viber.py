@@ -68,7 +68,7 @@ class ViberProvider(Provider):
         files_by_url=True,
     )
 
-    def authentic(self, headers, body, credentials):
+    def authentic(self, headers, body, credentials, query=None):
         return signature_valid(body, headers.get(SIGNATURE_HEADER), credentials.token)
 
     def shape_error(self, data):

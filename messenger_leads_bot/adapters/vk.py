@@ -81,7 +81,7 @@ class VkProvider(Provider):
         credentials=("webhook_secret", "confirmation_code"),
     )
 
-    def authentic(self, headers, body, credentials):
+    def authentic(self, headers, body, credentials, query=None):
         """The secret key is in the JSON body: read it, and nothing else, to check it."""
         try:
             data = json.loads(body)

@@ -69,7 +69,7 @@ class WhatsAppProvider(Provider):
     )
     handshakes = True
 
-    def authentic(self, headers, body, credentials):
+    def authentic(self, headers, body, credentials, query=None):
         return meta.authentic(headers, body, credentials)
 
     def handshake(self, params, credentials):

@@ -70,8 +70,8 @@ def _store(account, data, external_id):
 
 
 class MessengerWebhook(http.Controller):
-    """Where messengers deliver, one route for all (see adapters' Provider): Telegram's webhook
-    and its polling relay, WhatsApp, Viber."""
+    """Where messengers deliver, one route for all (see adapters' Provider): their webhooks and
+    the polling relay."""
 
     @http.route(
         "/messenger_leads/<string:provider>/<int:account_id>",
@@ -90,7 +90,10 @@ class MessengerWebhook(http.Controller):
             return refusal
         account = _account(account_id, provider)
         headers = request.httprequest.headers
-        if not account or not account._provider().authentic(headers, body, account._credentials()):
+        query = request.httprequest.args
+        if not account or not account._provider().authentic(
+            headers, body, account._credentials(), query
+        ):
             _logger.info(
                 "%s webhook %s: refused, wrong or missing secret or signature", provider, account_id
             )

@@ -21,10 +21,28 @@ class CrmLead(models.Model):
         "vouch that it is theirs: it stays on the lead and is not copied to the contact.",
     )
 
+    # the listing (classified ad) the customer wrote about, as the messenger's API tells it
+    messenger_listing_ref = fields.Char(string="Listing ID", readonly=True, copy=False)
+    messenger_listing_title = fields.Char(string="Listing", readonly=True, copy=False)
+    messenger_listing_price = fields.Char(string="Listing price", readonly=True, copy=False)
+    messenger_listing_url = fields.Char(string="Listing URL", readonly=True, copy=False)
+
     @api.depends("messenger_conversation_ids")
     def _compute_messenger_conversation_count(self):
         for lead in self:
             lead.messenger_conversation_count = len(lead.messenger_conversation_ids)
+
+    def _messenger_set_listing(self, event):
+        """The listing the customer writes about now (what they want to buy), where the
+        messenger tells it."""
+        values = {
+            "messenger_listing_ref": event.listing_ref,
+            "messenger_listing_title": event.listing_title,
+            "messenger_listing_price": event.listing_price,
+            "messenger_listing_url": event.listing_url,
+        }
+        if event.listing_ref and any(self[name] != value for name, value in values.items()):
+            self.write(values)
 
     def action_open_messenger_chat(self):
         """Open the lead's messenger chat in Discuss."""

@@ -1,8 +1,10 @@
 import dataclasses
 import logging
 import secrets
+from datetime import UTC, datetime, timedelta
+from urllib.parse import urlencode
 
-from odoo import _, api, fields, models
+from odoo import _, api, fields, models, modules
 from odoo.exceptions import AccessError, UserError, ValidationError
 
 from ..adapters import (
@@ -10,6 +12,7 @@ from ..adapters import (
     TEMPLATE_PLACEHOLDERS,
     Credentials,
     DeliveryError,
+    NotConfirmed,
     ca_bundle_pem,
     split_text,
     template_values,
@@ -19,6 +22,12 @@ _logger = logging.getLogger(__name__)
 
 WEBHOOK_ROUTE = "/messenger_leads/{provider}/{account_id}"
 MAX_DOWNLOAD_MB = 20  # the default of the setting
+# the API sync reads back to its last run less this (messages stamped while it ran), and a
+# day back the first time
+SYNC_OVERLAP = timedelta(minutes=10)
+SYNC_FIRST_LOOKBACK = timedelta(days=1)
+
+_logger = logging.getLogger(__name__)
 
 
 def default_acknowledgement(env):
@@ -64,6 +73,28 @@ class MessengerBotAccount(models.Model):
         "access token of the Meta app (of the Page the Instagram account is linked to). Only "
         "administrators can read it.",
     )
+    client_id = fields.Char(
+        string="Client ID",
+        groups="base.group_system",
+        copy=False,
+        help="Avito: the Client ID of the API access (avito.ru › Profile › For business › API "
+        "integrations). Only administrators can read it.",
+    )
+    client_secret = fields.Char(
+        groups="base.group_system",
+        copy=False,
+        help="Avito: the Client secret of the API access. Only administrators can read it.",
+    )
+    # the access token the client credentials gave last and its expiry: read by the bridge only
+    access_token = fields.Char(groups="base.group_system", copy=False, readonly=True)
+    access_token_expires_at = fields.Datetime(groups="base.group_system", copy=False, readonly=True)
+    api_synced_at = fields.Datetime(
+        string="Last API sync",
+        copy=False,
+        readonly=True,
+        help="When the recent chats were last read through the messenger's API, to repair "
+        "messages whose webhook was lost.",
+    )
     webhook_secret = fields.Char(
         groups="base.group_system",
         copy=False,
@@ -71,8 +102,8 @@ class MessengerBotAccount(models.Model):
         help="Telegram sends it in X-Telegram-Bot-Api-Secret-Token, MAX in "
         "X-Max-Bot-Api-Secret (letters, digits, _ and - only); for WhatsApp, Instagram and "
         "Facebook Messenger it is the Verify token to enter in the Meta app; for VK the Secret "
-        "key to enter in the community's Callback API settings. Requests without it are "
-        "refused.",
+        "key to enter in the community's Callback API settings; Avito's webhook URL carries it. "
+        "Requests without it are refused.",
     )
     confirmation_code = fields.Char(
         string="Confirmation string",
@@ -122,7 +153,10 @@ class MessengerBotAccount(models.Model):
         "{customer}, {salesperson}, {company} or any fixed text, e.g. "
         '"{customer}, {salesperson}". Leave empty for a template without variables.',
     )
-    webhook_url = fields.Char(compute="_compute_webhook_url", string="Webhook URL")
+    # the URL may carry the account's secret (see Provider.webhook_query)
+    webhook_url = fields.Char(
+        compute="_compute_webhook_url", string="Webhook URL", groups="base.group_system"
+    )
     # what the messenger offers (adapters' Capabilities), for the views
     uses_templates = fields.Boolean(compute="_compute_capabilities")
     manages_webhook = fields.Boolean(compute="_compute_capabilities")
@@ -133,6 +167,7 @@ class MessengerBotAccount(models.Model):
     uses_webhook_secret = fields.Boolean(compute="_compute_capabilities")
     uses_ca_bundle = fields.Boolean(compute="_compute_capabilities")
     uses_confirmation_code = fields.Boolean(compute="_compute_capabilities")
+    uses_client_credentials = fields.Boolean(compute="_compute_capabilities")
     mode = fields.Selection(
         [("webhook", "Webhook"), ("polling", "Polling relay")],
         default="webhook",
@@ -257,6 +292,7 @@ class MessengerBotAccount(models.Model):
             account.uses_webhook_secret = "webhook_secret" in capabilities.credentials
             account.uses_ca_bundle = "ca_bundle" in capabilities.credentials
             account.uses_confirmation_code = "confirmation_code" in capabilities.credentials
+            account.uses_client_credentials = "client_secret" in capabilities.credentials
 
     @api.constrains("mode", "provider")
     def _check_polling_provider(self):
@@ -352,6 +388,27 @@ class MessengerBotAccount(models.Model):
             name=account.name or "",
             ca_bundle=account.ca_bundle or "",
             confirmation_code=account.confirmation_code or "",
+            client_id=account.client_id or "",
+            client_secret=account.client_secret or "",
+            access_token=account.access_token or "",
+            access_token_expires_at=(
+                account.access_token_expires_at.replace(tzinfo=UTC).timestamp()
+                if account.access_token_expires_at
+                else 0.0
+            ),
+            token_saver=self._save_access_token,
+        )
+
+    def _save_access_token(self, access_token, expires_at):
+        """Keep the access token the client credentials gave, for every worker until it
+        expires (see Credentials.token_saver)."""
+        self.sudo().write(
+            {
+                "access_token": access_token,
+                "access_token_expires_at": datetime.fromtimestamp(expires_at, UTC).replace(
+                    tzinfo=None
+                ),
+            }
         )
 
     def _welcome_reply(self, data):
@@ -369,9 +426,67 @@ class MessengerBotAccount(models.Model):
 
     def _client(self):
         self.ensure_one()
-        if not self.sudo().token:
+        credentials = self._credentials()
+        if "client_secret" in self._provider().capabilities.credentials:
+            if not (credentials.client_id and credentials.client_secret):
+                raise UserError(
+                    _("Bot account %(name)s has no client ID or client secret.", name=self.name)
+                )
+        elif not credentials.token:
             raise UserError(_("Bot account %(name)s has no token.", name=self.name))
-        return self._provider().client(self._credentials())
+        return self._provider().client(credentials)
+
+    def _confirmed(self, events):
+        """The events the messenger's API confirms, where a notification proves nothing
+        (Capabilities.confirms_by_api; see Client.confirm); all of them elsewhere. Raises
+        NotConfirmed when it knows none of them: a forged notification creates nothing."""
+        if not events or not self._provider().capabilities.confirms_by_api:
+            return events
+        confirmed = self._client().confirm(events)
+        if not confirmed:
+            raise NotConfirmed(
+                _(
+                    "%(messenger)s's API does not know this message: the notification is "
+                    "ignored (forged, or the message was deleted).",
+                    messenger=self._provider_name(),
+                )
+            )
+        return confirmed
+
+    @api.model
+    def _cron_sync_recent(self):
+        """Read the recent chats of each account whose messenger offers it (syncs_by_api)
+        through its API, and store every customer's message as its webhook would have: what a
+        lost webhook missed is repaired, what arrived is ignored (the same delivery key)."""
+        accounts = self.search([("mode", "=", "webhook")]).filtered(
+            lambda account: account._provider().capabilities.syncs_by_api
+        )
+        auto_commit = not modules.module.current_test
+        for account in accounts:
+            account._sync_recent()
+            if auto_commit:
+                self.env.cr.commit()  # pylint: disable=invalid-commit
+
+    def _sync_recent(self):
+        """Store this account's messages since its last sync (SYNC_OVERLAP before); return how
+        many were new."""
+        self.ensure_one()
+        started = fields.Datetime.now()
+        since = (self.api_synced_at or started - SYNC_FIRST_LOOKBACK) - SYNC_OVERLAP
+        provider = self._provider()
+        try:
+            bodies = self._client().recent_updates(since.replace(tzinfo=UTC))
+        except (DeliveryError, UserError) as exc:
+            _logger.warning("bot account %s: the API sync failed: %s", self.id, exc)
+            return 0
+        updates = self.env["messenger.update"]
+        stored = 0
+        for body in bodies:
+            stored += len(updates._receive(self, body, provider.delivery_key(body, None)))
+        self.api_synced_at = started
+        if stored:
+            _logger.info("bot account %s: the API sync stored %s missed messages", self.id, stored)
+        return stored
 
     def _fetch_sender(self, event):
         """The event with the sender's name asked of the messenger, where its updates name no
@@ -433,7 +548,9 @@ class MessengerBotAccount(models.Model):
 
     def _webhook_url(self):
         base_url = self.get_base_url()
-        return base_url + self._webhook_path(self.provider, self.id)
+        url = base_url + self._webhook_path(self.provider, self.id)
+        query = self._provider().webhook_query(self._credentials())
+        return f"{url}?{urlencode(query)}" if query else url
 
     def _check_administrator(self):
         """Actions that use the credentials are the administrators' (the buttons show only to

@@ -117,6 +117,7 @@ class MessengerConversation(models.Model):
             conversation._post_customer_message(event)
             return conversation
         is_new_lead = conversation._ensure_open_lead(event)
+        conversation.lead_id._messenger_set_listing(event)
         conversation._ensure_thread()
         if event.edited:
             conversation._edit_customer_message(event)

@@ -8,6 +8,8 @@ from odoo import api, fields, models, modules
 from odoo.service.model import PG_CONCURRENCY_EXCEPTIONS_TO_RETRY
 from odoo.tools import SQL
 
+from ..adapters import NotConfirmed
+
 _logger = logging.getLogger(__name__)
 
 MAX_PROCESS_ATTEMPTS = 5
@@ -220,15 +222,17 @@ class MessengerUpdate(models.Model):
         return self.browse([row[0] for row in self.env.cr.fetchall()])
 
     def _events(self):
-        """This update's events with their files (and, where the messenger needs it, the
-        sender's name) fetched; an exception when it cannot be read (the update fails when
-        bridged)."""
+        """This update's events, confirmed through the API where the messenger's notifications
+        prove nothing, with their files (and, where the messenger needs it, the sender's name)
+        fetched; an exception when it cannot be read or is not confirmed (the update fails when
+        bridged, with why)."""
         self.ensure_one()
         try:
             account = self.account_id
+            events = account._provider().parse(json.loads(self.payload))
             return [
                 account._fetch_file(account._fetch_sender(event))
-                for event in account._provider().parse(json.loads(self.payload))
+                for event in account._confirmed(events)
             ]
         except Exception as exc:  # any malformed body: kept as failed, with why
             return exc
@@ -258,6 +262,9 @@ class MessengerUpdate(models.Model):
                 )
         except PG_CONCURRENCY_EXCEPTIONS_TO_RETRY:
             raise  # another transaction holds the same chat: the whole transaction is retried
+        except NotConfirmed as exc:  # a forged notification: nothing to fix, kept with why
+            _logger.info("messenger update %s not confirmed: %s", self.id, exc)
+            self.write({"state": "failed", "error": str(exc)})
         except Exception as exc:  # any failure must leave the update retryable
             _logger.exception("messenger update %s could not be processed", self.id)
             self.write({"state": "failed", "error": f"{exc.__class__.__name__}: {exc}"})

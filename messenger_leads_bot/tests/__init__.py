@@ -20,3 +20,4 @@ from . import test_outbound_files
 from . import test_civil_hours
 from . import test_meta
 from . import test_vk
+from . import test_avito

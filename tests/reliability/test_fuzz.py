@@ -1,8 +1,9 @@
 """Hostile bodies mixed with valid updates: never a 500 or a traceback, nothing half-stored.
 
-Telegram's, MAX's and VK's come with their secret; WhatsApp's, Instagram's, Facebook
-Messenger's and Viber's are signed as Meta and Viber sign them, so each one passes the signature
-check and reaches the parser.
+Telegram's, MAX's and VK's come with their secret, Avito's with the token in the URL (its valid
+messages are in its fake API, its forged ones are not: they are kept as failed); WhatsApp's,
+Instagram's, Facebook Messenger's and Viber's are signed as Meta and Viber sign them, so each one
+passes the signature check and reaches the parser.
 """
 
 import collections
@@ -19,6 +20,7 @@ from messenger_fixtures import (
     META_PAGE_ID,
     WHATSAPP_PHONE_NUMBER_ID,
     BotAccount,
+    FakeAvitoApi,
     FakeMaxApi,
     FakeMetaApi,
     FakeViberApi,
@@ -627,3 +629,93 @@ def test_hostile_vk_events(vk_bot):
 
     fuzz("fuzz vk", post, vk_bodies)
     check_stored("fuzz vk", vk_bot, chats, refs)
+
+
+# ---------------------------------------------------------------------------------------------
+# Avito: the token in the URL; a message counts once read back through its API
+# ---------------------------------------------------------------------------------------------
+
+
+def avito_valid(text, name, url, image):
+    """A buyer's message that the fake API has (made when posted): text, or a picture."""
+    return "valid", (text, name, url, image)
+
+
+def avito_forged(value):
+    """A notification of the right shape that Avito's API does not know."""
+    value = {"id": f"forged{next(_ids)}", "chat_id": f"u2i-forged-{next(_ids)}", **value}
+    return "forged", {
+        "id": "n",
+        "version": "v3.0.0",
+        "payload": {"type": "message", "value": value},
+    }
+
+
+def avito_forged_message(text, author_id):
+    """A forger's buyer message, well formed but unknown to Avito's API."""
+    content = {"text": text}
+    return avito_forged({"author_id": author_id, "type": "text", "content": content})
+
+
+avito_bodies = st.one_of(
+    st.builds(avito_valid, odd_text, odd_text, media_urls, st.booleans()),
+    st.builds(avito_forged_message, odd_text, st.integers(1, 10**12)),
+    st.binary(max_size=200).map(lambda raw: ("invalid JSON", raw)),
+    json_values.map(lambda value: ("not a notification", value)),
+    st.builds(
+        avito_forged,
+        st.dictionaries(
+            st.sampled_from(["author_id", "user_id", "type", "content", "created", "item_id"]),
+            json_values,
+        ),
+    ),
+    st.builds(
+        lambda payload: ("odd payload", {"payload": payload}),
+        json_values
+        | st.fixed_dictionaries({"type": st.just("message")}, optional={"value": json_values}),
+    ),
+)
+
+
+@pytest.fixture
+def avito_bot(workers_server):
+    with FakeAvitoApi() as api:
+        yield BotAccount(
+            workers_server,
+            workers_server.rpc("admin", "admin"),
+            api,
+            "fuzz_avito",
+            "avito",
+            client_id=api.client_id,
+            client_secret=api.client_secret,
+        )
+
+
+def test_hostile_avito_notifications(avito_bot):
+    chats, refs, forged = set(), set(), set()
+    api = avito_bot.api
+
+    def post(kind, data):
+        if kind == "forged":
+            forged.add(data["payload"]["value"]["chat_id"])
+        if kind == "valid":
+            text, name, url, image = data
+            n = next(_ids) % 20
+            chat_id = f"u2i-fuzz-{_RUN}-{n}"
+            content = {"image": {"sizes": {"1280x960": url}}} if image else {"text": text}
+            kind = "image" if image else "text"
+            data = api.buyer_writes(chat_id, _RUN * 100 + n, text, kind, content, name=name)
+            chats.add(chat_id)
+            refs.add(f"{avito_bot.id}:{chat_id}:{data['payload']['value']['id']}")
+        raw = data if isinstance(data, bytes) else json.dumps(data).encode()
+        return avito_bot.post_avito(raw)
+
+    fuzz("fuzz avito", post, avito_bodies)
+    check_stored("fuzz avito", avito_bot, chats, refs)
+    made = avito_bot.admin.call(
+        "messenger.conversation",
+        "search_count",
+        [["account_id", "=", avito_bot.id], ["external_chat_id", "in", sorted(forged)]],
+    )
+    figure("fuzz avito", "chats made by forged notifications", made)
+    assert made == 0

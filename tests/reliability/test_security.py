@@ -20,6 +20,7 @@ import requests
 from messenger_fixtures import (
     WHATSAPP_PHONE_NUMBER_ID,
     BotAccount,
+    FakeAvitoApi,
     FakeBotApi,
     FakeMaxApi,
     FakeMetaApi,
@@ -118,7 +119,9 @@ def make_user(server, admin, login, groups, company=None):
 class World:
     """Two companies, bots in both, and one user of each kind of attacker."""
 
-    def __init__(self, server, telegram_api, whatsapp_api, viber_api, max_api, *, meta_api, vk_api):
+    def __init__(
+        self, server, telegram_api, whatsapp_api, viber_api, max_api, *, meta_api, vk_api, avito_api
+    ):
         self.server = server
         self.admin = admin = server.rpc("admin", "admin")
         self.company_a = admin.call("res.users", "read", [admin.uid], fields=["company_id"])[0][
@@ -138,6 +141,15 @@ class World:
             for code, webhook_object in (("instagram", "instagram"), ("facebook", "page"))
         }
         self.vk = BotAccount(server, admin, vk_api, f"sec_vk_{_RUN}", provider="vk")
+        self.avito = BotAccount(
+            server,
+            admin,
+            avito_api,
+            f"sec_avito_{_RUN}",
+            provider="avito",
+            client_id=avito_api.client_id,
+            client_secret=avito_api.client_secret,
+        )
         # company B's WhatsApp number, with no team: its leads wait unassigned
         self.whatsapp_b = admin.call(
             "messenger.bot.account",
@@ -195,9 +207,17 @@ def world(serve_test_database):
         FakeMaxApi() as max_api,
         FakeMetaApi() as meta_api,
         FakeVkApi() as vk_api,
+        FakeAvitoApi() as avito_api,
     ):
         yield World(
-            server, telegram_api, whatsapp_api, viber_api, max_api, meta_api=meta_api, vk_api=vk_api
+            server,
+            telegram_api,
+            whatsapp_api,
+            viber_api,
+            max_api,
+            meta_api=meta_api,
+            vk_api=vk_api,
+            avito_api=avito_api,
         )
     for kind, count in sorted(refusals.items()):
         figure("security", f"refused {kind}", count)
@@ -209,6 +229,8 @@ def world(serve_test_database):
 def test_webhooks_refuse_wrong_secrets_and_ignore_replays(world):
     telegram = world.telegram
     update = tg_message(402_001, "Hello")
+    avito_chat = f"u2i-sec-{_RUN}"
+    avito_message = world.avito.api.buyer_writes(avito_chat, 402_021, "Hello")
     for answer in (
         telegram.post(update, secret=""),
         telegram.post(update, secret="x" * 43),
@@ -233,6 +255,9 @@ def test_webhooks_refuse_wrong_secrets_and_ignore_replays(world):
         world.vk.post_vk(vk_message(402_021, "Hello"), secret=""),
         world.vk.post_vk(vk_message(402_021, "Hello"), secret="x" * 43),
         world.vk.post_vk({"type": "confirmation", "group_id": 1}, secret="x" * 43),
+        world.avito.post_avito(avito_message, token=""),
+        world.avito.post_avito(avito_message, token=False),
+        world.avito.post_avito(avito_message, token="x" * 43),
     ):
         assert answer.status_code == 403
         refusals["webhook calls"] += 1
@@ -240,6 +265,12 @@ def test_webhooks_refuse_wrong_secrets_and_ignore_replays(world):
     assert world.max.conversation(402_011) is None
     assert all(account.conversation("402012") is None for account in world.meta.values())
     assert world.vk.conversation(402_021) is None
+    assert world.avito.conversation(avito_chat) is None
+    # Avito signs nothing: with the URL's token, a message its API does not have makes nothing
+    forged = world.avito.api.forged(avito_chat, 402_021, "Pay here")
+    assert world.avito.post_avito(forged).text == "ok"
+    assert world.avito.conversation(avito_chat) is None, "a forged notification creates nothing"
+    refusals["forged notifications"] += 1
     assert telegram.post(update).text == "ok"
     assert telegram.post(update).text == "duplicate", "a replayed update is not processed twice"
     assert len(telegram.customer_messages(402_001)) == 1
@@ -258,6 +289,7 @@ def test_oversized_bodies_are_refused_before_they_are_read(world):
             for account in world.meta.values()
         ),
         lambda: world.vk.post_vk(huge),
+        lambda: world.avito.post_avito(huge),
     ):
         began = time.perf_counter()
         answer = post()
@@ -292,6 +324,7 @@ def test_odd_signed_bodies_answer_400_and_odd_text_is_cleaned(world):
             for webhook_object, account in world.meta.items()
         ),
         world.vk.post_vk({"type": "message_new", "event_id": "e", "object": "x"}),
+        world.avito.post_avito({"payload": {"type": "message", "value": "x"}}),
     ):
         assert answer.status_code == 400, answer.text
         assert "Traceback" not in answer.text

@@ -1,0 +1,190 @@
+"""A buyer on Avito and a salesperson in Odoo, end to end, over loopback.
+
+The same guarantees as the other messengers' (a wrong or missing token is refused and nothing is
+stored, a repeated delivery is ignored, a lead is made and acknowledged, a rate-limited send is
+retried, a reply written in Discuss reaches the buyer), and Avito's own: a forged notification
+creates nothing, and the API sync repairs the messages whose webhooks Avito dropped. The
+webhook only promises the notification is stored: every effect is waited for.
+"""
+
+import time
+
+import pytest
+from messenger_fixtures import BotAccount, FakeAvitoApi, run_cron
+
+_RUN = int(time.time()) % 1_000_000
+SOFA = {
+    "id": 4071239,
+    "title": "Диван Осло, серый",
+    "price_string": "45 000 ₽",
+    "url": "https://www.avito.ru/moskva/mebel/divan_oslo_4071239",
+}
+
+
+def buyer(n):
+    """An Avito user id of this run: an earlier run's buyer keeps their own open lead."""
+    return _RUN * 100 + n
+
+
+def chat(n):
+    return f"u2i-e2e-{_RUN}-{n}"
+
+
+def wait_for(fetch, what, timeout=20.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        found = fetch()
+        if found:
+            return found
+        time.sleep(0.2)
+    raise AssertionError(f"{what}: not within {timeout:.0f} s")
+
+
+@pytest.fixture(scope="module")
+def avito_api():
+    with FakeAvitoApi() as api:
+        yield api
+
+
+@pytest.fixture(scope="module")
+def avito_bot(odoo, avito_api):
+    return BotAccount(
+        odoo,
+        odoo.rpc("admin", "admin"),
+        avito_api,
+        "e2e_avito",
+        provider="avito",
+        client_id=avito_api.client_id,
+        client_secret=avito_api.client_secret,
+    )
+
+
+def lead_of(account, chat_id):
+    conversation = wait_for(
+        lambda: (
+            (account.conversation(chat_id) or {}).get("lead_id") and account.conversation(chat_id)
+        ),
+        f"the lead of {chat_id}",
+    )
+    return account.admin.call(
+        "crm.lead",
+        "read",
+        [conversation["lead_id"][0]],
+        fields=["channel_id", "user_id", "messenger_listing_title", "messenger_listing_url"],
+    )[0]
+
+
+def updates_of(account):
+    return account.admin.call(
+        "messenger.update",
+        "search_read",
+        [["account_id", "=", account.id]],
+        fields=["state", "error", "external_id"],
+    )
+
+
+def test_avito_buyer_gets_a_lead_with_the_listing_an_acknowledgement_and_a_reply(
+    odoo, avito_bot, avito_api
+):
+    chat_id = chat(1)
+    notification = avito_api.buyer_writes(chat_id, buyer(1), "Диван ещё продаётся?", item=SOFA)
+    answer = avito_bot.post_avito(notification)
+    assert (answer.status_code, answer.text) == (200, "ok")
+    lead = lead_of(avito_bot, chat_id)
+    assert lead["channel_id"][1] == "Avito"
+    assert (lead["messenger_listing_title"], lead["messenger_listing_url"]) == (
+        SOFA["title"],
+        SOFA["url"],
+    )
+    (ack,) = avito_api.wait_sent(chat_id, 1, timeout=20)
+    assert "5" in ack["text"]
+    seller = wait_for(lambda: lead_of(avito_bot, chat_id)["user_id"], "an assigned salesperson")
+    assert seller[0] == avito_bot.seller_id
+    # a 2,400-character answer: three messages of at most 1,000, in order
+    paragraphs = [f"{n}. Диван «Осло» стоит 45 000 ₽, доставка за 3 дня." for n in range(1, 200)]
+    text = "\n".join(paragraphs)[:2400]
+    conversation = avito_bot.conversation(chat_id)
+    odoo.rpc(avito_bot.seller_login, avito_bot.seller_login).call(
+        "discuss.channel",
+        "message_post",
+        [conversation["discuss_channel_id"][0]],
+        body=text,
+        message_type="comment",
+        subtype_xmlid="mail.mt_comment",
+    )
+    _ack, *parts = avito_api.wait_sent(chat_id, 4, timeout=30)
+    assert len(parts) == 3
+    assert all(len(part["text"]) <= 1000 for part in parts)
+    assert " ".join(part["text"] for part in parts).split() == text.split(), "all, in order"
+
+
+def test_avito_wrong_or_missing_token_and_duplicates(avito_bot, avito_api):
+    chat_id = chat(2)
+    notification = avito_api.buyer_writes(chat_id, buyer(2), "Once", item=SOFA)
+    assert avito_bot.post_avito(notification, token="forged-token").status_code == 403
+    assert avito_bot.post_avito(notification, token=False).status_code == 403
+    assert avito_bot.conversation(chat_id) is None, "nothing stored"
+    assert avito_bot.post_avito(notification).text == "ok"
+    assert avito_bot.post_avito(dict(notification, id="retried")).text == "duplicate"
+    messages = wait_for(lambda: avito_bot.customer_messages(chat_id), "the message")
+    time.sleep(1)  # a duplicate processed late would show by now
+    assert len(avito_bot.customer_messages(chat_id)) == len(messages) == 1
+
+
+def test_avito_forged_notification_creates_nothing(avito_bot, avito_api):
+    """Someone who learnt the URL's token sends a message Avito never had: it is stored and
+    answered (Avito's own would be too), then read back through the API and ignored."""
+    chat_id = chat(3)
+    forged = avito_api.forged(chat_id, buyer(3), "Оплатите здесь: https://evil.example")
+    assert avito_bot.post_avito(forged).text == "ok"
+    assert avito_bot.conversation(chat_id) is None, "no conversation, no lead"
+    (update,) = [u for u in updates_of(avito_bot) if u["state"] == "failed"]
+    assert "does not know this message" in update["error"]
+    assert avito_api.sent_to(chat_id) == []
+
+
+def test_avito_sync_repairs_dropped_webhooks(avito_bot, avito_api):
+    """Avito dropped five webhooks (Odoo was slow or down): the sync finds the messages through
+    the API; a webhook that did arrive is not doubled."""
+    delivered = avito_api.buyer_writes(chat(4), buyer(4), "Delivered", item=SOFA)
+    assert avito_bot.post_avito(delivered).text == "ok"
+    dropped = [
+        (chat(5 + n % 2), avito_api.buyer_writes(chat(5 + n % 2), buyer(5 + n % 2), f"Lost {n}"))
+        for n in range(5)
+    ]
+    started = time.monotonic()
+    run_cron(avito_bot.admin, "messenger_leads_bot.ir_cron_messenger_api_sync")
+    for chat_id in {chat_id for chat_id, _n in dropped}:
+        expected = sum(1 for c, _n in dropped if c == chat_id)
+        wait_for(
+            lambda chat_id=chat_id, expected=expected: (
+                avito_bot.conversation(chat_id)
+                and len(avito_bot.customer_messages(chat_id)) >= expected
+            ),
+            f"the dropped messages of {chat_id}",
+            timeout=60,
+        )
+    took = time.monotonic() - started
+    print(f"\n5 messages whose webhooks were dropped repaired by the sync in {took:.1f} s")
+    texts = sorted(
+        m["body"] for c in {chat(4), chat(5), chat(6)} for m in avito_bot.customer_messages(c)
+    )
+    assert texts == sorted(["<p>Delivered</p>", *(f"<p>Lost {n}</p>" for n in range(5))])
+    run_cron(avito_bot.admin, "messenger_leads_bot.ir_cron_messenger_api_sync")
+    assert avito_bot.all_processed()
+    again = sorted(
+        m["body"] for c in {chat(4), chat(5), chat(6)} for m in avito_bot.customer_messages(c)
+    )
+    assert again == texts, "a second sync doubles nothing"
+
+
+def test_avito_rate_limited_send_is_retried(avito_bot, avito_api):
+    chat_id = chat(7)
+    avito_api.fail_next("send", 429, retry_after=1)
+    avito_bot.post_avito(avito_api.buyer_writes(chat_id, buyer(7), "Hello", item=SOFA))
+    wait_for(lambda: avito_api.failures_returned, "the 429")
+    deadline = time.monotonic() + 30
+    while not avito_api.sent_to(chat_id) and time.monotonic() < deadline:
+        avito_bot.run_outbox_cron()  # the retry is due after the asked delay
+        time.sleep(1)
+    assert len(avito_api.sent_to(chat_id)) == 1
