@@ -7,9 +7,14 @@ from odoo.exceptions import UserError
 
 from ..adapters import MB, file_kind, fill_template_values
 from ..tools.language import phone_languages
-from ..tools.message_text import message_text
+from ..tools.message_text import first_line, message_text
 
 STOP_COMMANDS = ("/stop", "/unsubscribe")
+INBOX_STATES = [
+    ("waiting_us", "Waiting for us"),
+    ("waiting_customer", "Waiting for the customer"),
+    ("closed", "Closed"),
+]
 
 
 class MessengerConversation(models.Model):
@@ -17,7 +22,8 @@ class MessengerConversation(models.Model):
 
     _name = "messenger.conversation"
     _description = "Messenger conversation"
-    _order = "last_message_at desc, id desc"
+    # the inbox's urgency: the closest first-response deadline, then who waited longest
+    _order = "answer_by, waiting_since, last_message_at desc, id desc"
     _rec_name = "display_name"
 
     account_id = fields.Many2one(
@@ -47,6 +53,32 @@ class MessengerConversation(models.Model):
     person_replied_at = fields.Datetime(
         string="Person replied", help="When a person last wrote: the bot stays silent after it."
     )
+    last_customer_text = fields.Char(
+        string="Last customer message",
+        readonly=True,
+        help="The first line of the customer's last message.",
+    )
+    inbox_state = fields.Selection(
+        INBOX_STATES,
+        string="Status",
+        default="waiting_customer",
+        required=True,
+        readonly=True,
+        index=True,
+        help="Waiting for us: the customer wrote last and nobody answered yet. A closed chat "
+        "opens again when the customer writes.",
+    )
+    waiting_since = fields.Datetime(
+        readonly=True,
+        help="The customer's first message that nobody answered yet.",
+    )
+    answer_by = fields.Datetime(
+        compute="_compute_answer_by",
+        store=True,
+        help="The lead's first-response deadline, while nobody has answered it.",
+    )
+    sla_state = fields.Selection(related="lead_id.sla_state")
+    first_response_at = fields.Datetime(related="lead_id.first_response_at")
     rating_lead_id = fields.Many2one(
         "crm.lead",
         string="Rating asked for",
@@ -93,6 +125,12 @@ class MessengerConversation(models.Model):
             )
             conversation.display_name = f"{conversation.channel_id.name or ''} · {who}"
 
+    @api.depends("lead_id.response_deadline", "lead_id.first_response_at")
+    def _compute_answer_by(self):
+        for conversation in self:
+            lead = conversation.lead_id
+            conversation.answer_by = not lead.first_response_at and lead.response_deadline
+
     def write(self, vals):
         result = super().write(vals)
         if "lead_id" in vals:
@@ -120,7 +158,7 @@ class MessengerConversation(models.Model):
             conversation._edit_customer_message(event)
             return conversation
         message = conversation._post_customer_message(event)
-        conversation.last_message_at = event.date.replace(tzinfo=None)
+        conversation._register_customer_message(event)
         conversation.lead_id._messenger_register_customer_message(conversation.last_message_at)
         if not is_new_lead:
             conversation.lead_id._messenger_register_signal("customer_replied")
@@ -128,6 +166,19 @@ class MessengerConversation(models.Model):
             conversation._apply_shared_phone(event.phone, vouched=event.phone_is_senders)
         conversation._bot_answer(event, is_new_lead, message)
         return conversation
+
+    def _register_customer_message(self, event):
+        """The inbox's view of the chat: the customer wrote last and waits for us."""
+        self.ensure_one()
+        sent_at = event.date.replace(tzinfo=None)
+        values = {
+            "last_message_at": sent_at,
+            "last_customer_text": first_line(event.text) or event.file_name or event.kind,
+            "inbox_state": "waiting_us",
+        }
+        if self.inbox_state != "waiting_us" or not self.waiting_since:
+            values["waiting_since"] = sent_at
+        self.write(values)
 
     def _take_bot_control(self, event):
         """Blocking, unblocking and /stop; return True when the event was one of them."""
@@ -161,9 +212,9 @@ class MessengerConversation(models.Model):
         self.env.cr.execute(
             """
             INSERT INTO messenger_conversation
-                (account_id, external_chat_id, channel_id, company_id, blocked,
+                (account_id, external_chat_id, channel_id, company_id, blocked, inbox_state,
                  create_uid, create_date, write_uid, write_date)
-            VALUES (%(account)s, %(chat)s, %(channel)s, %(company)s, false,
+            VALUES (%(account)s, %(chat)s, %(channel)s, %(company)s, false, 'waiting_customer',
                     %(uid)s, now() at time zone 'UTC', %(uid)s, now() at time zone 'UTC')
             ON CONFLICT (account_id, external_chat_id) DO NOTHING
             """,
@@ -512,7 +563,13 @@ class MessengerConversation(models.Model):
         its files."""
         self.ensure_one()
         self._check_service_window()
-        self.person_replied_at = fields.Datetime.now()
+        self.write(
+            {
+                "person_replied_at": fields.Datetime.now(),
+                "inbox_state": "waiting_customer",
+                "waiting_since": False,
+            }
+        )
         self.lead_id._messenger_register_first_response(self.person_replied_at)
         self._queue_outbound(
             message_text(message.body),
@@ -563,6 +620,26 @@ class MessengerConversation(models.Model):
                     "customer answers."
                 )
             )
+
+    def action_open_discuss(self):
+        """Open the chat's thread in Discuss."""
+        self.ensure_one()
+        self.check_access("read")
+        return {
+            "type": "ir.actions.client",
+            "tag": "mail.action_discuss",
+            "params": {"active_id": f"discuss.channel_{self.discuss_channel_id.id}"},
+        }
+
+    def action_open_lead(self):
+        """Open the chat's lead."""
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "res_model": "crm.lead",
+            "res_id": self.lead_id.id,
+            "views": [(False, "form")],
+        }
 
     def action_send_whatsapp_template(self):
         """Re-open a WhatsApp conversation after 24 hours with the account's approved template."""

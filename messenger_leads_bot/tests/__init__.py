@@ -17,3 +17,4 @@ from . import test_messenger_bot_account
 from . import test_intake
 from . import test_max
 from . import test_outbound_files
+from . import test_inbox
