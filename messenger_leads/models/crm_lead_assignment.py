@@ -41,6 +41,25 @@ class CrmLead(models.Model):
         for team, leads in todo.sudo().grouped("team_id").items():
             team._messenger_assign_leads(leads, exclude_users)
 
+    def _messenger_transfer(self, user, by, note):
+        """`by` hands the leads to `user`, saying why: the reason goes to the assignment log."""
+        self.write({"user_id": user.id})
+        self.env["messenger.assignment.log"].create(
+            [
+                {
+                    "lead_id": lead.id,
+                    "company_id": lead.company_id.id,
+                    "team_id": lead.team_id.id,
+                    "user_id": user.id,
+                    "strategy": "transfer",
+                    "reason": self.env._(
+                        "Transferred by %(user)s: %(note)s", user=by.name, note=note
+                    ),
+                }
+                for lead in self
+            ]
+        )
+
     def _messenger_previous_owners(self, users):
         """{customer: salesperson} of the customers' latest other leads owned by `users`."""
         partners = self.partner_id

@@ -3,7 +3,7 @@ import datetime
 from lxml import etree
 
 from odoo import fields
-from odoo.exceptions import AccessError
+from odoo.exceptions import AccessError, UserError
 from odoo.tests import new_test_user, tagged
 from odoo.tools.safe_eval import safe_eval
 
@@ -21,9 +21,7 @@ class InboxCase(BotCase):
         cls.colleague = new_test_user(
             env, "inbox_colleague", groups="sales_team.group_sale_salesman"
         )
-        cls.stranger = new_test_user(
-            env, "inbox_stranger", groups="sales_team.group_sale_salesman"
-        )
+        cls.stranger = new_test_user(env, "inbox_stranger", groups="sales_team.group_sale_salesman")
         for user in cls.seller | cls.colleague:
             env["crm.team.member"].create({"crm_team_id": cls.team.id, "user_id": user.id})
         cls.other_team = env["crm.team"].create({"name": "Inbox: other team"})
@@ -35,9 +33,7 @@ class InboxCase(BotCase):
         """A customer's chat whose lead is `user`'s (nobody's when False)."""
         self.receive(tg_update(chat_id, text))
         conversation = self.conversation(chat_id)
-        conversation.lead_id.write(
-            {"user_id": user and user.id, "team_id": (team or self.team).id}
-        )
+        conversation.lead_id.write({"user_id": user and user.id, "team_id": (team or self.team).id})
         return conversation
 
     def reply(self, conversation, user, body="Hello, how can I help?"):
@@ -87,9 +83,7 @@ class TestInbox(InboxCase):
         )
         self.assertEqual(self.inbox(self.seller, "unassigned"), unassigned)
         self.assertEqual(self.inbox(self.stranger, "unassigned"), other_team)
-        self.assertEqual(
-            self.inbox(self.seller, "waiting_us"), mine | colleagues | unassigned
-        )
+        self.assertEqual(self.inbox(self.seller, "waiting_us"), mine | colleagues | unassigned)
         self.assertEqual(self.inbox(self.seller, "waiting_customer"), answered)
         self.assertFalse(self.inbox(self.seller, "closed"))
         self.assertNotIn(other_team, self.inbox(self.seller), "record rules as before")
@@ -132,3 +126,110 @@ class TestInbox(InboxCase):
         )
         lead = conversation.action_open_lead()
         self.assertEqual((lead["res_model"], lead["res_id"]), ("crm.lead", conversation.lead_id.id))
+
+
+@tagged("post_install", "-at_install")
+class TestChatLifecycle(InboxCase):
+    """Close, transfer and reopen a chat, and who may."""
+
+    def test_the_salesperson_closes_with_a_last_message_to_the_customer(self):
+        conversation = self.chat(9601, self.seller)
+        conversation.with_user(self.seller).action_close("Thank you, write again any time!")
+        self.assertEqual(conversation.inbox_state, "closed")
+        self.deliver_all()
+        self.assertEqual(self.api.sent_to(9601)[-1]["text"], "Thank you, write again any time!")
+        self.assertIn("Chat closed by", conversation.discuss_channel_id.message_ids[0].body)
+
+    def test_closing_silently_sends_nothing(self):
+        conversation = self.chat(9602, self.seller)
+        self.deliver_all()
+        sent = len(self.api.sent_to(9602))
+        self.env["messenger.conversation.close"].with_user(self.seller).create(
+            {"conversation_ids": conversation.ids}
+        ).action_close()
+        self.deliver_all()
+        self.assertEqual(conversation.inbox_state, "closed")
+        self.assertEqual(len(self.api.sent_to(9602)), sent)
+
+    def test_only_the_salesperson_the_leader_or_a_manager_may_close_or_transfer(self):
+        conversation = self.chat(9611, self.seller)
+        for user in self.colleague, self.stranger:  # a teammate who sees it, another team
+            with self.assertRaises(AccessError):
+                conversation.with_user(user).action_close()
+            with self.assertRaises(AccessError):
+                conversation.with_user(user).action_transfer(user.id, "Mine now")
+        self.assertEqual(conversation.inbox_state, "waiting_us")
+        self.assertEqual(conversation.user_id, self.seller)
+        team_leader = new_test_user(
+            self.env, "inbox_team_leader", groups="sales_team.group_sale_salesman"
+        )
+        self.team.user_id = team_leader
+        conversation.with_user(team_leader).action_transfer(self.colleague.id, "Knows the product")
+        self.assertEqual(conversation.user_id, self.colleague)
+        conversation.with_user(self.leader).action_close()  # a sales manager
+        self.assertEqual(conversation.inbox_state, "closed")
+
+    def test_transfer_reassigns_with_the_reason_and_a_note_for_staff_only(self):
+        conversation = self.chat(9621, self.seller)
+        self.deliver_all()
+        sent = len(self.api.sent_to(9621))
+        wizard = (
+            self.env["messenger.conversation.transfer"]
+            .with_user(self.seller)
+            .create(
+                {
+                    "conversation_id": conversation.id,
+                    "user_id": self.colleague.id,
+                    "note": "She wants delivery to Kazan: your region",
+                }
+            )
+        )
+        wizard.action_transfer()
+        lead = conversation.lead_id
+        self.assertEqual(lead.user_id, self.colleague)
+        self.assertIn(
+            self.colleague.partner_id, conversation.discuss_channel_id.channel_member_ids.partner_id
+        )
+        log = lead.messenger_assignment_log_ids[0]
+        self.assertEqual((log.user_id, log.strategy), (self.colleague, "transfer"))
+        self.assertIn("your region", lead.messenger_assignment_reason)
+        note = conversation.discuss_channel_id.message_ids[0]
+        self.assertIn("your region", note.body)
+        self.assertEqual(note.subtype_id, self.env.ref("mail.mt_note"))
+        self.assertTrue(note.is_internal or note.subtype_id.internal, "for staff only")
+        self.deliver_all()
+        self.assertEqual(len(self.api.sent_to(9621)), sent, "the customer never gets the note")
+
+    def test_transfer_goes_to_a_salesperson_with_a_reason(self):
+        conversation = self.chat(9622, self.seller).with_user(self.seller)
+        portal = new_test_user(self.env, "inbox_portal", groups="base.group_portal")
+        with self.assertRaises(UserError):
+            conversation.action_transfer(portal.id, "Over to you")
+        with self.assertRaises(UserError):
+            conversation.action_transfer(self.colleague.id, "  ")
+        self.assertEqual(conversation.user_id, self.seller)
+
+    def test_a_closed_chat_opens_again_when_the_customer_writes(self):
+        conversation = self.chat(9631, self.seller)
+        conversation.with_user(self.seller).action_close()
+        self.receive(tg_update(9631, "One more question"))
+        self.assertEqual(conversation.inbox_state, "waiting_us")
+        self.assertTrue(conversation.waiting_since)
+        self.assertEqual(conversation.last_customer_text, "One more question")
+
+    def test_idle_chats_close_after_their_team_s_hours(self):
+        self.team.messenger_auto_close_hours = 4
+        idle, answered_lately, fresh, other_team = (
+            self.chat(9641, self.seller),
+            self.chat(9642, self.seller),
+            self.chat(9643, self.seller),
+            self.chat(9644, False, team=self.other_team),
+        )
+        five_hours_ago = fields.Datetime.now() - datetime.timedelta(hours=5)
+        (idle | answered_lately | other_team).write({"last_message_at": five_hours_ago})
+        self.reply(answered_lately, self.seller)
+        self.env["messenger.conversation"]._cron_auto_close()
+        self.assertEqual(idle.inbox_state, "closed")
+        self.assertEqual(answered_lately.inbox_state, "waiting_customer")
+        self.assertEqual(fresh.inbox_state, "waiting_us")
+        self.assertEqual(other_team.inbox_state, "waiting_us", "its team closes nothing")
