@@ -1,3 +1,4 @@
+import dataclasses
 import datetime
 
 from markupsafe import Markup
@@ -6,6 +7,7 @@ from odoo import Command, _, api, fields, models
 from odoo.exceptions import AccessError, UserError
 
 from ..adapters import MB, file_kind, fill_template_values
+from ..tools.clock import message_time
 from ..tools.language import phone_languages
 from ..tools.message_text import first_line, message_text
 
@@ -142,8 +144,16 @@ class MessengerConversation(models.Model):
     # ------------------------------------------------------------------
 
     @api.model
-    def _bridge_inbound(self, account, event):
-        """Tie one customer event to its conversation, thread and lead; return the conversation."""
+    def _bridge_inbound(self, account, event, received_at=None):
+        """Tie one customer event to its conversation, thread and lead; return the conversation.
+
+        `received_at`: when its update was stored, the message's date when that date cannot be
+        (see tools/clock.py)."""
+        sent_at = event.date and event.date.replace(tzinfo=None)
+        event = dataclasses.replace(
+            event,
+            date=message_time(sent_at, account.create_date, received_at or fields.Datetime.now()),
+        )
         conversation = self._lock_or_create(account, event.chat_id)
         conversation._ensure_customer(event)
         if conversation._take_bot_control(event) or conversation._take_rating(event):

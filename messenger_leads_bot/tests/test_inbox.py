@@ -233,3 +233,35 @@ class TestChatLifecycle(InboxCase):
         self.assertEqual(answered_lately.inbox_state, "waiting_customer")
         self.assertEqual(fresh.inbox_state, "waiting_us")
         self.assertEqual(other_team.inbox_state, "waiting_us", "its team closes nothing")
+
+
+@tagged("post_install", "-at_install")
+class TestMessageDates(InboxCase):
+    """What a customer's message says about its own date is not always true."""
+
+    def test_a_1970_date_is_replaced_by_the_receipt_time(self):
+        stored = self.receive(tg_update(9701, "Hello from the past", date=0))
+        conversation = self.conversation(9701)
+        self.assertEqual(conversation.last_message_at, stored.create_date)
+        self.assertEqual(conversation.lead_id.first_message_at, stored.create_date)
+        self.assertGreater(conversation.answer_by, stored.create_date)
+
+    def test_a_date_after_the_receipt_is_replaced_by_the_receipt_time(self):
+        tomorrow = int((fields.Datetime.now() + datetime.timedelta(days=1)).timestamp())
+        stored = self.receive(tg_update(9702, "Hello from tomorrow", date=tomorrow))
+        conversation = self.conversation(9702)
+        self.assertEqual(conversation.last_message_at, stored.create_date)
+        self.assertEqual(conversation.waiting_since, stored.create_date)
+
+    def test_leads_from_messages_are_created_by_the_intake_cron_s_user_never_the_public(self):
+        self.env["messenger.update"]._receive(self.account, tg_update(9711, "Hi"), "9711-1")
+        cron = self.env.ref("messenger_leads_bot.ir_cron_messenger_intake")
+        cron.method_direct_trigger()
+        lead = self.conversation(9711).lead_id
+        public = self.env.ref("base.public_user")
+        self.assertNotEqual(lead.create_uid, public)
+        authors = lead.message_ids.author_id
+        self.assertTrue(authors, "the lead's chatter says who made it")
+        self.assertNotIn(public.partner_id, authors)
+        self.assertEqual(authors, cron.user_id.partner_id)
+        self.assertEqual(authors, self.env.ref("base.partner_root"), "OdooBot")
