@@ -637,10 +637,13 @@ class MessengerConversation(models.Model):
         """Open the chat's thread in Discuss."""
         self.ensure_one()
         self.check_access("read")
+        thread = f"discuss.channel_{self.discuss_channel_id.id}"
         return {
             "type": "ir.actions.client",
             "tag": "mail.action_discuss",
-            "params": {"active_id": f"discuss.channel_{self.discuss_channel_id.id}"},
+            # Discuss reads the context's active_id first, which a button sets to its record's
+            "context": {"active_id": thread},
+            "params": {"active_id": thread},
         }
 
     def action_open_lead(self):

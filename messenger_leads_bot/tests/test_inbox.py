@@ -121,9 +121,10 @@ class TestInbox(InboxCase):
     def test_buttons_open_the_thread_and_the_lead(self):
         conversation = self.chat(9541, self.seller).with_user(self.seller)
         thread = conversation.action_open_discuss()
-        self.assertEqual(
-            thread["params"]["active_id"], f"discuss.channel_{conversation.discuss_channel_id.id}"
-        )
+        active_id = f"discuss.channel_{conversation.discuss_channel_id.id}"
+        self.assertEqual(thread["params"]["active_id"], active_id)
+        # Discuss reads the context first, where a list or form button puts its record's id
+        self.assertEqual(thread["context"]["active_id"], active_id)
         lead = conversation.action_open_lead()
         self.assertEqual((lead["res_model"], lead["res_id"]), ("crm.lead", conversation.lead_id.id))
 
