@@ -29,6 +29,7 @@
     "demo": [
         "demo/messenger_bot_account_demo.xml",
         "demo/messenger_conversation_demo.xml",
+        "demo/mail_canned_response_demo.xml",
     ],
     "assets": {
         "web.assets_backend": ["messenger_leads_bot/static/src/discuss/*"],

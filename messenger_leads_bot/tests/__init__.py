@@ -18,3 +18,4 @@ from . import test_intake
 from . import test_max
 from . import test_outbound_files
 from . import test_inbox
+from . import test_inbox_tour
