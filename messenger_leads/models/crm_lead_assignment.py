@@ -50,6 +50,9 @@ class CrmLead(models.Model):
         _ = assignment.keep
         reason = _("Transferred by %(user)s: %(note)s", user=by.name, note=note)
         self.write({"user_id": user.id})
+        # what the new salesperson changes (crm's team, its properties) is computed now, by
+        # the caller's rights, not when the request flushes as one who may no longer read it
+        self.flush_recordset()
         self.env["messenger.assignment.log"].create(
             [
                 {
