@@ -17,8 +17,9 @@ class TestInboxTour(HttpCase, InboxCase):
         conversation.lead_id.user_id = self.seller
         return conversation
 
-    def test_a_salesperson_answers_the_most_urgent_chat_with_a_canned_response(self):
+    def test_a_salesperson_answers_the_most_urgent_chat_transfers_one_closes_one(self):
         calm = self.customer_chat(9801, "Calm", "Just looking around")
+        done = self.customer_chat(9803, "Done", "Thanks, that is all")
         urgent = self.customer_chat(9802, "Urgent", "I need it today")
         urgent.lead_id.first_message_at = fields.Datetime.now() - datetime.timedelta(minutes=3)
         self.assertLess(urgent.answer_by, calm.answer_by)
@@ -28,7 +29,11 @@ class TestInboxTour(HttpCase, InboxCase):
             login=self.seller.login,
         )
         self.assertEqual(urgent.inbox_state, "waiting_customer")
-        self.assertEqual(calm.inbox_state, "waiting_us")
+        self.assertEqual(calm.user_id, self.colleague)
+        self.assertIn("Kazan", calm.lead_id.messenger_assignment_reason)
+        self.assertEqual(done.inbox_state, "closed")
+        self.deliver_all()
+        self.assertEqual(self.api.sent_to(9803)[-1]["text"], "Thank you, write again any time!")
         reply = self.env["messenger.outbox"].search(
             [("conversation_id", "=", urgent.id), ("origin", "=", "person")]
         )
