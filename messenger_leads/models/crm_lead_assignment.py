@@ -1,5 +1,7 @@
 from odoo import api, fields, models
 
+from ..tools import assignment
+
 
 class CrmLead(models.Model):
     # One model, one file per concern, as Odoo's mail does for res.partner: see crm_lead.py.
@@ -15,12 +17,14 @@ class CrmLead(models.Model):
     )
 
     @api.depends("messenger_assignment_log_ids")
+    @api.depends_context("lang")
     def _compute_messenger_assignment_reason(self):
         latest = {}
         for log in self.messenger_assignment_log_ids.sorted("id"):
-            latest[log.lead_id.id] = log.reason
+            latest[log.lead_id.id] = log
         for lead in self:
-            lead.messenger_assignment_reason = latest.get(lead.id, False)
+            log = latest.get(lead.id)
+            lead.messenger_assignment_reason = log._reason_text() if log else False
 
     def _messenger_assign(self, exclude_users=None):
         """Give each lead of a team using our engine to a salesperson, at once.
@@ -49,6 +53,29 @@ class CrmLead(models.Model):
             self.activity_ids.filtered(
                 lambda activity: activity.user_id == leader and activity.summary == summary
             )
+        )
+
+    def _messenger_transfer(self, user, by, note):
+        """`by` hands the leads to `user`, saying why: the reason goes to the assignment log."""
+        _ = assignment.keep
+        reason = _("Transferred by %(user)s: %(note)s", user=by.name, note=note)
+        self.write({"user_id": user.id})
+        # what the new salesperson changes (crm's team, its properties) is computed now, by
+        # the caller's rights, not when the request flushes as one who may no longer read it
+        self.flush_recordset()
+        self.env["messenger.assignment.log"].create(
+            [
+                {
+                    "lead_id": lead.id,
+                    "company_id": lead.company_id.id,
+                    "team_id": lead.team_id.id,
+                    "user_id": user.id,
+                    "strategy": "transfer",
+                    "reason": assignment.reason_text(assignment.untranslated, reason),
+                    "reason_kept": reason,
+                }
+                for lead in self
+            ]
         )
 
     def _messenger_previous_owners(self, users):

@@ -140,11 +140,13 @@ class CrmTeam(models.Model):
         self._messenger_apply_assignments(leads, choices)
 
     def _messenger_choose(self, lead, candidates, owners):
-        """(candidate or None, reason): the returning customer's salesperson first."""
+        """(candidate or None, reason kept to translate): the returning customer's salesperson
+        first."""
+        _ = assignment.keep
         with_room = {c.user_id: c for c in candidates if c.has_room}
         owner = owners.get(lead.partner_id.id)
         if owner in with_room:
-            return with_room[owner], self.env._("Returning customer: back to their salesperson")
+            return with_room[owner], _("Returning customer: back to their salesperson")
         hot = lead.qualification_grade == "hot"
         chosen = assignment.choose(
             candidates,
@@ -153,17 +155,16 @@ class CrmTeam(models.Model):
             hot=hot,
         )
         if not chosen:
-            return None, self.env._("Nobody available (at work, with room)")
-        reason = assignment.reason(
-            self.env._, self.messenger_assignment, chosen, with_room.values(), hot
-        )
+            return None, _("Nobody available (at work, with room)")
+        reason = assignment.reason(_, self.messenger_assignment, chosen, with_room.values(), hot)
         return chosen, reason
 
     def _messenger_apply_assignments(self, leads, choices):
         """Write the choices (one write per salesperson) and the log; the fallback for the rest.
 
-        choices: [(lead, user id or None, reason)].
+        choices: [(lead, user id or None, reason kept to translate, see tools/assignment.py)].
         """
+        _ = assignment.keep
         leader = self.user_id
         to_leader = self.messenger_nobody_available == "leader" and leader
         logged = []
@@ -172,7 +173,7 @@ class CrmTeam(models.Model):
             user_id, reason = chosen_id, why
             if not user_id and to_leader:
                 user_id = leader.id
-                reason = self.env._("%(reason)s: to the team leader", reason=why)
+                reason = _("%(reason)s: to the team leader", reason=why)
             elif not user_id and leader and not lead._messenger_waits_in_queue(leader):
                 lead.activity_schedule(
                     "mail.mail_activity_data_todo",

@@ -110,6 +110,27 @@ class TestAssignment(TransactionCase):
         )
         self.assertIn("team leader", leads[6].messenger_assignment_reason)
 
+    def test_why_this_salesperson_reads_in_the_reader_s_language(self):
+        self.env["res.lang"]._activate_lang("ru_RU")
+        self.env["ir.module.module"]._load_module_terms(["messenger_leads"], ["ru_RU"])
+        leads = self.leads(7)
+        self.ann.lang = "ru_RU"
+        anns = leads.filtered(lambda lead: lead.user_id == self.ann)
+        self.assertEqual(
+            anns[0].with_user(self.ann).with_context(lang="ru_RU").messenger_assignment_reason,
+            "Равномерно: дольше всех ждал нового лида",
+        )
+        self.assertEqual(
+            leads[6].with_context(lang="ru_RU").messenger_assignment_reason,
+            "Нет свободных (на работе и не перегруженных): руководителю команды",
+        )
+        self.assertEqual(
+            leads[6].with_context(lang="en_US").messenger_assignment_reason,
+            "Nobody available (at work, with room): to the team leader",
+        )
+        log = leads[0].messenger_assignment_log_ids
+        self.assertEqual(log.reason, "Even: waited longest for a new lead", "kept in English")
+
     def test_loads_count_every_lead_whoever_creates_one(self):
         self.leads(6)  # everyone at capacity
         clerk = self.env["res.users"].create(

@@ -2,7 +2,8 @@
 
 Each strategy is one entry of STRATEGIES: its code and label (the team's setting), who may take
 the lead, its sort key and the reason it gives. Reasons are written with the `_` the caller
-passes (Odoo's env._), so they are translated like any other text of the addon.
+passes: `keep` stores them untranslated with their values, and `reason_text` says them in the
+reader's language (Odoo's env._), like any other text of the addon.
 """
 
 import dataclasses
@@ -179,6 +180,27 @@ STRATEGIES = {
     )
 }
 SELECTION = [(strategy.code, strategy.label) for strategy in STRATEGIES.values()]
+
+
+def keep(source, **params):
+    """A `_` that keeps a reason to say later in the reader's language: [source, params]."""
+    return [source, params]
+
+
+def reason_text(_, kept):
+    """A kept reason in the words of `_`, reasons kept in its values too."""
+    source, params = kept
+    values = {
+        key: reason_text(_, value) if isinstance(value, list) else value
+        for key, value in params.items()
+    }
+    # the sources are the literals of the _() calls that kept them, exported from there
+    return _(source, **values)
+
+
+def untranslated(source, **params):
+    """A `_` for reason_text that gives the English text."""
+    return source % params if params else source
 
 
 def reason(_, strategy, chosen, available, hot=False):

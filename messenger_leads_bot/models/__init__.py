@@ -8,6 +8,7 @@ from . import mail_message
 from . import discuss_channel
 from . import im_livechat_channel
 from . import crm_lead
+from . import crm_team
 from . import chatbot_script_answer
 from . import chatbot_script_step
 from . import link_tracker

@@ -47,12 +47,7 @@ class CrmLead(models.Model):
     def action_open_messenger_chat(self):
         """Open the lead's messenger chat in Discuss."""
         self.ensure_one()
-        channel = self.messenger_conversation_ids[:1].discuss_channel_id
-        return {
-            "type": "ir.actions.client",
-            "tag": "mail.action_discuss",
-            "params": {"active_id": f"discuss.channel_{channel.id}"},
-        }
+        return self.messenger_conversation_ids[:1].action_open_discuss()
 
     def _get_partner_phone_update(self, force_void=True):
         # a number a customer merely claimed never reaches a contact, nor is replaced by its own

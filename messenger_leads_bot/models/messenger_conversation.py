@@ -1,17 +1,24 @@
+import dataclasses
 import datetime
 
 from babel.dates import format_timedelta
 from markupsafe import Markup
 
 from odoo import Command, _, api, fields, models
-from odoo.exceptions import UserError
+from odoo.exceptions import AccessError, UserError
 from odoo.tools.misc import babel_locale_parse, format_datetime, get_lang
 
 from ..adapters import MB, file_kind, fill_template_values
+from ..tools.clock import message_time
 from ..tools.language import phone_languages
-from ..tools.message_text import message_text
+from ..tools.message_text import first_line, message_text
 
 STOP_COMMANDS = ("/stop", "/unsubscribe")
+INBOX_STATES = [
+    ("waiting_us", "Waiting for us"),
+    ("waiting_customer", "Waiting for the customer"),
+    ("closed", "Closed"),
+]
 
 
 class MessengerConversation(models.Model):
@@ -19,7 +26,8 @@ class MessengerConversation(models.Model):
 
     _name = "messenger.conversation"
     _description = "Messenger conversation"
-    _order = "last_message_at desc, id desc"
+    # the inbox's urgency: the closest first-response deadline, then who waited longest
+    _order = "answer_by, waiting_since, last_message_at desc, id desc"
     _rec_name = "display_name"
 
     account_id = fields.Many2one(
@@ -49,6 +57,32 @@ class MessengerConversation(models.Model):
     person_replied_at = fields.Datetime(
         string="Person replied", help="When a person last wrote: the bot stays silent after it."
     )
+    last_customer_text = fields.Char(
+        string="Last customer message",
+        readonly=True,
+        help="The first line of the customer's last message.",
+    )
+    inbox_state = fields.Selection(
+        INBOX_STATES,
+        string="Status",
+        default="waiting_customer",
+        required=True,
+        readonly=True,
+        index=True,
+        help="Waiting for us: the customer wrote last and nobody answered yet. A closed chat "
+        "opens again when the customer writes.",
+    )
+    waiting_since = fields.Datetime(
+        readonly=True,
+        help="The customer's first message that nobody answered yet.",
+    )
+    answer_by = fields.Datetime(
+        compute="_compute_answer_by",
+        store=True,
+        help="The lead's first-response deadline, while nobody has answered it.",
+    )
+    sla_state = fields.Selection(related="lead_id.sla_state")
+    first_response_at = fields.Datetime(related="lead_id.first_response_at")
     rating_lead_id = fields.Many2one(
         "crm.lead",
         string="Rating asked for",
@@ -95,6 +129,12 @@ class MessengerConversation(models.Model):
             )
             conversation.display_name = f"{conversation.channel_id.name or ''} · {who}"
 
+    @api.depends("lead_id.response_deadline", "lead_id.first_response_at")
+    def _compute_answer_by(self):
+        for conversation in self:
+            lead = conversation.lead_id
+            conversation.answer_by = not lead.first_response_at and lead.response_deadline
+
     def write(self, vals):
         result = super().write(vals)
         if "lead_id" in vals:
@@ -106,8 +146,16 @@ class MessengerConversation(models.Model):
     # ------------------------------------------------------------------
 
     @api.model
-    def _bridge_inbound(self, account, event):
-        """Tie one customer event to its conversation, thread and lead; return the conversation."""
+    def _bridge_inbound(self, account, event, received_at=None):
+        """Tie one customer event to its conversation, thread and lead; return the conversation.
+
+        `received_at`: when its update was stored, the message's date when that date cannot be
+        (see tools/clock.py)."""
+        sent_at = event.date and event.date.replace(tzinfo=None)
+        event = dataclasses.replace(
+            event,
+            date=message_time(sent_at, account.create_date, received_at or fields.Datetime.now()),
+        )
         conversation = self._lock_or_create(account, event.chat_id)
         conversation._ensure_customer(event)
         if conversation._take_bot_control(event) or conversation._take_rating(event):
@@ -123,7 +171,7 @@ class MessengerConversation(models.Model):
             conversation._edit_customer_message(event)
             return conversation
         message = conversation._post_customer_message(event)
-        conversation.last_message_at = event.date.replace(tzinfo=None)
+        conversation._register_customer_message(event)
         conversation.lead_id._messenger_register_customer_message(conversation.last_message_at)
         if not is_new_lead:
             conversation.lead_id._messenger_register_signal("customer_replied")
@@ -131,6 +179,21 @@ class MessengerConversation(models.Model):
             conversation._apply_shared_phone(event.phone, vouched=event.phone_is_senders)
         conversation._bot_answer(event, is_new_lead, message)
         return conversation
+
+    def _register_customer_message(self, event):
+        """The inbox's view of the chat: the customer wrote last and waits for us."""
+        self.ensure_one()
+        sent_at = event.date.replace(tzinfo=None)
+        values = {
+            "last_message_at": sent_at,
+            "last_customer_text": first_line(event.text) or event.file_name or event.kind,
+            "inbox_state": "waiting_us",
+        }
+        if self.inbox_state != "waiting_us" or not self.waiting_since:
+            values["waiting_since"] = sent_at
+        if self.inbox_state == "closed":
+            self._post_notice(_("The customer wrote again: the chat is open again."))
+        self.write(values)
 
     def _take_bot_control(self, event):
         """Blocking, unblocking and /stop; return True when the event was one of them."""
@@ -164,9 +227,9 @@ class MessengerConversation(models.Model):
         self.env.cr.execute(
             """
             INSERT INTO messenger_conversation
-                (account_id, external_chat_id, channel_id, company_id, blocked,
+                (account_id, external_chat_id, channel_id, company_id, blocked, inbox_state,
                  create_uid, create_date, write_uid, write_date)
-            VALUES (%(account)s, %(chat)s, %(channel)s, %(company)s, false,
+            VALUES (%(account)s, %(chat)s, %(channel)s, %(company)s, false, 'waiting_customer',
                     %(uid)s, now() at time zone 'UTC', %(uid)s, now() at time zone 'UTC')
             ON CONFLICT (account_id, external_chat_id) DO NOTHING
             """,
@@ -525,7 +588,13 @@ class MessengerConversation(models.Model):
         its files."""
         self.ensure_one()
         self._check_service_window()
-        self.person_replied_at = fields.Datetime.now()
+        self.write(
+            {
+                "person_replied_at": fields.Datetime.now(),
+                "inbox_state": "waiting_customer",
+                "waiting_since": False,
+            }
+        )
         self.lead_id._messenger_register_first_response(self.person_replied_at)
         self._queue_outbound(
             message_text(message.body),
@@ -607,6 +676,126 @@ class MessengerConversation(models.Model):
                 last=last,
             )
         )
+
+    def action_open_discuss(self):
+        """Open the chat's thread in Discuss."""
+        self.ensure_one()
+        self.check_access("read")
+        thread = f"discuss.channel_{self.discuss_channel_id.id}"
+        return {
+            "type": "ir.actions.client",
+            "tag": "mail.action_discuss",
+            # Discuss reads the context's active_id first, which a button sets to its record's
+            "context": {"active_id": thread},
+            "params": {"active_id": thread},
+        }
+
+    def action_open_lead(self):
+        """Open the chat's lead."""
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "res_model": "crm.lead",
+            "res_id": self.lead_id.id,
+            "views": [(False, "form")],
+        }
+
+    # ------------------------------------------------------------------
+    # Lifecycle: close, transfer
+    # ------------------------------------------------------------------
+
+    def _check_lifecycle_rights(self):
+        """Only the chat's salesperson, its team leader or a sales manager closes or transfers
+        it (these methods are callable over RPC)."""
+        self.check_access("read")
+        user = self.env.user
+        if self.env.su or user.has_group("sales_team.group_sale_manager"):
+            return
+        for conversation in self:
+            if user not in conversation.user_id | conversation.team_id.user_id:
+                raise AccessError(
+                    _(
+                        "Only the salesperson of the chat %(chat)s, their team leader or a "
+                        "sales manager may close or transfer it.",
+                        chat=conversation.display_name,
+                    )
+                )
+
+    def action_close(self, closing_message=None):
+        """Close the chats, after sending `closing_message` to each customer when given."""
+        self._check_lifecycle_rights()
+        for conversation in self.filtered(lambda c: c.inbox_state != "closed"):
+            if closing_message and closing_message.strip():
+                conversation.sudo()._ensure_thread()
+                # posted as the user: the thread's own hook queues it for the messenger
+                conversation.discuss_channel_id.sudo().message_post(
+                    body=closing_message,
+                    author_id=self.env.user.partner_id.id,
+                    message_type="comment",
+                    subtype_xmlid="mail.mt_comment",
+                )
+            conversation.sudo()._close(_("Chat closed by %(user)s.", user=self.env.user.name))
+        return True
+
+    def _close(self, notice):
+        self.write({"inbox_state": "closed", "waiting_since": False})
+        for conversation in self:
+            conversation._post_notice(notice)
+
+    @api.model
+    def _cron_auto_close(self):
+        """Close the chats where nobody wrote for their team's idle hours."""
+        now = fields.Datetime.now()
+        teams = self.env["crm.team"].search([("messenger_auto_close_hours", ">", 0)])
+        for team in teams:
+            idle_since = now - datetime.timedelta(hours=team.messenger_auto_close_hours)
+            idle = self.search(
+                [
+                    ("team_id", "=", team.id),
+                    ("inbox_state", "!=", "closed"),
+                    ("last_message_at", "<", idle_since),
+                    "|",
+                    ("person_replied_at", "=", False),
+                    ("person_replied_at", "<", idle_since),
+                ]
+            )
+            idle._close(
+                _(
+                    "Chat closed: nobody wrote for %(hours)s hours.",
+                    hours=team.messenger_auto_close_hours,
+                )
+            )
+
+    def action_transfer(self, user_id, note):
+        """Hand the chat to a colleague: they join its thread, the note is posted for staff
+        only, and the lead is theirs, with the note as the reason in its assignment log."""
+        self.ensure_one()
+        self._check_lifecycle_rights()
+        colleague = self.env["res.users"].browse(user_id).exists()
+        if not (
+            colleague
+            and colleague._is_internal()
+            and colleague.has_group("sales_team.group_sale_salesman")
+            and self.company_id in colleague.company_ids
+        ):
+            raise UserError(_("Transfer the chat to a salesperson of its company."))
+        if not (note and note.strip()):
+            raise UserError(_("Say in a note why you transfer the chat."))
+        conversation = self.sudo()
+        conversation.lead_id._messenger_transfer(colleague, self.env.user, note)
+        conversation._ensure_thread()  # the new salesperson joined it with the lead
+        conversation.discuss_channel_id.with_context(messenger_inbound=True).message_post(
+            body=_(
+                "Transferred to %(colleague)s by %(user)s: %(note)s",
+                colleague=colleague.name,
+                user=self.env.user.name,
+                note=note,
+            ),
+            author_id=self.env.user.partner_id.id,
+            message_type="comment",
+            subtype_xmlid="mail.mt_note",
+        )
+        return True
 
     def action_send_whatsapp_template(self):
         """Re-open a WhatsApp conversation after 24 hours with the account's approved template."""

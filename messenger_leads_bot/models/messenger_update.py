@@ -256,7 +256,9 @@ class MessengerUpdate(models.Model):
                     if event.kind == "status":
                         self.env["messenger.outbox"]._apply_status(account, event)
                         continue
-                    conversations |= conversations._bridge_inbound(account, event)
+                    conversations |= conversations._bridge_inbound(
+                        account, event, received_at=self.create_date
+                    )
                 self.write(
                     {"state": "done", "error": False, "conversation_id": conversations[:1].id}
                 )

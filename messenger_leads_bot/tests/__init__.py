@@ -21,3 +21,5 @@ from . import test_civil_hours
 from . import test_meta
 from . import test_vk
 from . import test_avito
+from . import test_inbox
+from . import test_inbox_tour

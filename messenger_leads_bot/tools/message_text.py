@@ -81,3 +81,9 @@ def _list_marker(item):
     if parent is not None and parent.tag == "ol":
         return f"{indent}{sum(1 for _li in item.itersiblings('li', preceding=True)) + 1}. "
     return f"{indent}• "
+
+
+def first_line(text, limit=120):
+    """The first non-empty line of a text, cut at `limit` characters with an ellipsis."""
+    line = next((line.strip() for line in (text or "").splitlines() if line.strip()), "")
+    return line if len(line) <= limit else f"{line[: limit - 1].rstrip()}…"

@@ -3,8 +3,14 @@ import { _t } from "@web/core/l10n/translation";
 import { registry } from "@web/core/registry";
 import { standardFieldProps } from "@web/views/fields/standard_field_props";
 
-/** Seconds left as "4:59", "1:05:00" or "-2:10" (late). */
+const DAY = 24 * 3600;
+
+/** Seconds left as "4:59", "1:05:00" or "-2:10" (late); past a day "2 d" or "2 d overdue". */
 export function formatCountdown(seconds) {
+    if (Math.abs(seconds) >= DAY) {
+        const days = Math.floor(Math.abs(seconds) / DAY);
+        return seconds < 0 ? _t("%(days)s d overdue", { days }) : _t("%(days)s d", { days });
+    }
     const sign = seconds < 0 ? "-" : "";
     let rest = Math.abs(Math.trunc(seconds));
     const hours = Math.floor(rest / 3600);
@@ -24,9 +30,8 @@ const STATE_CLASSES = {
     met_late: "text-bg-light",
 };
 
-/** A badge on the response deadline that ticks every second, coloured by the SLA state. */
-export class SlaCountdown extends Component {
-    static template = "messenger_leads.SlaCountdown";
+/** A datetime field shown relative to now, refreshed every second. */
+class TickingField extends Component {
     static props = { ...standardFieldProps };
 
     setup() {
@@ -36,6 +41,11 @@ export class SlaCountdown extends Component {
         });
         onWillUnmount(() => clearInterval(this.timer));
     }
+}
+
+/** A badge on the response deadline that ticks every second, coloured by the SLA state. */
+export class SlaCountdown extends TickingField {
+    static template = "messenger_leads.SlaCountdown";
 
     get deadline() {
         const value = this.props.record.data[this.props.name]; // a luxon DateTime
@@ -74,3 +84,23 @@ export const slaCountdown = {
 };
 
 registry.category("fields").add("messenger_sla_countdown", slaCountdown);
+
+/** How long ago a moment was (a customer waiting since then): "4:59", "1:05:00", "2 d". */
+export class ElapsedTime extends TickingField {
+    static template = "messenger_leads.ElapsedTime";
+
+    get since() {
+        const value = this.props.record.data[this.props.name];
+        return value ? value.toMillis() : null;
+    }
+
+    get label() {
+        return formatCountdown(Math.max(0, this.state.now - this.since) / 1000);
+    }
+}
+
+registry.category("fields").add("messenger_elapsed_time", {
+    component: ElapsedTime,
+    displayName: _t("Time elapsed"),
+    supportedTypes: ["datetime"],
+});

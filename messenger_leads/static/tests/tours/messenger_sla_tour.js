@@ -8,8 +8,8 @@ registry.category("web_tour.tours").add("messenger_leads_sla_tour", {
             trigger: ".o_kanban_record:contains(SLA tour lead) .o_messenger_sla_countdown[data-sla-state=on_track]",
         },
         {
-            content: "A breached lead shows its badge in red",
-            trigger: ".o_kanban_record:contains(SLA tour breached) .o_messenger_sla_countdown.text-bg-danger",
+            content: "A lead breached days ago shows its badge in red, in days",
+            trigger: ".o_kanban_record:contains(SLA tour breached) .o_messenger_sla_countdown.text-bg-danger:contains(d overdue)",
         },
         {
             content: "Open the filters",
