@@ -38,15 +38,3 @@ class TestFunnelRules(BaseCase):
         self.assertEqual(january, (datetime.date(2025, 12, 1), datetime.date(2026, 1, 1)))
         with self.assertRaisesRegex(ValueError, "unknown report period 'week'"):
             funnel.period_bounds("week", today)
-
-    def test_percentiles_of_counted_values_as_postgresql(self):
-        # 2, 3, 10, 15, 30, 200 minutes: median (10 + 15) / 2, p90 30 + 0.5 * (200 - 30)
-        answered = [(200.0, 1), (2.0, 1), (3.0, 1), (10.0, 1), (15.0, 1), (30.0, 1)]
-        self.assertEqual(funnel.percentile(answered, 0.5), 12.5)
-        self.assertEqual(funnel.percentile(answered, 0.9), 115.0)
-        # the same values counted: 1 once, 4 three times, 9 twice
-        counted = [(4.0, 3), (1.0, 1), (9.0, 2)]
-        self.assertEqual(funnel.percentile(counted, 0.5), 4.0)
-        self.assertEqual(funnel.percentile(counted, 0.9), 9.0)
-        self.assertEqual(funnel.percentile(counted, 0.1), 2.5)  # 1 + 0.5 * (4 - 1)
-        self.assertIsNone(funnel.percentile([], 0.5))

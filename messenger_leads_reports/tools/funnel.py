@@ -2,7 +2,6 @@
 
 import datetime
 import itertools
-import math
 
 STEPS = ("lead_count", "qualified_count", "opportunity_count", "won_count")
 PERIODS = ("this_month", "last_month", "last_3_months", "this_year")
@@ -22,30 +21,6 @@ def largest_drop(rates):
     """Index of the step that loses the most (lowest conversion), None if no step has data."""
     known = [(value, index) for index, value in enumerate(rates) if value is not None]
     return min(known)[1] if known else None
-
-
-def percentile(counts, fraction):
-    """PostgreSQL's percentile_cont(fraction) of the values given as [(value, how many times)].
-
-    None when there is no value; between two values it interpolates, as PostgreSQL does.
-    """
-    values = sorted(counts)
-    total = sum(count for _value, count in values)
-    if not total:
-        return None
-    position = fraction * (total - 1)
-    first = _nth(values, math.floor(position))
-    second = _nth(values, math.ceil(position))
-    return first + (second - first) * (position - math.floor(position))
-
-
-def _nth(values, index):
-    """The index-th value (from 0) of the sorted [(value, how many times)]."""
-    for value, count in values:
-        if index < count:
-            return value
-        index -= count
-    raise IndexError(index)
 
 
 def period_bounds(period, today):
