@@ -278,3 +278,83 @@ class TestMessengerLeadReport(ReportCase):
         self.assertEqual(self.dashboard(period="last_month")["funnel"]["rows"], [])
         self.assertEqual(self.dashboard(period="last_3_months")["funnel"]["total"]["counts"][0], 10)
         self.assertEqual(self.dashboard(period="this_year")["period"]["start"], "2026-01-01")
+
+    def test_a_salesperson_sees_only_their_own_numbers_everywhere(self):
+        # alice's leads: L1 L2 L3 (Telegram), L7 L10 (web form); bob's never show
+        data = self.dashboard(user=self.alice)
+        response = data["response"]
+        # answered in 3, 10, 15, 30 min: median (10 + 15) / 2, p90 15 + 0.7 * 15
+        self.assertEqual((response["median"], response["p90"]), (12.5, 25.5))
+        self.assertEqual(response["within_target"], 50.0)  # L1 L7 in time, L2 L3 late
+        self.assertEqual(response["breaches"], 2)
+        self.assertEqual(
+            response["bands"],
+            [
+                {"name": "Up to 20 min", "count": 3, "conversion": 33.3},  # L1 L2 L7
+                {"name": "Up to 3 h", "count": 1, "conversion": 0.0},  # L3
+            ],
+        )
+        hours = [0] * 24
+        hours[9] = 2  # L2 L3; bob's L4 (22:00) and L8 (9:00) are not hers
+        self.assertEqual(data["breaches_by_hour"], hours)
+        self.assertEqual(
+            data["breaches"],
+            {
+                "team_id": [{"name": "Report team", "count": 2}],
+                "user_id": [{"name": self.alice.name, "count": 2}],
+                "channel_id": [{"name": "Telegram", "count": 2}],
+            },
+        )
+        self.assertEqual(data["lost_reasons"], [])  # L4 and L9 are bob's
+        quality = {row["name"]: row for row in data["quality"]}
+        self.assertEqual((quality["Telegram"]["count"], quality["Telegram"]["score"]), (3, 14.3))
+        self.assertEqual(
+            sorted((g["name"], g["count"], g["conversion"]) for g in quality["Telegram"]["grades"]),
+            [("Hot", 2, 50.0), ("Warm", 1, 0.0)],
+        )
+        self.assertEqual((quality["Web form"]["count"], quality["Web form"]["score"]), (2, 5.5))
+        self.assertEqual([row["name"] for row in data["funnel"]["rows"]], ["Telegram", "Web form"])
+
+    def test_dashboard_reads_the_leads_in_four_passes(self):
+        """Each pass over the leads costs about the same whatever it groups by: the funnel,
+        quality, salespeople, breaches and lost reasons come from two grouped reads, the
+        response figures and hours from one more, and the targets from theirs."""
+        self.env["messenger.conversion.target"].create(
+            {
+                "channel_id": self.telegram.id,
+                "team_id": self.team.id,
+                "date_from": "2026-11-01",
+                "date_to": "2026-11-30",
+                "target_rate": 30,
+            }
+        )
+        cursor = type(self.env.cr)
+        execute = cursor.execute
+        passes = []
+
+        def counted(cr, query, *args, **kwargs):
+            if 'FROM "messenger_lead_report"' in str(query):
+                passes.append(query)
+            return execute(cr, query, *args, **kwargs)
+
+        self.patch(cursor, "execute", counted)
+        data = self.dashboard(user=self.manager)
+        self.assertEqual(data["funnel"]["total"]["counts"], [10, 6, 4, 2])
+        self.assertEqual(len(passes), 4)
+
+    def test_won_is_the_leads_won_domain_at_once(self):
+        """The view reads won from the stage; it is the lead's won domain, live: a stage
+        made a won stage counts its leads won in the next read."""
+        leads = self.env["crm.lead"].with_context(active_test=False)
+        team = [("team_id", "=", self.team.id)]
+
+        def won():
+            [(count,)] = self.env["messenger.lead.report"]._read_group(team, [], ["won_count:sum"])
+            return count
+
+        self.assertEqual(won(), leads.search_count([*team, *leads._messenger_won_domain()]))
+        self.assertEqual(won(), 2)  # L1 L5
+        self.proposition.is_won = True
+        self.env.flush_all()
+        self.assertEqual(won(), leads.search_count([*team, *leads._messenger_won_domain()]))
+        self.assertEqual(won(), 3)  # and L2
