@@ -84,3 +84,15 @@ def deliver_at_once(registry, account_id, chats, per_chat):
     with registry.cursor() as cr:
         states = {row.id: row.state for row in _env(cr)["messenger.outbox"].browse(row_ids)}
     return {"rows": row_ids, "states": states, "claimed": claimed, "errors": errors}
+
+
+def backdate_account(registry, account_id, days):
+    """The bot account as if it was set up `days` ago: its messages may be that old (a message
+    dated before its account existed counts from its receipt)."""
+    with registry.cursor() as cr:
+        cr.execute(
+            "UPDATE messenger_bot_account SET create_date = create_date - make_interval(days => %s)"
+            " WHERE id = %s",
+            (days, account_id),
+        )
+    return True

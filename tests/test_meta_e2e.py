@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from messenger_fixtures import BotAccount, FakeMetaApi, meta_message
+from odoo_process import run_in_odoo
 
 APP_SECRET = "e2e-meta-app-secret"
 _RUN = int(time.time()) % 1_000_000
@@ -134,6 +135,7 @@ def test_rate_limited_send_is_retried(meta):
 def test_past_24_hours_a_reply_goes_as_a_human_agent(odoo, meta):
     account, api, webhook_object = meta
     psid = customer(account, 4)
+    run_in_odoo("odoo_side.py", "backdate_account", account_id=account.id, days=30)
     # the customer's last message, as Meta stamps it: three days ago
     update = meta_message(webhook_object, psid, "Send me the price")
     three_days_ago = datetime.now(UTC) - timedelta(days=3)
