@@ -23,8 +23,11 @@ def receive_while_the_bridge_fails(registry, account_id, update):
         env = _env(cr)
         external_id = str(update["update_id"])
         account = env["messenger.bot.account"].browse(account_id)
-        env["messenger.update"]._receive(account, update, external_id)
-        env["messenger.update"]._cron_process_received()  # as the intake cron, under the outage
+        stored = env["messenger.update"]._receive(account, update, external_id)
+        # bridged as the intake does, under the outage, before this transaction commits it:
+        # the server's intake crons never see it waiting
+        stored.attempts += 1
+        stored._process()
         stored = env["messenger.update"].search(
             [("account_id", "=", account_id), ("external_id", "=", external_id)]
         )

@@ -126,9 +126,10 @@ class MessengerOutbox(models.Model):
         """Send what is due, oldest first, in order per chat, within each messenger's rate
         limits (see ROUND_SECONDS); only the rows of `only_ids` when given.
 
-        Each round claims the first queued message of each chat (see _queue_claim), sends them
-        and commits, so a delivered message is never sent twice; a chat's next message waits
-        for its messenger's interval (see _pace_next) and goes in a later round.
+        Each round claims the first queued message of each chat (see _queue_claim) and sends
+        them, each committed as sent at once (see _send_one_by_one), so a delivered message is
+        never sent twice; a chat's next message waits for its messenger's interval (see
+        _pace_next) and goes in a later round.
         """
         deadline = time.monotonic() + max_seconds
         waiting = self.browse()
@@ -137,8 +138,11 @@ class MessengerOutbox(models.Model):
             began = time.monotonic()
             claim = self._queue_claim_fresh if auto_commit else self._queue_claim
             due = claim(round_at, PER_ROUND, only_ids)
-            for account, rows in due.grouped("account_id").items():
-                rows._send_round(account)
+            if auto_commit:
+                due._send_one_by_one()
+            else:
+                for account, rows in due.grouped("account_id").items():
+                    rows._send_round(account)
             waiting |= due._pace_next(round_at)
             if only_ids is not None:
                 waiting = waiting.filtered(lambda row: row.id in only_ids)
@@ -153,6 +157,32 @@ class MessengerOutbox(models.Model):
             if not waiting and len(due) < PER_ROUND:
                 return  # anything else is due later: the cron is woken for it
             time.sleep(max(0.0, ROUND_SECONDS - (time.monotonic() - began)))
+
+    def _send_one_by_one(self):
+        """Send these claimed rows each in a transaction of its own: a send is committed as sent
+        at once, so a worker killed or a database lost in the middle of a round sends again
+        only the message it was sending (Telegram takes no key against a double), not the
+        round. After the first commit each row is locked again, and left to whoever took it
+        meanwhile."""
+        for index, row in enumerate(self):
+            if index and not row._still_queued():
+                continue
+            row._send_round(row.account_id)
+            self.env.cr.commit()  # pylint: disable=invalid-commit
+
+    def _still_queued(self):
+        """Whether this row is still queued, locked now for this transaction (no other worker
+        holds it nor sent it meanwhile)."""
+        try:
+            self.env.cr.execute(
+                "SELECT id FROM messenger_outbox WHERE id = %s AND state = 'queued'"
+                " FOR UPDATE SKIP LOCKED",
+                [self.id],
+            )
+            return bool(self.env.cr.fetchone())
+        except PG_CONCURRENCY_EXCEPTIONS_TO_RETRY:  # sent by another worker since the snapshot
+            self.env.cr.rollback()
+            return False
 
     def _pace_next(self, round_at):
         """The next messages of the chats these rows left the queue of (sent, or failed for
