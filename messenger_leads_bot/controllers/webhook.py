@@ -16,8 +16,14 @@ def _answer(status, text):
 
 
 def _account(account_id, provider):
-    account = request.env["messenger.bot.account"].sudo().browse(account_id).exists()
-    return account if account and account.active and account.provider == provider else None
+    """The active account of that id and messenger, or None (one query: a webhook call pays
+    for each)."""
+    account = (
+        request.env["messenger.bot.account"]
+        .sudo()
+        .search_fetch([("id", "=", account_id), ("provider", "=", provider)], ["provider"])
+    )
+    return account or None
 
 
 def _read_body(account_id):

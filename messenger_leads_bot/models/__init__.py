@@ -14,6 +14,7 @@ from . import chatbot_script_step
 from . import link_tracker
 from . import link_tracker_click
 from . import res_company
+from . import ir_cron
 from . import res_config_settings
 from . import messenger_bot_account_health
 from . import messenger_update_health

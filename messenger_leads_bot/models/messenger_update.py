@@ -104,7 +104,8 @@ class MessengerUpdate(models.Model):
         of a run could go with the update waiting for the next interval. The exact time keeps
         it; the insert is also cheaper than the ORM's for every webhook call.
         """
-        cron = self.env.ref(INTAKE_CRONS[self.id % len(INTAKE_CRONS)])
+        xmlid = INTAKE_CRONS[self.id % len(INTAKE_CRONS)]
+        cron = self.env["ir.cron"].browse(self.env["ir.model.data"]._xmlid_to_res_id(xmlid))
         self.env.cr.execute(
             """
             INSERT INTO ir_cron_trigger (cron_id, call_at, create_uid, create_date)
