@@ -43,7 +43,8 @@ FRAGMENTS = (
 # Raw HTML off (the README is rendered where it is not allowed), and no automatic heading
 # anchors (pylint-odoo calls them unreferenced targets)
 PANDOC_FORMAT = "gfm-raw_html-gfm_auto_identifiers"
-# The manifest's keys the README shows: a change elsewhere in the manifest changes nothing
+# The manifest's keys the README shows. The source digest covers only these and the fragments
+# (OCA's covers the whole manifest): a new data file in a manifest changes no README.rst.
 MANIFEST_KEYS = (
     "name",
     "version",
@@ -64,8 +65,14 @@ LICENSE_PAGES = {
     "GPL-3": "gpl-3.0-standalone.html",
     "LGPL-3": "lgpl-3.0-standalone.html",
 }
-# As PyPI's readme renderer checks a README: any docutils warning is an error
-RST_CHECKS = {"halt_level": 2, "file_insertion_enabled": False, "raw_enabled": False}
+# As PyPI's readme renderer checks a README: any docutils warning is an error (told in the
+# exception, not on stderr)
+RST_CHECKS = {
+    "halt_level": 2,
+    "file_insertion_enabled": False,
+    "raw_enabled": False,
+    "warning_stream": False,
+}
 
 
 class ReadmeError(Exception):
@@ -89,8 +96,9 @@ def fragment_paths(addon_dir):
     """{fragment name: its .md file} of the addon; anything else in readme/ is refused, so a
     misnamed fragment cannot silently drop out of the README."""
     known = {name for name, _title, _level in FRAGMENTS}
+    folder = addon_dir / FRAGMENTS_DIR
     paths = {}
-    for path in sorted((addon_dir / FRAGMENTS_DIR).iterdir()):
+    for path in sorted(folder.iterdir() if folder.is_dir() else ()):
         if path.name.startswith("."):
             continue
         if path.suffix != ".md" or path.stem not in known:
