@@ -65,9 +65,12 @@ ensure_odoo_source() {
 }
 
 # --- Python virtualenv -------------------------------------------------------
+# Odoo's requirements, ours at run time (setup/requirements.txt) and for the tests, benchmarks and
+# lint (setup/requirements-test.txt); installed again whenever one of them changes.
 ensure_venv() {
     local stamp="$VENV/.requirements.sha256" want
-    want="$(cat "$ODOO_DIR/requirements.txt" "$ROOT/setup/requirements.txt" | sha256sum | cut -d' ' -f1)"
+    want="$(cat "$ODOO_DIR/requirements.txt" "$ROOT/setup/requirements.txt" \
+        "$ROOT/setup/requirements-test.txt" | sha256sum | cut -d' ' -f1)"
     if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then
         export PATH="$VENV/bin:$PATH"
         return
@@ -78,7 +81,8 @@ ensure_venv() {
     echo 'setuptools<70' > "$constraints"          # cbor2's sdist needs it at build time
     grep -v '^python-ldap' "$ODOO_DIR/requirements.txt" > "$odoo_reqs"   # only auth_ldap needs it
     PIP_CONSTRAINT="$constraints" "$VENV/bin/pip" install -q --disable-pip-version-check \
-        -r "$odoo_reqs" -r "$ROOT/setup/requirements.txt" > "$STATE/log/pip.log" 2>&1 \
+        -r "$odoo_reqs" -r "$ROOT/setup/requirements.txt" -r "$ROOT/setup/requirements-test.txt" \
+        > "$STATE/log/pip.log" 2>&1 \
         || { tail -n 30 "$STATE/log/pip.log" >&2; die "pip install failed (see .state/log/pip.log)"; }
     echo "$want" > "$stamp"
     export PATH="$VENV/bin:$PATH"
