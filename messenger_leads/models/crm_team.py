@@ -6,6 +6,8 @@ from odoo import api, fields, models
 from ..tools import assignment
 from .messenger_channel import LIVE_CHAT_CODES
 
+QUEUE_PAGE = 20  # waiting leads looked at per step when a place frees up
+
 
 class CrmTeam(models.Model):
     _inherit = "crm.team"
@@ -90,8 +92,13 @@ class CrmTeam(models.Model):
     # Assignment engine
     # ------------------------------------------------------------------
 
-    def _messenger_assign_leads(self, leads, exclude_users):
-        """Give `leads` (all of this team) to its members at once, as the team's strategy says.
+    def _messenger_assign_leads(self, leads, exclude_users, from_queue=False):
+        """Give `leads` (all of this team) to its members at once, as the team's strategy says;
+        return whether anyone still has room.
+
+        `from_queue`: the leads wait in the queue (logged and told to the leader when they
+        came): those nobody takes are left as they are, and once nobody has room the rest are
+        not even looked at.
 
         Concurrency: the team's member rows are locked and the chosen members' rows are
         written, so a worker assigning at the same moment fails to serialise and Odoo replays
@@ -126,6 +133,8 @@ class CrmTeam(models.Model):
         }
         choices = []
         for order, lead in enumerate(leads):
+            if from_queue and not _anyone_has_room(pools):
+                break
             live = lead.channel_id.code in LIVE_CHAT_CODES
             chosen, reason = self._messenger_choose(lead, pools[live], owners)
             if chosen:
@@ -135,9 +144,12 @@ class CrmTeam(models.Model):
                     pool_live: assignment.took_lead(pool, chosen.user_id, live, at)
                     for pool_live, pool in pools.items()
                 }
+            elif from_queue:
+                continue
             choices.append((lead, chosen and chosen.user_id, reason))
         members._messenger_keep_turns(pools[False])
         self._messenger_apply_assignments(leads, choices)
+        return _anyone_has_room(pools)
 
     def _messenger_choose(self, lead, candidates, owners):
         """(candidate or None, reason kept to translate): the returning customer's salesperson
@@ -211,17 +223,25 @@ class CrmTeam(models.Model):
                 and team.messenger_nobody_available == "queue"
             )
         )
-        if not queued:
-            return
         leads = self.env["crm.lead"].sudo()
-        leads.search(
-            [
-                ("team_id", "in", queued.ids),
-                ("user_id", "=", False),
-                *leads._messenger_open_domain(),
-            ],
-            order="id",
-        )._messenger_assign()
+        nobody = self.env["res.users"]
+        for team in queued.sudo():
+            # the oldest first, a page at a time: a place freed among a thousand waiting leads
+            # reads a page, not the thousand
+            after_id = 0
+            while page := leads.search(
+                [
+                    ("team_id", "=", team.id),
+                    ("user_id", "=", False),
+                    ("id", ">", after_id),
+                    *leads._messenger_open_domain(),
+                ],
+                order="id",
+                limit=QUEUE_PAGE,
+            ):
+                if not team._messenger_assign_leads(page, nobody, from_queue=True):
+                    break
+                after_id = page[-1].id
 
     def action_messenger_assign_backlog(self):
         """Assign the team's unassigned open leads now."""
@@ -252,3 +272,7 @@ class CrmTeam(models.Model):
         if vals.get("messenger_assignment", "none") != "none":
             vals = dict(vals, assignment_optout=True)
         return super().write(vals)
+
+
+def _anyone_has_room(pools):
+    return any(candidate.has_room for pool in pools.values() for candidate in pool)

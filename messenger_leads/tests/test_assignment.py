@@ -1,4 +1,5 @@
 from datetime import datetime as dt
+from unittest.mock import patch
 
 from freezegun import freeze_time
 
@@ -6,6 +7,8 @@ from odoo import Command
 from odoo.exceptions import UserError
 from odoo.tests import Form, TransactionCase, tagged
 
+from ..models import crm_team
+from ..models.crm_team import QUEUE_PAGE
 from .test_lead_sla import office_hours
 
 
@@ -174,6 +177,33 @@ class TestAssignment(TransactionCase):
         held_by_ann = first_three.filtered(lambda lead: lead.user_id == self.ann)
         held_by_ann.action_set_lost()
         self.assertEqual(waiting[1].user_id, self.ann)
+
+    def test_a_freed_place_leaves_the_rest_of_a_long_queue_as_it_is(self):
+        """A place freed among many waiting leads goes to the oldest; the others are not logged
+        again (each was logged when it came) and the queue is read a page at a time."""
+        self.team.messenger_nobody_available = "queue"
+        self.members.messenger_capacity = 1
+        held = self.leads(3)
+        waiting = self.leads(QUEUE_PAGE + 5)
+        logs = self.env["messenger.assignment.log"].search_count([("lead_id", "in", waiting.ids)])
+        held.filtered(lambda lead: lead.user_id == self.cid).action_set_won()
+        self.assertEqual(waiting[0].user_id, self.cid)
+        self.assertFalse(waiting[1:].user_id)
+        self.assertEqual(
+            self.env["messenger.assignment.log"].search_count([("lead_id", "in", waiting.ids)]),
+            logs + 1,
+            "only the lead handed out is logged",
+        )
+
+    def test_room_for_more_than_a_page_hands_out_page_after_page(self):
+        self.team.messenger_nobody_available = "queue"
+        self.members.messenger_capacity = 1
+        self.leads(3)
+        waiting = self.leads(5)
+        self.members.messenger_capacity = 3  # two more places each: six
+        with patch.object(crm_team, "QUEUE_PAGE", 2):
+            self.team._messenger_hand_out_queue()
+        self.assertEqual(len(waiting.filtered("user_id")), 5, "every waiting lead, in pages of 2")
 
     def test_paused_and_off_duty_members_get_nothing(self):
         self.members[0].messenger_opt_out = True
