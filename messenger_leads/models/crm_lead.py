@@ -84,7 +84,7 @@ class CrmLead(models.Model):
 
     @api.model_create_multi
     def create(self, vals_list):
-        leads = super().create([self._messenger_e164(vals) for vals in vals_list])
+        leads = super().create(vals_list)
         # forms, emails and walk-ins arrive with the lead; messengers set it from the message
         leads.filtered(lambda lead: lead.channel_id and not lead.first_message_at).write(
             {"first_message_at": fields.Datetime.now()}
@@ -116,7 +116,7 @@ class CrmLead(models.Model):
         freeing = "stage_id" in vals or "active" in vals or "user_id" in vals
         held = self._messenger_open().filtered("user_id") if freeing else self.browse()
         owners = {lead: lead.user_id for lead in held}
-        result = super().write(self._messenger_e164(vals))
+        result = super().write(vals)
         if vals.get("messenger_budget"):
             self._messenger_flag_big_budget()
         if vals.get("phone"):

@@ -1,4 +1,5 @@
 from odoo import _, api, fields, models
+from odoo.osv import expression
 
 from ..tools.language import phone_languages
 
@@ -59,23 +60,24 @@ class MessengerConversation(models.Model):
         )
 
     def _partner_with_phone(self, e164):
-        """The customer known by this number to the bot's company (messenger_leads keeps
-        contacts' numbers in E.164); never a user's or a company's own contact, which a
-        customer could otherwise write as."""
+        """The customer known by this number (E.164) to the bot's company; never a user's or a
+        company's own contact, which a customer could otherwise write as."""
         partners = self.env["res.partner"].with_context(active_test=False)
         if not e164:
             return partners.browse()
         companies = partners.env["res.company"].search([])
         return partners.search(
-            [
-                "|",
-                ("phone", "=", e164),
-                ("mobile", "=", e164),
-                ("active", "=", True),
-                ("company_id", "in", [False, self.account_id.company_id.id]),
-                ("user_ids", "=", False),
-                ("id", "not in", companies.partner_id.ids),
-            ],
+            expression.AND(
+                [
+                    partners._messenger_phone_domain(e164),
+                    [
+                        ("active", "=", True),
+                        ("company_id", "in", [False, self.account_id.company_id.id]),
+                        ("user_ids", "=", False),
+                        ("id", "not in", companies.partner_id.ids),
+                    ],
+                ]
+            ),
             order="id",
             limit=1,
         )
