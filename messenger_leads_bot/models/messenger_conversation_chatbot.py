@@ -50,14 +50,12 @@ class MessengerConversation(models.Model):
                 ),
             )
         elif self.chatbot_step_id:
-            self._take_answer(event)
-            self._run_script(
-                account, self.chatbot_step_id._fetch_next_step(self.chatbot_answer_ids)
-            )
+            next_step = self.chatbot_step_id._messenger_process_answer(self, event)
+            self.chatbot_step_id = next_step._messenger_process_steps(self, account)
         elif is_new_lead:
             self._say(account, self._greeting(account))
-            script = account.chatbot_script_id
-            self._run_script(account, script.script_step_ids.sorted("sequence")[:1])
+            first_step = account.chatbot_script_id.script_step_ids.sorted("sequence")[:1]
+            self.chatbot_step_id = first_step._messenger_process_steps(self, account)
 
     def _say(self, account, text, answers=None, at_civil_hour=False):
         """One bot message with its reply buttons, within the daily cap; True when sent (see
@@ -70,49 +68,6 @@ class MessengerConversation(models.Model):
         buttons.append([("handoff", account._messenger_bot_text("handoff_button"))])
         self._post_bot_message(text, buttons, at_civil_hour=at_civil_hour)
         return True
-
-    def _run_script(self, account, step):
-        """Say the script's steps until one waits for the customer, hands over, or it ends."""
-        while step:
-            step = step.with_context(lang=account.env.lang)
-            if step.step_type == "forward_operator":
-                self.chatbot_step_id = False
-                self.lead_id._messenger_request_person(
-                    _("The qualification questions handed over to a person.")
-                )
-                self._say(account, step.message or account._messenger_bot_text("handoff_text"))
-                return
-            answers = step.answer_ids if step.step_type == "question_selection" else None
-            if not self._say(account, step.message, answers):
-                self.chatbot_step_id = False
-                return
-            if step.step_type != "text":
-                self.chatbot_step_id = step
-                return
-            step = step._fetch_next_step(self.chatbot_answer_ids)
-        self.chatbot_step_id = False
-
-    def _take_answer(self, event):
-        """Keep the customer's answer to the current question on the lead."""
-        step = self.chatbot_step_id
-        answer_text = event.phone if event.kind == "contact" else event.text.strip()
-        if step.step_type == "question_selection":
-            chosen = step.answer_ids.filtered(
-                lambda answer: answer.name.strip().lower() == answer_text.lower()
-            )[:1]
-            self.chatbot_answer_ids |= chosen
-            if chosen.messenger_criterion_id and chosen.messenger_points:
-                self.lead_id._messenger_set_criterion_points(
-                    chosen.messenger_criterion_id, chosen.messenger_points
-                )
-        elif step.messenger_asks_budget:
-            self.lead_id._messenger_take_declared_budget(answer_text)
-        elif step.step_type == "question_phone" and answer_text:
-            # typed, or a contact card: only the messenger's word makes it the customer's own
-            self._apply_shared_phone(answer_text, vouched=event.phone_is_senders)
-        elif step.step_type == "question_email" and "@" in answer_text:
-            self.lead_id.email_from = self.lead_id.email_from or answer_text
-        self.lead_id._messenger_record_answer(step.message, answer_text)
 
     def _request_rating(self, lead):
         """Ask the customer to rate the conversation of a lead that was just won or lost."""
