@@ -11,7 +11,6 @@ from ..adapters import (
     DeliveryError,
     NotConfirmed,
     split_text,
-    template_values,
 )
 
 _logger = logging.getLogger(__name__)
@@ -51,6 +50,7 @@ class MessengerBotAccount(models.Model):
         "rating_thanks_text": (),
         "callback_unreachable_text": (),
         "welcome_text": (),
+        "whatsapp_template_values": TEMPLATE_PLACEHOLDERS,
     }
 
     name = fields.Char(required=True, tracking=True)
@@ -225,20 +225,6 @@ class MessengerBotAccount(models.Model):
                     )
                 )
 
-    @api.constrains("whatsapp_template_values")
-    def _check_whatsapp_template_values(self):
-        for account in self:
-            try:
-                template_values(account.whatsapp_template_values)
-            except ValueError as exc:
-                raise ValidationError(
-                    _(
-                        "Template variable %(value)s: use only %(placeholders)s or plain text.",
-                        value=exc.args[0],
-                        placeholders=", ".join(f"{{{name}}}" for name in TEMPLATE_PLACEHOLDERS),
-                    )
-                ) from exc
-
     @api.onchange("provider")
     def _onchange_provider(self):
         provider = self._provider()
@@ -265,7 +251,7 @@ class MessengerBotAccount(models.Model):
         for account in self:
             for fname in self._messenger_bot_texts:
                 default = self._fields[fname].default
-                if account[fname] != default(account):
+                if not self._fields[fname].translate or account[fname] != default(account):
                     continue  # the administrator wrote their own text
                 for code in languages:
                     in_language = account.with_context(lang=code)
