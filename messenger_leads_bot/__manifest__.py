@@ -8,9 +8,7 @@
     "author": "Messenger Leads",
     "license": "LGPL-3",
     "depends": ["messenger_leads", "im_livechat", "crm_livechat", "link_tracker"],
-    "external_dependencies": {
-        "python": ["python-telegram-bot", "httpx", "phonenumbers", "requests"]
-    },
+    "external_dependencies": {"python": ["python-telegram-bot", "httpx", "requests"]},
     "data": [
         "security/ir.model.access.csv",
         "security/messenger_bot_security.xml",

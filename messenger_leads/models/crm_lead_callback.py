@@ -82,13 +82,6 @@ class CrmLead(models.Model):
             return {"warning": warning}
         return None
 
-    @api.model
-    def _messenger_e164(self, vals):
-        """vals with its phone in E.164 when it is a valid number; kept as typed otherwise."""
-        if not vals.get("phone"):
-            return vals
-        return dict(vals, phone=phone.e164(vals["phone"], self.env.company.country_id.code))
-
     # ------------------------------------------------------------------
     # Plan
     # ------------------------------------------------------------------

@@ -4,14 +4,12 @@ from ..tools import phone
 
 
 class ResPartner(models.Model):
-    _inherit = "res.partner"
+    """Contacts' numbers where phone_validation keeps them (as the sms addon makes res.partner a
+    mail.thread.phone): phone and mobile as typed, `phone_sanitized` in E.164, and either number
+    found in any international writing through `phone_mobile_search`."""
 
-    @api.model_create_multi
-    def create(self, vals_list):
-        return super().create([self._messenger_e164_phones(vals) for vals in vals_list])
-
-    def write(self, vals):
-        return super().write(self._messenger_e164_phones(vals))
+    _name = "res.partner"
+    _inherit = ["mail.thread.phone", "res.partner"]
 
     @api.onchange("phone", "mobile")
     def _onchange_messenger_phone_check(self):
@@ -39,14 +37,7 @@ class ResPartner(models.Model):
         return None
 
     @api.model
-    def _messenger_e164_phones(self, vals):
-        """vals with valid phone and mobile numbers in E.164; others kept as typed."""
-        region = self.env.company.country_id.code
-        return {
-            **vals,
-            **{
-                fname: phone.e164(vals[fname], region)
-                for fname in ("phone", "mobile")
-                if vals.get(fname)
-            },
-        }
+    def _messenger_phone_domain(self, e164):
+        """Contacts with this number (E.164) as their phone or mobile: sanitized in their
+        country, or written internationally in any way (+7 916 123-45-67)."""
+        return ["|", ("phone_sanitized", "=", e164), ("phone_mobile_search", "=", e164)]

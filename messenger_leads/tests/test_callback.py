@@ -46,7 +46,7 @@ class TestCallback(TransactionCase):
     def test_first_call_is_planned_at_once_as_a_call_activity(self):
         lead = self.lead()
         self.assertEqual(
-            (lead.phone, lead.phone_kind, lead.customer_tz, lead.callback_state),
+            (lead.phone_sanitized, lead.phone_kind, lead.customer_tz, lead.callback_state),
             ("+79161234567", "mobile", "Europe/Moscow", "planned"),
         )
         (attempt,) = self.planned(lead)
@@ -132,7 +132,7 @@ class TestCallback(TransactionCase):
             (lead.phone, lead.phone_valid, lead.callback_state), ("12-34", False, False)
         )
         lead.phone = "+7 916 765-43-21"
-        self.assertEqual((lead.phone, lead.callback_state), ("+79167654321", "planned"))
+        self.assertEqual((lead.phone, lead.callback_state), ("+7 916 765-43-21", "planned"))
 
     def test_invalid_phone_gets_a_clear_warning_in_the_form(self):
         form = Form(self.env["crm.lead"])
@@ -141,11 +141,15 @@ class TestCallback(TransactionCase):
             form.phone = "+7 916"
         self.assertIn("is not a valid phone number", logged.output[0])
 
-    def test_partner_phones_are_normalised(self):
+    def test_partner_phones_are_kept_as_typed_and_sanitized_apart(self):
         partner = self.env["res.partner"].create(
             {"name": "P", "phone": "+49 30 123456789", "mobile": "bad"}
         )
-        self.assertEqual((partner.phone, partner.mobile), ("+4930123456789", "bad"))
+        self.assertEqual((partner.phone, partner.mobile), ("+49 30 123456789", "bad"))
+        self.assertEqual(partner.phone_sanitized, "+4930123456789")
+        partner.write({"phone": "8 (916) 123-45-67", "country_id": self.env.ref("base.ru").id})
+        self.assertEqual(partner.phone, "8 (916) 123-45-67", "what a user types stays")
+        self.assertEqual(partner.phone_sanitized, "+79161234567")
 
     def test_company_without_a_country_reads_international_numbers(self):
         self.company.country_id = False
@@ -153,13 +157,14 @@ class TestCallback(TransactionCase):
             {"name": "Abroad", "phone": "+7 917 123-45-67", "mobile": "8 917 123-45-67"}
         )
         self.assertEqual(
-            (partner.phone, partner.mobile),
-            ("+79171234567", "8 917 123-45-67"),
-            "a national number means nothing without a country: kept as typed",
+            partner.phone_sanitized,
+            "+79171234567",
+            "a national number means nothing without a country: only the international one",
         )
         lead = self.lead(phone="+7 917 765-43-21")
         self.assertEqual(
-            (lead.phone, lead.phone_valid, lead.phone_kind), ("+79177654321", True, "mobile")
+            (lead.phone_sanitized, lead.phone_valid, lead.phone_kind),
+            ("+79177654321", True, "mobile"),
         )
         national = self.lead(phone="8 917 765-43-21")
         self.assertEqual((national.phone, national.phone_valid), ("8 917 765-43-21", False))

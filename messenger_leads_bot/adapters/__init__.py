@@ -22,7 +22,6 @@ from .base import (
     file_kind,
     fill_template_values,
     split_text,
-    template_values,
 )
 from . import avito, facebook, instagram, max_messenger, telegram, viber, vk, whatsapp
 from .telegram import parse_telegram_update

@@ -7,7 +7,6 @@ import hashlib
 import hmac
 import os
 import ssl
-import string
 import tempfile
 import threading
 import unicodedata
@@ -15,6 +14,8 @@ from urllib.parse import urljoin, urlsplit
 
 import certifi
 import requests
+
+from ..tools.bot_text import render_bot_text
 
 SHARE_PHONE = "share_phone"  # keyboard key: ask for the customer's own number, where it can
 # marks and overrides of the writing direction: in a name they make "gpj.exe" read "exe.jpg"
@@ -397,24 +398,12 @@ def same_secret(given, expected):
     return bool(expected) and hmac.compare_digest((given or "").encode(), expected.encode())
 
 
-def template_values(spec):
-    """The template's {{1}}, {{2}}... as a list of texts with placeholders, from the account's
-    comma-separated spec; ValueError names a placeholder that is not one of ours."""
-    values = [value.strip() for value in (spec or "").split(",") if value.strip()]
-    for value in values:
-        try:
-            names = {name for _text, name, _spec, _conv in string.Formatter().parse(value)}
-        except ValueError as exc:  # an unpaired brace
-            raise ValueError(value) from exc
-        if names - {None, *TEMPLATE_PLACEHOLDERS}:
-            raise ValueError(value)
-    return values
-
-
 def fill_template_values(spec, **known):
-    """The texts of the template's variables for one customer; some messengers refuse empty
-    ones."""
-    return [value.format_map(known) or "-" for value in template_values(spec)]
+    """The texts of the template's {{1}}, {{2}}... for one customer, from the account's
+    comma-separated spec, each filled in as the bot's texts are (tools/bot_text.py; BotTextError,
+    a ValueError, names a placeholder not in `known`); some messengers refuse empty ones."""
+    values = [value.strip() for value in (spec or "").split(",") if value.strip()]
+    return [render_bot_text(value, known) or "-" for value in values]
 
 
 def file_kind(capabilities, name, mimetype, size):

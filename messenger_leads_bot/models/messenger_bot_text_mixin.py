@@ -9,8 +9,9 @@ _logger = logging.getLogger(__name__)
 
 
 class MessengerBotTextMixin(models.AbstractModel):
-    """Texts an administrator writes for the bot to send, in every language: their
-    {placeholders} are checked when saved and filled in when sent."""
+    """Texts an administrator writes for the bot to send, in every language (and the WhatsApp
+    template's variables): their {placeholders} are checked when saved and filled in when sent,
+    by the one renderer of tools/bot_text.py."""
 
     _name = "messenger.bot.text.mixin"
     _description = "Messenger bot texts"
@@ -25,7 +26,11 @@ class MessengerBotTextMixin(models.AbstractModel):
         languages = dict(self.env["res.lang"].get_installed())
         for record in self:
             for fname, placeholders in self._messenger_bot_texts.items():
-                for translation in record.get_field_translations(fname)[0]:
+                # a text that is not translated has its one value
+                translations = record.get_field_translations(fname)[0] or [
+                    {"lang": self.env.lang or "en_US", "value": record[fname]}
+                ]
+                for translation in translations:
                     try:
                         render_bot_text(translation["value"], dict.fromkeys(placeholders, ""))
                     except BotTextError as exc:

@@ -1,6 +1,7 @@
 from odoo.exceptions import ValidationError
 from odoo.tests import BaseCase, tagged
 
+from ..adapters import fill_template_values
 from ..tools.bot_text import BotTextError, render_bot_text
 from .common import BotCase, tg_update
 
@@ -53,6 +54,21 @@ class TestBotTexts(BotCase):
         self.assertEqual(
             self.account._messenger_bot_text("acknowledgement_text", minutes=5),
             "{Shop}: within 5 minutes.",
+        )
+
+    def test_whatsapp_template_variables_are_checked_and_filled_like_every_bot_text(self):
+        """One renderer: a format spec or conversion str.format would run is refused too."""
+        for spec in ("{customer:>99999999}", "{customer!r}", "{customer}, {phone}"):
+            with self.subTest(spec), self.assertRaises(ValidationError) as caught:
+                self.account.whatsapp_template_values = spec
+            self.assertIn(
+                "This text can use: {customer}, {salesperson}, {company}.", str(caught.exception)
+            )
+            with self.assertRaises(BotTextError):
+                fill_template_values(spec, customer="Olga", salesperson="Anna", company="Shop")
+        spec = self.account.whatsapp_template_values = "{customer}, {{VIP}} {company}"
+        self.assertEqual(
+            fill_template_values(spec, customer="Olga", company="S"), ["Olga", "{VIP} S"]
         )
 
     def test_a_typo_in_another_language_is_refused_too(self):

@@ -182,6 +182,27 @@ class TestCustomerIdentity(TransactionCase):
         self.assertEqual(chat.partner_id, self.customer, "the same customer from Telegram")
         self.assertEqual(chat.lead_id, self.customer_lead, "one open lead, merged")
 
+    def test_a_vouched_number_finds_the_contact_however_its_number_was_typed(self):
+        """Contacts keep their numbers as typed: the match reads them as phone_validation does."""
+        self.company_a.country_id = self.env.ref("base.ru")
+        spaced = self.env["res.partner"].create(
+            {"name": "Spaced", "phone": "+7 999 000-55-66", "company_id": self.company_a.id}
+        )
+        national = self.env["res.partner"].create(
+            {"name": "National", "mobile": "8 (999) 000-77-88", "company_id": self.company_a.id}
+        )
+        for chat_id, number, contact in (
+            (7104, "79990005566", spaced),
+            (7105, "+79990007788", national),
+        ):
+            update = tg_update(
+                chat_id, contact={"phone_number": number, "first_name": "M", "user_id": chat_id}
+            )
+            chat = self.receive(self.telegram, update, str(update["update_id"]))
+            self.assertEqual(chat.partner_id, contact, number)
+        self.assertEqual(spaced.phone, "+7 999 000-55-66", "kept as the user typed it")
+        self.assertEqual(national.mobile, "8 (999) 000-77-88")
+
     def test_a_typed_answer_to_the_phone_question_is_information_only(self):
         script = self.env["chatbot.script"].create({"title": "Phone please"})
         self.env["chatbot.script.step"].create(

@@ -1,7 +1,8 @@
 """The languages a customer likely reads when their messenger does not say (WhatsApp)."""
 
-import phonenumbers
 from babel.languages import get_territory_language_info
+
+from odoo.addons.phone_validation.tools.phone_validation import phone_get_region_data_for_number
 
 
 def phone_languages(e164):
@@ -9,9 +10,6 @@ def phone_languages(e164):
 
     '+79161230000' -> ['ru', 'tt', ...]; empty when the number or its country is unknown.
     """
-    try:
-        region = phonenumbers.region_code_for_number(phonenumbers.parse(e164 or ""))
-    except phonenumbers.NumberParseException:
-        return []
+    region = phone_get_region_data_for_number(e164 or "")["code"]
     spoken = get_territory_language_info(region) if region else {}
     return sorted(spoken, key=lambda code: -spoken[code]["population_percent"])
