@@ -74,6 +74,12 @@ class MessengerConversation(models.Model):
                 subtype_xmlid="mail.mt_comment",
                 attachments=attachments,
                 messenger_ref=self._message_ref(event.message_id),
+                # a chat message, never e-mailed: what message_post would otherwise work out
+                # for e-mail replies (sender address, reply-to, alias domain) for every message
+                email_from=False,
+                reply_to=False,
+                record_alias_domain_id=False,
+                record_company_id=self.account_id.company_id.id,
             )
         )
         return message
