@@ -38,7 +38,9 @@ class DiscussChannel(models.Model):
     @api.returns("mail.message", lambda value: value.id)
     def message_post(self, **kwargs):
         message = super().message_post(**kwargs)
-        if self.env.context.get("messenger_inbound") or message.message_type != "comment":
+        # messenger_from_bridge: the bridge posts it (a customer's message, a notice, a bot
+        # text it sends itself), so it is no reply of a person's to send to the customer
+        if self.env.context.get("messenger_from_bridge") or message.message_type != "comment":
             return message
         if self.channel_type == "livechat":
             self.sudo()._messenger_livechat_message(message)
@@ -77,7 +79,7 @@ class DiscussChannel(models.Model):
             minutes=self.messenger_lead_id._messenger_response_target(),
         )
         if acknowledgement:
-            self.with_context(messenger_inbound=True).message_post(
+            self.with_context(messenger_from_bridge=True).message_post(
                 body=acknowledgement,
                 author_id=self.env.ref("base.partner_root").id,
                 message_type="comment",

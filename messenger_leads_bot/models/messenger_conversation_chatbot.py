@@ -132,7 +132,7 @@ class MessengerConversation(models.Model):
         in Settings."""
         message = (
             self.discuss_channel_id.sudo()
-            .with_context(messenger_inbound=True)
+            .with_context(messenger_from_bridge=True)
             .message_post(
                 body=text,
                 author_id=self.env.ref("base.partner_root").id,

@@ -112,7 +112,7 @@ class MessengerConversation(models.Model):
         conversation = self.sudo()
         conversation.lead_id._messenger_transfer(colleague, self.env.user, note)
         conversation._ensure_thread()  # the new salesperson joined it with the lead
-        conversation.discuss_channel_id.with_context(messenger_inbound=True).message_post(
+        conversation.discuss_channel_id.with_context(messenger_from_bridge=True).message_post(
             body=_(
                 "Transferred to %(colleague)s by %(user)s: %(note)s",
                 colleague=colleague.name,

@@ -211,7 +211,7 @@ class MessengerConversation(models.Model):
             note = _("Template %(template)s sent.", template=account.whatsapp_template)
             message = (
                 conversation.discuss_channel_id.sudo()
-                .with_context(messenger_inbound=True)
+                .with_context(messenger_from_bridge=True)
                 .message_post(
                     body=note,
                     author_id=self.env.user.partner_id.id,

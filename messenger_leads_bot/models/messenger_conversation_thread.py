@@ -66,7 +66,7 @@ class MessengerConversation(models.Model):
             body = f"{body} {note}" if body else note
         message = (
             self.discuss_channel_id.sudo()
-            .with_context(messenger_inbound=True)
+            .with_context(messenger_from_bridge=True)
             .message_post(
                 body=body,
                 author_id=self.partner_id.id,
@@ -98,7 +98,7 @@ class MessengerConversation(models.Model):
 
     def _post_notice(self, text):
         if self.discuss_channel_id:
-            self.discuss_channel_id.sudo().with_context(messenger_inbound=True).message_post(
+            self.discuss_channel_id.sudo().with_context(messenger_from_bridge=True).message_post(
                 body=text,
                 author_id=self.env.ref("base.partner_root").id,
                 message_type="notification",
