@@ -95,11 +95,10 @@ class MessengerWebhook(http.Controller):
         if refusal:
             return refusal
         account = _account(account_id, provider)
+        credentials = account and account._credentials()
         headers = request.httprequest.headers
         query = request.httprequest.args
-        if not account or not account._provider().authentic(
-            headers, body, account._credentials(), query
-        ):
+        if not account or not account._provider().authentic(headers, body, credentials, query):
             _logger.info(
                 "%s webhook %s: refused, wrong or missing secret or signature", provider, account_id
             )
@@ -110,7 +109,7 @@ class MessengerWebhook(http.Controller):
         if error := account._provider().shape_error(data):
             _logger.info("%s webhook %s: %s", provider, account_id, error)
             return _answer(400, error)
-        confirmation = account._provider().verification(data, account._credentials())
+        confirmation = account._provider().verification(data, credentials)
         if confirmation is not None:
             return _answer(200, confirmation)
         stored = _store(account, data, account._provider().delivery_key(data, body))
