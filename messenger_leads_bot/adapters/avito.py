@@ -22,10 +22,9 @@ import requests
 from .base import (
     SHARE_PHONE,
     Capabilities,
-    Client,
     DeliveryError,
+    HttpClient,
     InboundMessage,
-    OutboundResult,
     Provider,
     fetch_media,
     http_session,
@@ -266,13 +265,15 @@ def _delivery_error(response):
     return DeliveryError(text, permanent=True, blocked=status == 403)
 
 
-class AvitoClient(Client):
-    """The Messenger API of one Avito account, with plain HTTP calls."""
+class AvitoClient(HttpClient):
+    """The Messenger API of one Avito account, with plain HTTP calls; its token is the access
+    token its client credentials get (_token)."""
+
+    label = "Avito"
 
     def __init__(self, credentials, timeout=10.0):
+        super().__init__("", credentials.api_url, timeout)
         self.credentials = credentials
-        self.api_url = credentials.api_url.rstrip("/")
-        self.timeout = timeout
         self._access_token = credentials.access_token
         self._expires_at = credentials.access_token_expires_at
 
@@ -369,19 +370,11 @@ class AvitoClient(Client):
             if same_secret(_url_token(url), self.credentials.webhook_secret):
                 self._call("POST", "messenger/v1/webhook/unsubscribe", payload={"url": url})
 
-    def send_texts(self, messages):
-        results = []
-        for message in messages:
-            try:
-                path = f"messenger/v1/accounts/{self._own_id()}/chats/{message.chat_id}/messages"
-                text = _with_choices(message)
-                sent = self._call("POST", path, payload={"message": {"text": text}, "type": "text"})
-                results.append(OutboundResult(str(sent["id"])))
-            except DeliveryError as exc:
-                results.append(exc)
-            except (KeyError, TypeError) as exc:
-                results.append(DeliveryError(f"Avito answered without a message id: {exc}"))
-        return results
+    def send_one(self, message):
+        path = f"messenger/v1/accounts/{self._own_id()}/chats/{message.chat_id}/messages"
+        text = _with_choices(message)
+        sent = self._call("POST", path, payload={"message": {"text": text}, "type": "text"})
+        return str(sent["id"])
 
     def _chat(self, chat_id):
         chat = self._call("GET", f"messenger/v2/accounts/{self._own_id()}/chats/{chat_id}")

@@ -11,11 +11,10 @@ from .base import (
     MB,
     SHARE_PHONE,
     Capabilities,
-    Client,
     DeliveryError,
+    HttpClient,
     InboundMessage,
     OutboundMessage,
-    OutboundResult,
     Provider,
     clean_text,
     fetch_media,
@@ -200,14 +199,14 @@ def _parse_message(data, when):
     return InboundMessage(**fields)
 
 
-class ViberClient(Client):
+class ViberClient(HttpClient):
     """The REST Bot API of one Viber bot, with plain HTTP calls."""
 
+    label = "Viber"
+
     def __init__(self, token, api_url, sender_name="", timeout=10.0):
-        self.token = token
-        self.api_url = api_url.rstrip("/")
+        super().__init__(token, api_url, timeout)
         self.sender_name = sender_name[:28]  # Viber's limit
-        self.timeout = timeout
 
     def _call(self, method, payload):
         try:
@@ -243,17 +242,8 @@ class ViberClient(Client):
     def delete_webhook(self):
         return self._call("set_webhook", {"url": ""})
 
-    def send_texts(self, messages):
-        results = []
-        for message in messages:
-            try:
-                sent = self._call("send_message", self._payload(message))
-                results.append(OutboundResult(str(sent["message_token"])))
-            except DeliveryError as exc:
-                results.append(exc)
-            except KeyError as exc:
-                results.append(DeliveryError(f"Viber answered without a message token: {exc}"))
-        return results
+    def send_one(self, message):
+        return str(self._call("send_message", self._payload(message))["message_token"])
 
     def welcome_reply(self, data, text):
         """The answer to a newcomer's conversation_started callback (see opened_by_newcomer),

@@ -21,10 +21,9 @@ from .base import (
     MB,
     SHARE_PHONE,
     Capabilities,
-    Client,
     DeliveryError,
+    HttpClient,
     InboundMessage,
-    OutboundResult,
     Provider,
     fetch_media,
     http_session,
@@ -350,14 +349,14 @@ def random_id(key):
     return int.from_bytes(hashlib.sha256(key.encode()).digest()[:8]) % RANDOM_IDS
 
 
-class VkClient(Client):
+class VkClient(HttpClient):
     """The API of one VK community, with plain HTTP calls."""
 
+    label = "VK"
+
     def __init__(self, token, api_url, secret="", timeout=10.0):
-        self.token = token
-        self.api_url = api_url.rstrip("/")
+        super().__init__(token, api_url, timeout)
         self.secret = secret
-        self.timeout = timeout
         self._session = None  # the Long Poll's server and key
         self._ts = ""  # the newest event number the Long Poll gave
         self._outdated = None  # (an offset the Long Poll no longer has, the one to use instead)
@@ -398,26 +397,20 @@ class VkClient(Client):
         community = self._community()
         return f"{community.get('name')} (vk.com/{community.get('screen_name')})"
 
-    def send_texts(self, messages):
-        results = []
-        for message in messages:
-            params = {
-                "peer_id": message.chat_id,
-                "random_id": random_id(message.key),
-                "message": message.text,
-            }
-            if isinstance(message.buttons, list):  # None (or an outbox row's False): as it is
-                params["keyboard"] = keyboard(message.buttons)
-            try:
-                if message.file:
-                    params["attachment"] = self._upload(message.chat_id, message.file)
-                sent = self._call("messages.send", params)
-                if not _is_id(sent):
-                    raise DeliveryError(f"VK answered without a message id: {sent!r:.40}")
-                results.append(OutboundResult(str(sent)))
-            except DeliveryError as exc:
-                results.append(exc)
-        return results
+    def send_one(self, message):
+        params = {
+            "peer_id": message.chat_id,
+            "random_id": random_id(message.key),
+            "message": message.text,
+        }
+        if isinstance(message.buttons, list):  # None (or an outbox row's False): as it is
+            params["keyboard"] = keyboard(message.buttons)
+        if message.file:
+            params["attachment"] = self._upload(message.chat_id, message.file)
+        sent = self._call("messages.send", params)
+        if not _is_id(sent):
+            raise DeliveryError(f"VK answered without a message id: {sent!r:.40}")
+        return str(sent)
 
     def _upload(self, peer_id, file):
         """Upload a file for a message to `peer_id`: a photo or a document, as VK takes them

@@ -11,10 +11,9 @@ from .base import (
     MB,
     SHARE_PHONE,
     Capabilities,
-    Client,
     DeliveryError,
+    HttpClient,
     InboundMessage,
-    OutboundResult,
     Provider,
     fetch_media,
     http_session,
@@ -245,14 +244,14 @@ def _delivery_error(status_code, body):
     )
 
 
-class WhatsAppClient(Client):
+class WhatsAppClient(HttpClient):
     """The Cloud API for one business phone number, with plain HTTP calls."""
 
+    label = "WhatsApp"
+
     def __init__(self, token, api_url, phone_number_id="", timeout=10.0):
-        self.token = token
-        self.api_url = api_url.rstrip("/")
+        super().__init__(token, api_url, timeout)
         self.phone_number_id = phone_number_id
-        self.timeout = timeout
 
     def _call(self, method, path, payload=None, **kwargs):
         try:
@@ -279,18 +278,10 @@ class WhatsAppClient(Client):
         )
         return f"{number.get('verified_name')} ({number.get('display_phone_number')})"
 
-    def send_texts(self, messages):
-        results = []
-        for message in messages:
-            try:
-                payload = _payload(message, self._upload(message.file) if message.file else "")
-                sent = self._call("POST", f"{self.phone_number_id}/messages", payload)
-                results.append(OutboundResult(sent["messages"][0]["id"]))
-            except DeliveryError as exc:
-                results.append(exc)
-            except (KeyError, IndexError, TypeError) as exc:
-                results.append(DeliveryError(f"WhatsApp answered without a message id: {exc}"))
-        return results
+    def send_one(self, message):
+        payload = _payload(message, self._upload(message.file) if message.file else "")
+        sent = self._call("POST", f"{self.phone_number_id}/messages", payload)
+        return sent["messages"][0]["id"]
 
     def _upload(self, file):
         """The media id of a file uploaded for this number (POST /<number>/media, multipart)."""
