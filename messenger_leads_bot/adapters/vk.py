@@ -78,6 +78,8 @@ class VkProvider(Provider):
         photo_mimetypes=("image/jpeg", "image/png", "image/gif"),
         refused_extensions=("exe", "bat", "cmd", "com", "msi", "scr", "apk", "mp3"),
         credentials=("webhook_secret", "confirmation_code"),
+        # a community's access key: 20 API requests a second (error 6 past it)
+        per_bot_per_second=20,
     )
 
     def authentic(self, headers, body, credentials, query=None):

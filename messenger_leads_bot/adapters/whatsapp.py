@@ -65,6 +65,8 @@ class WhatsAppProvider(Provider):
         max_file_bytes={"photo": 5 * MB, "document": 100 * MB},
         photo_mimetypes=("image/jpeg", "image/png"),
         document_mimetypes=DOCUMENT_MIMETYPES,
+        # the Cloud API's throughput: 80 messages a second per business number by default
+        per_bot_per_second=80,
     )
     handshakes = True
 
