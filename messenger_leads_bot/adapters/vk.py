@@ -12,6 +12,7 @@ API would have delivered them, secret included, so the relay's requests pass the
 import datetime
 import hashlib
 import json
+import logging
 import secrets
 
 import requests
@@ -30,6 +31,8 @@ from .base import (
     request_error,
     same_secret,
 )
+
+_logger = logging.getLogger(__name__)
 
 API_URL = "https://api.vk.com/method"
 API_VERSION = "5.199"
@@ -59,6 +62,10 @@ TOO_MANY_REQUESTS, FLOOD_CONTROL = 6, 9
 TRANSIENT = (1, 10)  # unknown error, internal server error
 CANNOT_WRITE = (901, 902)  # no permission from the user, their privacy settings
 FLOOD_PAUSE = 60.0
+LOST_EVENTS = (
+    "VK's Long Poll no longer has the events from number %s on: going on from %s; messages "
+    "customers sent in between may be missed. The Callback API (webhook mode) loses none."
+)
 
 
 class VkProvider(Provider):
@@ -504,14 +511,16 @@ class VkClient(HttpClient):
         if not isinstance(answer, dict):
             raise DeliveryError("VK's Long Poll answered no JSON object")
         failed = answer.get("failed")
-        if failed == 1:  # events lost from our number on: on from the newest
+        if failed == 1:  # events lost from our number on: on from the number VK gives
             self._ts = str(answer.get("ts") or "")
             self._outdated = (offset, self._ts)
+            _logger.warning(LOST_EVENTS, ts, self._ts)
             return []
-        if failed in (2, 3):  # the key expired (2), or the key and the events (3)
+        if failed in (2, 3):  # the key expired (2): a new one, same number; lost (3): both new
             self._connect(keep_ts=failed == 2)
             if failed == 3:
                 self._outdated = (offset, self._ts)
+                _logger.warning(LOST_EVENTS, ts, self._ts)
             return []
         events = answer.get("updates")
         if not isinstance(events, list) or not all(isinstance(e, dict) for e in events):

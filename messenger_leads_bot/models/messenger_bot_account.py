@@ -154,6 +154,9 @@ class MessengerBotAccount(models.Model):
         '"{customer}, {salesperson}". Leave empty for a template without variables.',
     )
     # the URL may carry the account's secret (see Provider.webhook_query)
+    # where the polling relay goes on from after a restart: the offset or marker it last moved
+    # past (VK's Long Poll keeps none for us); written by the relay only
+    relay_offset = fields.Json(groups="base.group_system", copy=False, readonly=True)
     webhook_url = fields.Char(
         compute="_compute_webhook_url", string="Webhook URL", groups="base.group_system"
     )
