@@ -17,8 +17,6 @@ import threading
 import time
 from urllib.parse import parse_qs, urlsplit
 
-import requests
-
 from .base import (
     SHARE_PHONE,
     Capabilities,
@@ -27,8 +25,6 @@ from .base import (
     InboundMessage,
     Provider,
     fetch_media,
-    http_session,
-    request_error,
     same_secret,
 )
 
@@ -285,18 +281,15 @@ class AvitoClient(HttpClient):
         if not renew and self._access_token and self._expires_at - TOKEN_RENEW_BEFORE > time.time():
             return self._access_token
         credentials = self.credentials
-        try:
-            response = http_session().post(
-                f"{self.api_url}/token",
-                data={
-                    "grant_type": "client_credentials",
-                    "client_id": credentials.client_id,
-                    "client_secret": credentials.client_secret,
-                },
-                timeout=self.timeout,
-            )
-        except requests.RequestException as exc:
-            raise request_error("Avito", exc) from exc
+        response = self._request(
+            "POST",
+            "token",
+            data={
+                "grant_type": "client_credentials",
+                "client_id": credentials.client_id,
+                "client_secret": credentials.client_secret,
+            },
+        )
         if not response.ok:
             error = _delivery_error(response)
             if response.status_code in (400, 401, 403):
@@ -323,17 +316,13 @@ class AvitoClient(HttpClient):
         """One API call with the access token; renewed once when Avito says it is not valid
         (revoked, or expired early)."""
         for attempt in (1, 2):
-            try:
-                response = http_session().request(
-                    method,
-                    f"{self.api_url}/{path}",
-                    params=params,
-                    json=payload,
-                    headers={"Authorization": f"Bearer {self._token(renew=attempt == 2)}"},
-                    timeout=self.timeout,
-                )
-            except requests.RequestException as exc:
-                raise request_error("Avito", exc) from exc
+            response = self._request(
+                method,
+                path,
+                params=params,
+                json=payload,
+                headers={"Authorization": f"Bearer {self._token(renew=attempt == 2)}"},
+            )
             if response.status_code != 401:
                 break
         if not response.ok:

@@ -255,6 +255,16 @@ class HttpClient(Client):
         self.api_url = api_url.rstrip("/")
         self.timeout = timeout
 
+    def _request(self, method, path, **kwargs):
+        """One request to `path` on the API server, with requests' keyword arguments (the
+        client's timeout unless given); DeliveryError when it gets no answer (request_error)."""
+        try:
+            return http_session().request(
+                method, f"{self.api_url}/{path}", **({"timeout": self.timeout} | kwargs)
+            )
+        except requests.RequestException as exc:
+            raise request_error(self.label, exc) from exc
+
     def send_texts(self, messages):
         results = []
         for message in messages:

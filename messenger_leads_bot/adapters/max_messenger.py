@@ -10,8 +10,6 @@ import hashlib
 import json
 import re
 
-import requests
-
 from .base import (
     SHARE_PHONE,
     Capabilities,
@@ -21,8 +19,6 @@ from .base import (
     SecretHeaderProvider,
     ca_bundle_verify,
     fetch_media,
-    http_session,
-    request_error,
 )
 
 API_URL = "https://platform-api2.max.ru"
@@ -392,18 +388,15 @@ class MaxClient(HttpClient):
             raise DeliveryError(f"the CA bundle is unusable: {exc}", permanent=True) from exc
 
     def _call(self, method, path, params=None, payload=None, timeout=None):
-        try:
-            response = http_session().request(
-                method,
-                f"{self.api_url}/{path}",
-                params=params,
-                json=payload,
-                headers={"Authorization": self.token},
-                timeout=timeout or self.timeout,
-                verify=self._verify(),
-            )
-        except requests.RequestException as exc:
-            raise request_error("MAX", exc) from exc
+        response = self._request(
+            method,
+            path,
+            params=params,
+            json=payload,
+            headers={"Authorization": self.token},
+            timeout=timeout or self.timeout,
+            verify=self._verify(),
+        )
         if not response.ok:
             raise _delivery_error(response)
         try:

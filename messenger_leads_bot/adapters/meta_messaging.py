@@ -11,8 +11,6 @@ import datetime
 import hashlib
 import json
 
-import requests
-
 from . import meta
 from .base import (
     MB,
@@ -23,7 +21,6 @@ from .base import (
     InboundMessage,
     Provider,
     fetch_media,
-    http_session,
 )
 
 REPLY_WINDOW = datetime.timedelta(hours=24)  # free replies (messaging_type RESPONSE) within it
@@ -292,17 +289,13 @@ class MetaMessagingClient(HttpClient):
         self.profile_fields = profile_fields
 
     def _call(self, method, path, payload=None, params=None):
-        try:
-            response = http_session().request(
-                method,
-                f"{self.api_url}/{path}",
-                json=payload,
-                params=params,
-                headers={"Authorization": f"Bearer {self.token}"},
-                timeout=self.timeout,
-            )
-        except requests.RequestException as exc:
-            raise DeliveryError(f"{self.label} unreachable: {exc}") from exc
+        response = self._request(
+            method,
+            path,
+            json=payload,
+            params=params,
+            headers={"Authorization": f"Bearer {self.token}"},
+        )
         try:
             body = response.json()
         except ValueError:

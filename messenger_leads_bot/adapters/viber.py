@@ -5,8 +5,6 @@ import hashlib
 import hmac
 import json
 
-import requests
-
 from .base import (
     MB,
     SHARE_PHONE,
@@ -18,7 +16,6 @@ from .base import (
     Provider,
     clean_text,
     fetch_media,
-    http_session,
 )
 
 VIBER_API_URL = "https://chatapi.viber.com/pa"
@@ -209,16 +206,13 @@ class ViberClient(HttpClient):
         self.sender_name = sender_name[:28]  # Viber's limit
 
     def _call(self, method, payload):
+        response = self._request(
+            "POST", method, json=payload, headers={"X-Viber-Auth-Token": self.token}
+        )
         try:
-            response = http_session().post(
-                f"{self.api_url}/{method}",
-                json=payload,
-                headers={"X-Viber-Auth-Token": self.token},
-                timeout=self.timeout,
-            )
             body = response.json()
-        except (requests.RequestException, ValueError) as exc:
-            raise DeliveryError(f"Viber unreachable: {exc}") from exc
+        except ValueError as exc:
+            raise DeliveryError(f"Viber answered no JSON: {exc}") from exc
         if response.status_code >= 500 or response.status_code == 429:
             raise DeliveryError(f"Viber {response.status_code}")
         status = body.get("status")

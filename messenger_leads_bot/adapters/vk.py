@@ -372,14 +372,12 @@ class VkClient(HttpClient):
         self._batch = (None, None, None)  # the last event of the last poll, its ts, the offset
 
     def _call(self, method, params=None, timeout=None):
-        try:
-            response = http_session().post(
-                f"{self.api_url}/{method}",
-                data={**(params or {}), "access_token": self.token, "v": API_VERSION},
-                timeout=timeout or self.timeout,
-            )
-        except requests.RequestException as exc:
-            raise request_error("VK", exc) from exc
+        response = self._request(
+            "POST",
+            method,
+            data={**(params or {}), "access_token": self.token, "v": API_VERSION},
+            timeout=timeout or self.timeout,
+        )
         if response.status_code >= 500:
             raise DeliveryError(f"VK {response.status_code}")
         try:

@@ -3,8 +3,6 @@
 import datetime
 import hashlib
 
-import requests
-
 from . import meta
 from .base import (
     FILE_TIMEOUT,
@@ -16,7 +14,6 @@ from .base import (
     InboundMessage,
     Provider,
     fetch_media,
-    http_session,
 )
 
 # Meta's media hosts, and WhatsApp's own CDN they may lead to
@@ -256,16 +253,9 @@ class WhatsAppClient(HttpClient):
         self.phone_number_id = phone_number_id
 
     def _call(self, method, path, payload=None, **kwargs):
-        try:
-            response = http_session().request(
-                method,
-                f"{self.api_url}/{path}",
-                json=payload,
-                headers={"Authorization": f"Bearer {self.token}"},
-                **({"timeout": self.timeout} | kwargs),
-            )
-        except requests.RequestException as exc:
-            raise DeliveryError(f"WhatsApp unreachable: {exc}") from exc
+        response = self._request(
+            method, path, json=payload, headers={"Authorization": f"Bearer {self.token}"}, **kwargs
+        )
         try:
             body = response.json()
         except ValueError:
