@@ -215,6 +215,41 @@ def test_vk_events_are_relayed_with_the_secret_each_once_with_odoo_killed_midway
             assert len(set(texts)) == len(texts), "a message was doubled"
 
 
+def test_a_restarted_relay_goes_on_from_vks_long_poll_number_and_misses_nothing(server, relay):
+    """VK's Long Poll keeps no position for us and a new session starts at its newest event:
+    the relay keeps the number it moved past on the account, so the events customers sent
+    while it was stopped (killed) are fetched by the next run, each once."""
+    with FakeVkApi() as api:
+        bot = BotAccount(server, server.rpc("admin", "admin"), api, "relay_vk_kept", provider="vk")
+        bot.admin.call("messenger.bot.account", "write", [bot.id], {"mode": "polling"})
+        chat = 9800
+        first_run = relay()
+        connected = lambda: any(c[0] == "groups.getLongPollServer" for c in api.calls)  # noqa: E731
+        assert wait_for(connected, 60), "the relay never connected to the Long Poll"
+        before = [vk_message(chat, f"before {n}") for n in range(3)]
+        for event in before:
+            api.queue_event(event)
+
+        def stored():
+            return bot.admin.call("messenger.update", "search_count", [["account_id", "=", bot.id]])
+
+        assert wait_for(lambda: stored() == len(before), 60), "the first run forwarded them"
+        first_run.process.kill()  # no chance to finish anything
+        first_run.process.wait(timeout=30)
+        during = [vk_message(chat, f"while stopped {n}") for n in range(3)]
+        for event in during:
+            api.queue_event(event)
+        second_run = relay()
+        assert wait_for(lambda: stored() == len(before) + len(during), 60), (
+            f"stored {stored()} of {len(before) + len(during)}: the events sent while the "
+            "relay was stopped were missed"
+        )
+        assert "from offset 0" not in second_run.log(), "went on from the kept number"
+        assert bot.all_processed(60), "updates left unprocessed"
+        texts = [m["body"] for m in bot.customer_messages(chat)]
+        assert len(texts) == len(set(texts)) == len(before) + len(during), texts
+
+
 def test_accounts_switched_to_polling_are_picked_up_and_relayed_at_once(server, relay):
     with FakeBotApi("41:FIRST") as first_api, FakeBotApi("43:SECOND") as second_api:
         first = polling_bot(server, first_api, "relay_first")

@@ -17,19 +17,14 @@ import threading
 import time
 from urllib.parse import parse_qs, urlsplit
 
-import requests
-
 from .base import (
     SHARE_PHONE,
     Capabilities,
-    Client,
     DeliveryError,
+    HttpClient,
     InboundMessage,
-    OutboundResult,
     Provider,
     fetch_media,
-    http_session,
-    request_error,
     same_secret,
 )
 
@@ -266,13 +261,15 @@ def _delivery_error(response):
     return DeliveryError(text, permanent=True, blocked=status == 403)
 
 
-class AvitoClient(Client):
-    """The Messenger API of one Avito account, with plain HTTP calls."""
+class AvitoClient(HttpClient):
+    """The Messenger API of one Avito account, with plain HTTP calls; its token is the access
+    token its client credentials get (_token)."""
+
+    label = "Avito"
 
     def __init__(self, credentials, timeout=10.0):
+        super().__init__("", credentials.api_url, timeout)
         self.credentials = credentials
-        self.api_url = credentials.api_url.rstrip("/")
-        self.timeout = timeout
         self._access_token = credentials.access_token
         self._expires_at = credentials.access_token_expires_at
 
@@ -284,18 +281,15 @@ class AvitoClient(Client):
         if not renew and self._access_token and self._expires_at - TOKEN_RENEW_BEFORE > time.time():
             return self._access_token
         credentials = self.credentials
-        try:
-            response = http_session().post(
-                f"{self.api_url}/token",
-                data={
-                    "grant_type": "client_credentials",
-                    "client_id": credentials.client_id,
-                    "client_secret": credentials.client_secret,
-                },
-                timeout=self.timeout,
-            )
-        except requests.RequestException as exc:
-            raise request_error("Avito", exc) from exc
+        response = self._request(
+            "POST",
+            "token",
+            data={
+                "grant_type": "client_credentials",
+                "client_id": credentials.client_id,
+                "client_secret": credentials.client_secret,
+            },
+        )
         if not response.ok:
             error = _delivery_error(response)
             if response.status_code in (400, 401, 403):
@@ -322,17 +316,13 @@ class AvitoClient(Client):
         """One API call with the access token; renewed once when Avito says it is not valid
         (revoked, or expired early)."""
         for attempt in (1, 2):
-            try:
-                response = http_session().request(
-                    method,
-                    f"{self.api_url}/{path}",
-                    params=params,
-                    json=payload,
-                    headers={"Authorization": f"Bearer {self._token(renew=attempt == 2)}"},
-                    timeout=self.timeout,
-                )
-            except requests.RequestException as exc:
-                raise request_error("Avito", exc) from exc
+            response = self._request(
+                method,
+                path,
+                params=params,
+                json=payload,
+                headers={"Authorization": f"Bearer {self._token(renew=attempt == 2)}"},
+            )
             if response.status_code != 401:
                 break
         if not response.ok:
@@ -369,19 +359,11 @@ class AvitoClient(Client):
             if same_secret(_url_token(url), self.credentials.webhook_secret):
                 self._call("POST", "messenger/v1/webhook/unsubscribe", payload={"url": url})
 
-    def send_texts(self, messages):
-        results = []
-        for message in messages:
-            try:
-                path = f"messenger/v1/accounts/{self._own_id()}/chats/{message.chat_id}/messages"
-                text = _with_choices(message)
-                sent = self._call("POST", path, payload={"message": {"text": text}, "type": "text"})
-                results.append(OutboundResult(str(sent["id"])))
-            except DeliveryError as exc:
-                results.append(exc)
-            except (KeyError, TypeError) as exc:
-                results.append(DeliveryError(f"Avito answered without a message id: {exc}"))
-        return results
+    def send_one(self, message):
+        path = f"messenger/v1/accounts/{self._own_id()}/chats/{message.chat_id}/messages"
+        text = _with_choices(message)
+        sent = self._call("POST", path, payload={"message": {"text": text}, "type": "text"})
+        return str(sent["id"])
 
     def _chat(self, chat_id):
         chat = self._call("GET", f"messenger/v2/accounts/{self._own_id()}/chats/{chat_id}")

@@ -244,6 +244,45 @@ class Client:
         raise NotImplementedError
 
 
+class HttpClient(Client):
+    """A messenger's API over plain HTTP (requests, with this thread's http_session): the
+    account's token and API server, a timeout for each call; send_texts sends the messages one
+    by one (send_one)."""
+
+    label = ""  # the messenger's name, in the errors
+
+    def __init__(self, token, api_url, timeout=10.0):
+        self.token = token
+        self.api_url = api_url.rstrip("/")
+        self.timeout = timeout
+
+    def _request(self, method, path, **kwargs):
+        """One request to `path` on the API server, with requests' keyword arguments (the
+        client's timeout unless given); DeliveryError when it gets no answer (request_error)."""
+        try:
+            return http_session().request(
+                method, f"{self.api_url}/{path}", **({"timeout": self.timeout} | kwargs)
+            )
+        except requests.RequestException as exc:
+            raise request_error(self.label, exc) from exc
+
+    def send_texts(self, messages):
+        results = []
+        for message in messages:
+            try:
+                results.append(OutboundResult(self.send_one(message)))
+            except DeliveryError as exc:
+                results.append(exc)
+            except (KeyError, IndexError, TypeError) as exc:  # an answer without the id
+                results.append(DeliveryError(f"{self.label} answered without a message id: {exc}"))
+        return results
+
+    def send_one(self, message):
+        """Send one OutboundMessage; return the messenger's id of the message sent. Raises
+        DeliveryError."""
+        raise NotImplementedError
+
+
 @dataclasses.dataclass(frozen=True)
 class Credentials:
     """What a bot account holds for its messenger, without Odoo: each provider reads its own."""

@@ -10,20 +10,15 @@ import hashlib
 import json
 import re
 
-import requests
-
 from .base import (
     SHARE_PHONE,
     Capabilities,
-    Client,
     DeliveryError,
+    HttpClient,
     InboundMessage,
-    OutboundResult,
     SecretHeaderProvider,
     ca_bundle_verify,
     fetch_media,
-    http_session,
-    request_error,
 )
 
 API_URL = "https://platform-api2.max.ru"
@@ -376,14 +371,14 @@ def _message_body(message):
     return body
 
 
-class MaxClient(Client):
+class MaxClient(HttpClient):
     """The Bot API of one MAX bot, with plain HTTP calls."""
 
+    label = "MAX"
+
     def __init__(self, token, api_url, ca_bundle="", timeout=10.0):
-        self.token = token
-        self.api_url = api_url.rstrip("/")
+        super().__init__(token, api_url, timeout)
         self.ca_bundle = ca_bundle
-        self.timeout = timeout
         self._batch = (None, None)  # the last update of the last get_updates, and its marker
 
     def _verify(self):
@@ -393,18 +388,15 @@ class MaxClient(Client):
             raise DeliveryError(f"the CA bundle is unusable: {exc}", permanent=True) from exc
 
     def _call(self, method, path, params=None, payload=None, timeout=None):
-        try:
-            response = http_session().request(
-                method,
-                f"{self.api_url}/{path}",
-                params=params,
-                json=payload,
-                headers={"Authorization": self.token},
-                timeout=timeout or self.timeout,
-                verify=self._verify(),
-            )
-        except requests.RequestException as exc:
-            raise request_error("MAX", exc) from exc
+        response = self._request(
+            method,
+            path,
+            params=params,
+            json=payload,
+            headers={"Authorization": self.token},
+            timeout=timeout or self.timeout,
+            verify=self._verify(),
+        )
         if not response.ok:
             raise _delivery_error(response)
         try:
@@ -434,22 +426,11 @@ class MaxClient(Client):
         for subscription in self._call("GET", "subscriptions").get("subscriptions") or []:
             self._call("DELETE", "subscriptions", params={"url": subscription["url"]})
 
-    def send_texts(self, messages):
-        results = []
-        for message in messages:
-            try:
-                sent = self._call(
-                    "POST",
-                    "messages",
-                    params={"user_id": message.chat_id},
-                    payload=_message_body(message),
-                )
-                results.append(OutboundResult(str(sent["message"]["body"]["mid"])))
-            except DeliveryError as exc:
-                results.append(exc)
-            except (KeyError, TypeError) as exc:
-                results.append(DeliveryError(f"MAX answered without a message id: {exc}"))
-        return results
+    def send_one(self, message):
+        sent = self._call(
+            "POST", "messages", params={"user_id": message.chat_id}, payload=_message_body(message)
+        )
+        return str(sent["message"]["body"]["mid"])
 
     def get_updates(self, offset, timeout):
         """Long-poll from the marker `offset` (none at first: what was not taken yet)."""

@@ -11,20 +11,16 @@ import datetime
 import hashlib
 import json
 
-import requests
-
 from . import meta
 from .base import (
     MB,
     SHARE_PHONE,
     Capabilities,
-    Client,
     DeliveryError,
+    HttpClient,
     InboundMessage,
-    OutboundResult,
     Provider,
     fetch_media,
-    http_session,
 )
 
 REPLY_WINDOW = datetime.timedelta(hours=24)  # free replies (messaging_type RESPONSE) within it
@@ -284,28 +280,22 @@ def _parse_receipt(event, customer, when):
     return [InboundMessage(**common, update_id="", date=_when(watermark))]
 
 
-class MetaMessagingClient(Client):
+class MetaMessagingClient(HttpClient):
     """The Send API of one Page (or of the Instagram account linked to it), plain HTTP."""
 
     def __init__(self, token, api_url, label, profile_fields, timeout=10.0):
-        self.token = token
-        self.api_url = api_url.rstrip("/")
+        super().__init__(token, api_url, timeout)
         self.label = label
         self.profile_fields = profile_fields
-        self.timeout = timeout
 
     def _call(self, method, path, payload=None, params=None):
-        try:
-            response = http_session().request(
-                method,
-                f"{self.api_url}/{path}",
-                json=payload,
-                params=params,
-                headers={"Authorization": f"Bearer {self.token}"},
-                timeout=self.timeout,
-            )
-        except requests.RequestException as exc:
-            raise DeliveryError(f"{self.label} unreachable: {exc}") from exc
+        response = self._request(
+            method,
+            path,
+            json=payload,
+            params=params,
+            headers={"Authorization": f"Bearer {self.token}"},
+        )
         try:
             body = response.json()
         except ValueError:
@@ -333,17 +323,8 @@ class MetaMessagingClient(Client):
         names = {"first_name": found.get("name"), "username": found.get("username")}
         return {key: value for key, value in names.items() if isinstance(value, str) and value}
 
-    def send_texts(self, messages):
-        results = []
-        for message in messages:
-            try:
-                sent = self._call("POST", "me/messages", _payload(message))
-                results.append(OutboundResult(str(sent["message_id"])))
-            except DeliveryError as exc:
-                results.append(exc)
-            except KeyError as exc:
-                results.append(DeliveryError(f"{self.label} answered without a message id: {exc}"))
-        return results
+    def send_one(self, message):
+        return str(self._call("POST", "me/messages", _payload(message))["message_id"])
 
     def download(self, file_id, max_bytes):
         """Meta gives a URL on its CDN for each file, in the notification."""

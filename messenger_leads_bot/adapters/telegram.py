@@ -59,6 +59,9 @@ class TelegramProvider(SecretHeaderProvider):
         # the Bot API's upload limits: sendPhoto 10 MB, sendDocument 50 MB
         max_file_bytes={"photo": 10 * MB, "document": 50 * MB},
         photo_mimetypes=("image/jpeg", "image/png"),
+        # the Bot API's FAQ: about one message a second to one chat, 30 a second in all
+        per_chat_interval=1.0,
+        per_bot_per_second=30,
     )
 
     def shape_error(self, data):

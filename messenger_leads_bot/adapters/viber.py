@@ -5,21 +5,17 @@ import hashlib
 import hmac
 import json
 
-import requests
-
 from .base import (
     MB,
     SHARE_PHONE,
     Capabilities,
-    Client,
     DeliveryError,
+    HttpClient,
     InboundMessage,
     OutboundMessage,
-    OutboundResult,
     Provider,
     clean_text,
     fetch_media,
-    http_session,
 )
 
 VIBER_API_URL = "https://chatapi.viber.com/pa"
@@ -200,26 +196,23 @@ def _parse_message(data, when):
     return InboundMessage(**fields)
 
 
-class ViberClient(Client):
+class ViberClient(HttpClient):
     """The REST Bot API of one Viber bot, with plain HTTP calls."""
 
+    label = "Viber"
+
     def __init__(self, token, api_url, sender_name="", timeout=10.0):
-        self.token = token
-        self.api_url = api_url.rstrip("/")
+        super().__init__(token, api_url, timeout)
         self.sender_name = sender_name[:28]  # Viber's limit
-        self.timeout = timeout
 
     def _call(self, method, payload):
+        response = self._request(
+            "POST", method, json=payload, headers={"X-Viber-Auth-Token": self.token}
+        )
         try:
-            response = http_session().post(
-                f"{self.api_url}/{method}",
-                json=payload,
-                headers={"X-Viber-Auth-Token": self.token},
-                timeout=self.timeout,
-            )
             body = response.json()
-        except (requests.RequestException, ValueError) as exc:
-            raise DeliveryError(f"Viber unreachable: {exc}") from exc
+        except ValueError as exc:
+            raise DeliveryError(f"Viber answered no JSON: {exc}") from exc
         if response.status_code >= 500 or response.status_code == 429:
             raise DeliveryError(f"Viber {response.status_code}")
         status = body.get("status")
@@ -243,17 +236,8 @@ class ViberClient(Client):
     def delete_webhook(self):
         return self._call("set_webhook", {"url": ""})
 
-    def send_texts(self, messages):
-        results = []
-        for message in messages:
-            try:
-                sent = self._call("send_message", self._payload(message))
-                results.append(OutboundResult(str(sent["message_token"])))
-            except DeliveryError as exc:
-                results.append(exc)
-            except KeyError as exc:
-                results.append(DeliveryError(f"Viber answered without a message token: {exc}"))
-        return results
+    def send_one(self, message):
+        return str(self._call("send_message", self._payload(message))["message_token"])
 
     def welcome_reply(self, data, text):
         """The answer to a newcomer's conversation_started callback (see opened_by_newcomer),

@@ -12,6 +12,7 @@ API would have delivered them, secret included, so the relay's requests pass the
 import datetime
 import hashlib
 import json
+import logging
 import secrets
 
 import requests
@@ -21,16 +22,17 @@ from .base import (
     MB,
     SHARE_PHONE,
     Capabilities,
-    Client,
     DeliveryError,
+    HttpClient,
     InboundMessage,
-    OutboundResult,
     Provider,
     fetch_media,
     http_session,
     request_error,
     same_secret,
 )
+
+_logger = logging.getLogger(__name__)
 
 API_URL = "https://api.vk.com/method"
 API_VERSION = "5.199"
@@ -60,6 +62,10 @@ TOO_MANY_REQUESTS, FLOOD_CONTROL = 6, 9
 TRANSIENT = (1, 10)  # unknown error, internal server error
 CANNOT_WRITE = (901, 902)  # no permission from the user, their privacy settings
 FLOOD_PAUSE = 60.0
+LOST_EVENTS = (
+    "VK's Long Poll no longer has the events from number %s on: going on from %s; messages "
+    "customers sent in between may be missed. The Callback API (webhook mode) loses none."
+)
 
 
 class VkProvider(Provider):
@@ -79,6 +85,8 @@ class VkProvider(Provider):
         photo_mimetypes=("image/jpeg", "image/png", "image/gif"),
         refused_extensions=("exe", "bat", "cmd", "com", "msi", "scr", "apk", "mp3"),
         credentials=("webhook_secret", "confirmation_code"),
+        # a community's access key: 20 API requests a second (error 6 past it)
+        per_bot_per_second=20,
     )
 
     def authentic(self, headers, body, credentials, query=None):
@@ -350,28 +358,26 @@ def random_id(key):
     return int.from_bytes(hashlib.sha256(key.encode()).digest()[:8]) % RANDOM_IDS
 
 
-class VkClient(Client):
+class VkClient(HttpClient):
     """The API of one VK community, with plain HTTP calls."""
 
+    label = "VK"
+
     def __init__(self, token, api_url, secret="", timeout=10.0):
-        self.token = token
-        self.api_url = api_url.rstrip("/")
+        super().__init__(token, api_url, timeout)
         self.secret = secret
-        self.timeout = timeout
         self._session = None  # the Long Poll's server and key
         self._ts = ""  # the newest event number the Long Poll gave
         self._outdated = None  # (an offset the Long Poll no longer has, the one to use instead)
         self._batch = (None, None, None)  # the last event of the last poll, its ts, the offset
 
     def _call(self, method, params=None, timeout=None):
-        try:
-            response = http_session().post(
-                f"{self.api_url}/{method}",
-                data={**(params or {}), "access_token": self.token, "v": API_VERSION},
-                timeout=timeout or self.timeout,
-            )
-        except requests.RequestException as exc:
-            raise request_error("VK", exc) from exc
+        response = self._request(
+            "POST",
+            method,
+            data={**(params or {}), "access_token": self.token, "v": API_VERSION},
+            timeout=timeout or self.timeout,
+        )
         if response.status_code >= 500:
             raise DeliveryError(f"VK {response.status_code}")
         try:
@@ -398,26 +404,20 @@ class VkClient(Client):
         community = self._community()
         return f"{community.get('name')} (vk.com/{community.get('screen_name')})"
 
-    def send_texts(self, messages):
-        results = []
-        for message in messages:
-            params = {
-                "peer_id": message.chat_id,
-                "random_id": random_id(message.key),
-                "message": message.text,
-            }
-            if isinstance(message.buttons, list):  # None (or an outbox row's False): as it is
-                params["keyboard"] = keyboard(message.buttons)
-            try:
-                if message.file:
-                    params["attachment"] = self._upload(message.chat_id, message.file)
-                sent = self._call("messages.send", params)
-                if not _is_id(sent):
-                    raise DeliveryError(f"VK answered without a message id: {sent!r:.40}")
-                results.append(OutboundResult(str(sent)))
-            except DeliveryError as exc:
-                results.append(exc)
-        return results
+    def send_one(self, message):
+        params = {
+            "peer_id": message.chat_id,
+            "random_id": random_id(message.key),
+            "message": message.text,
+        }
+        if isinstance(message.buttons, list):  # None (or an outbox row's False): as it is
+            params["keyboard"] = keyboard(message.buttons)
+        if message.file:
+            params["attachment"] = self._upload(message.chat_id, message.file)
+        sent = self._call("messages.send", params)
+        if not _is_id(sent):
+            raise DeliveryError(f"VK answered without a message id: {sent!r:.40}")
+        return str(sent)
 
     def _upload(self, peer_id, file):
         """Upload a file for a message to `peer_id`: a photo or a document, as VK takes them
@@ -509,14 +509,16 @@ class VkClient(Client):
         if not isinstance(answer, dict):
             raise DeliveryError("VK's Long Poll answered no JSON object")
         failed = answer.get("failed")
-        if failed == 1:  # events lost from our number on: on from the newest
+        if failed == 1:  # events lost from our number on: on from the number VK gives
             self._ts = str(answer.get("ts") or "")
             self._outdated = (offset, self._ts)
+            _logger.warning(LOST_EVENTS, ts, self._ts)
             return []
-        if failed in (2, 3):  # the key expired (2), or the key and the events (3)
+        if failed in (2, 3):  # the key expired (2): a new one, same number; lost (3): both new
             self._connect(keep_ts=failed == 2)
             if failed == 3:
                 self._outdated = (offset, self._ts)
+                _logger.warning(LOST_EVENTS, ts, self._ts)
             return []
         events = answer.get("updates")
         if not isinstance(events, list) or not all(isinstance(e, dict) for e in events):

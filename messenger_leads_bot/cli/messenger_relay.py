@@ -1,4 +1,5 @@
 import argparse
+import hashlib
 import logging
 import signal
 import threading
@@ -7,6 +8,7 @@ import requests
 
 import odoo
 from odoo.cli import Command
+from odoo.service.model import PG_CONCURRENCY_EXCEPTIONS_TO_RETRY
 
 from ..adapters import PROVIDERS
 from ..adapters.relay import Webhook, relay_once
@@ -38,7 +40,7 @@ class MessengerRelay(Command):
                 if account_id not in running or not running[account_id].is_alive():
                     running[account_id] = threading.Thread(
                         target=self._relay_account,
-                        args=(account_id, settings, args, stop),
+                        args=(database, account_id, settings, args, stop),
                         daemon=True,
                     )
                     running[account_id].start()
@@ -58,26 +60,46 @@ class MessengerRelay(Command):
                     account.provider,
                     account._credentials(),
                     account._webhook_path(account.provider, account.id),
+                    account.relay_offset,
                 )
                 for account in accounts
                 if account.token
             }
 
-    def _relay_account(self, account_id, settings, args, stop):
-        code, credentials, path = settings
+    def _relay_account(self, database, account_id, settings, args, stop):
+        code, credentials, path, kept = settings
         provider = PROVIDERS[code]
         client = provider.client(credentials)
         url = args.odoo_url.rstrip("/") + path
-        _logger.info("relay: polling %s bot account %s into %s", code, account_id, url)
-        offset = 0
+        # the offset kept by the last run with the same token: a restart goes on from it (VK's
+        # Long Poll would start from its newest event), another bot starts at 0 ("from now on")
+        bot = hashlib.sha256(credentials.token.encode()).hexdigest()[:16]
+        offset = kept["offset"] if isinstance(kept, dict) and kept.get("bot") == bot else 0
+        _logger.info(
+            "relay: polling %s bot account %s into %s from offset %s", code, account_id, url, offset
+        )
         with requests.Session() as session:
             webhook = Webhook(session, url, lambda body: provider.relay_headers(body, credentials))
             while not stop.is_set():
                 try:
-                    offset = relay_once(client, webhook, offset, args.poll_timeout, stop.is_set)
+                    following = relay_once(client, webhook, offset, args.poll_timeout, stop.is_set)
                 except PermissionError as exc:
                     _logger.error("relay: %s; stopping this account", exc)
                     return
+                if following != offset:
+                    self._keep_offset(database, account_id, {"bot": bot, "offset": following})
+                    offset = following
+
+    def _keep_offset(self, database, account_id, kept):
+        """Keep the account's offset for the next run; best effort: one not kept fetches a
+        batch again after a restart, which the webhook ignores."""
+        registry = odoo.modules.registry.Registry(database)
+        try:
+            with registry.cursor() as cr:
+                env = odoo.api.Environment(cr, odoo.SUPERUSER_ID, {})
+                env["messenger.bot.account"].browse(account_id).relay_offset = kept
+        except PG_CONCURRENCY_EXCEPTIONS_TO_RETRY as exc:
+            _logger.info("relay: the offset of account %s not kept this time: %s", account_id, exc)
 
 
 class TelegramRelay(MessengerRelay):

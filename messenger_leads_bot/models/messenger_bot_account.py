@@ -80,6 +80,9 @@ class MessengerBotAccount(models.Model):
         "{customer}, {salesperson}, {company} or any fixed text, e.g. "
         '"{customer}, {salesperson}". Leave empty for a template without variables.',
     )
+    # where the polling relay goes on from after a restart: the offset or marker it last moved
+    # past (VK's Long Poll keeps none for us); written by the relay only
+    relay_offset = fields.Json(groups="base.group_system", copy=False, readonly=True)
     # what the messenger offers (adapters' Capabilities), for the views
     uses_templates = fields.Boolean(compute="_compute_capabilities")
     manages_webhook = fields.Boolean(compute="_compute_capabilities")

@@ -14,16 +14,23 @@ _logger = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 8
 # the outbox's pace, from the messengers' Capabilities: a round as often as the quickest allows
-# two messages to one chat, each chat's next message after its own messenger's interval, and
-# never more messages a round than the strictest allows a bot in that time
+# two messages to one chat, each chat's next message after its own messenger's interval
 ROUND_SECONDS = min(p.capabilities.per_chat_interval for p in PROVIDERS.values())
 LONGEST_INTERVAL = max(p.capabilities.per_chat_interval for p in PROVIDERS.values())
-PER_ROUND = max(
-    1, int(min(p.capabilities.per_bot_per_second for p in PROVIDERS.values()) * ROUND_SECONDS)
-)
 DELIVERY_PROGRESS = ["queued", "sent", "delivered", "read"]
 DELIVERY_ATTEMPTS_AFTER_COMMIT = 3  # workers delivering at once may collide on the same rows
 CRON_XMLID = "messenger_leads_bot.ir_cron_messenger_outbox_deliver"
+
+
+def round_cap(capabilities, round_seconds=ROUND_SECONDS):
+    """How many messages one bot account of a messenger of these capabilities sends in a round
+    of `round_seconds`: its messages a second over the round, at least one."""
+    return max(1, int(capabilities.per_bot_per_second * round_seconds))
+
+
+# each bot account's messages a round, by provider: its own messenger's limit, whatever the
+# other accounts send
+PER_ROUND = {code: round_cap(provider.capabilities) for code, provider in PROVIDERS.items()}
 
 
 def precise_now():
@@ -126,10 +133,11 @@ class MessengerOutbox(models.Model):
         """Send what is due, oldest first, in order per chat, within each messenger's rate
         limits (see ROUND_SECONDS); only the rows of `only_ids` when given.
 
-        Each round claims the first queued message of each chat (see _queue_claim) and sends
-        them, each committed as sent at once (see _send_one_by_one), so a delivered message is
-        never sent twice; a chat's next message waits for its messenger's interval (see
-        _pace_next) and goes in a later round.
+        Each round claims the first queued message of each chat, at most PER_ROUND of each bot
+        account by its own messenger's limit (see _queue_claim), and sends them, each committed
+        as sent at once (see _send_one_by_one), so a delivered message is never sent twice; a
+        chat's next message waits for its messenger's interval (see _pace_next) and goes in a
+        later round, and so do an account's messages past its cap.
         """
         deadline = time.monotonic() + max_seconds
         waiting = self.browse()
@@ -137,7 +145,7 @@ class MessengerOutbox(models.Model):
             round_at = precise_now()
             began = time.monotonic()
             claim = self._queue_claim_fresh if auto_commit else self._queue_claim
-            due = claim(round_at, PER_ROUND, only_ids)
+            due = claim(round_at, None, only_ids, PER_ROUND)
             if auto_commit:
                 due._send_one_by_one()
             else:
@@ -154,7 +162,11 @@ class MessengerOutbox(models.Model):
             waiting = waiting.filtered_domain(
                 [("state", "=", "queued"), ("next_attempt_at", "<=", soon)]
             )
-            if not waiting and len(due) < PER_ROUND:
+            capped = any(
+                len(rows) >= PER_ROUND[account.provider]
+                for account, rows in due.grouped("account_id").items()
+            )
+            if not waiting and not capped:
                 return  # anything else is due later: the cron is woken for it
             time.sleep(max(0.0, ROUND_SECONDS - (time.monotonic() - began)))
 

@@ -44,49 +44,74 @@ class MessengerQueue(models.AbstractModel):
             where=f"state = '{self._queue_waiting_state}'",
         )
 
-    def _queue_claim(self, due_at, limit, only_ids=None):
-        """Lock and return the rows due at `due_at`, oldest first, at most `limit`: of each chat
-        only its first waiting row. A later row waits while an earlier one of its chat waits (for
-        its retry, or being done by another worker), so a chat's rows are done in order; rows
-        other workers hold are skipped, never done twice."""
+    def _queue_claim(self, due_at, limit, only_ids=None, per_account=None):
+        """Lock and return the rows due at `due_at`, oldest first, at most `limit` (None: no
+        limit): of each chat only its first waiting row. A later row waits while an earlier one
+        of its chat waits (for its retry, or being done by another worker), so a chat's rows are
+        done in order; rows other workers hold are skipped, never done twice. With
+        `per_account` ({provider code: rows}), at most that many of each bot account of the
+        provider, those other workers hold counted: a busy account takes none of another's."""
         if only_ids is not None and not only_ids:
             return self.browse()
-        self.flush_model(["state", "next_attempt_at", *self._queue_chat_columns])
+        pace_columns = ["account_id"] if per_account else []
+        self.flush_model(["state", "next_attempt_at", *pace_columns, *self._queue_chat_columns])
         table = SQL.identifier(self._table)
         same_chat = SQL(" AND ").join(
             SQL("earlier.%s = queued.%s", SQL.identifier(column), SQL.identifier(column))
             for column in self._queue_chat_columns
         )
+        waiting = SQL(
+            """
+            queued.state = %(waiting)s AND queued.next_attempt_at <= %(due_at)s %(only)s
+            AND NOT EXISTS (
+                SELECT FROM %(table)s earlier
+                 WHERE %(same_chat)s AND earlier.state = %(waiting)s AND earlier.id < queued.id)
+            """,
+            table=table,
+            waiting=self._queue_waiting_state,
+            due_at=due_at,
+            only=SQL("AND queued.id IN %s", tuple(only_ids)) if only_ids else SQL(),
+            same_chat=same_chat,
+        )
+        if per_account:  # the first rows of each account, as many as its provider's cap
+            waiting = SQL(
+                """
+                queued.id IN (
+                    SELECT ranked.id FROM (
+                        SELECT queued.id, account.provider, row_number() OVER (
+                                   PARTITION BY queued.account_id ORDER BY queued.id) AS rank
+                          FROM %(table)s queued
+                          JOIN messenger_bot_account account ON account.id = queued.account_id
+                         WHERE %(waiting)s
+                    ) ranked
+                    JOIN (VALUES %(caps)s) AS cap (provider, most) ON cap.provider = ranked.provider
+                    WHERE ranked.rank <= cap.most)
+                """,
+                table=table,
+                waiting=waiting,
+                caps=SQL(", ").join(SQL("(%s, %s)", *item) for item in per_account.items()),
+            )
         self.env.cr.execute(
             SQL(
                 """
-                SELECT queued.id FROM %(table)s queued
-                 WHERE queued.state = %(waiting)s AND queued.next_attempt_at <= %(due_at)s
-                       %(only)s
-                   AND NOT EXISTS (
-                       SELECT FROM %(table)s earlier
-                        WHERE %(same_chat)s
-                          AND earlier.state = %(waiting)s AND earlier.id < queued.id)
+                SELECT queued.id FROM %(table)s queued WHERE %(waiting)s
                  ORDER BY queued.id LIMIT %(limit)s FOR UPDATE OF queued SKIP LOCKED
                 """,
                 table=table,
-                waiting=self._queue_waiting_state,
-                due_at=due_at,
-                only=SQL("AND queued.id IN %s", tuple(only_ids)) if only_ids else SQL(),
-                same_chat=same_chat,
+                waiting=waiting,
                 limit=limit,
             )
         )
         return self.browse([row[0] for row in self.env.cr.fetchall()])
 
-    def _queue_claim_fresh(self, due_at, limit, only_ids=None):
+    def _queue_claim_fresh(self, due_at, limit, only_ids=None, per_account=None):
         """_queue_claim as the first statement of a transaction of its own (the caller commits
         before): another worker taking or finishing rows after this transaction's snapshot
         makes PostgreSQL refuse to lock them (could not serialize), and the claim is simply
         tried again on a new snapshot. Nothing when it never gets through."""
         for _try in range(CLAIM_TRIES):
             try:
-                return self._queue_claim(due_at, limit, only_ids)
+                return self._queue_claim(due_at, limit, only_ids, per_account)
             except PG_CONCURRENCY_EXCEPTIONS_TO_RETRY:
                 self.env.cr.rollback()
         return self.browse()

@@ -24,3 +24,4 @@ from . import test_avito
 from . import test_inbox
 from . import test_inbox_tour
 from . import test_cron_wakeup
+from . import test_demo

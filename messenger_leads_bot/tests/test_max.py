@@ -484,7 +484,7 @@ class TestMax(DeliverAll, HttpCase):
         queued = outbox.search([("state", "=", "queued"), ("account_id", "=", self.account.id)])
         queued.next_attempt_at = fields.Datetime.now() - timedelta(seconds=1)
         claimed = outbox._queue_claim(
-            datetime.datetime.now(datetime.UTC).replace(tzinfo=None), PER_ROUND
+            datetime.datetime.now(datetime.UTC).replace(tzinfo=None), None, None, PER_ROUND
         )
         mine = claimed.filtered(lambda row: row.account_id == self.account)
         self.assertEqual(len(mine), 15, "rounds of half a second: 15 a round is 30 a second")

@@ -9,8 +9,9 @@ from odoo.tests import tagged
 from odoo.addons.mail.tools.discuss import Store
 
 from ..adapters.telegram import TelegramClient
-from ..models.messenger_outbox import MAX_ATTEMPTS, retry_delay
+from ..models.messenger_outbox import MAX_ATTEMPTS, PER_ROUND, ROUND_SECONDS, retry_delay
 from .common import BotCase, process_received, tg_update
+from .fake_vk_api import FakeVkApi
 
 
 @tagged("post_install", "-at_install")
@@ -238,6 +239,39 @@ class TestMessengerOutbox(BotCase):
         woken = self.env["ir.cron.trigger"].search([("cron_id", "=", cron.id)]) - triggers
         self.assertEqual(len(woken), 1)
         self.assertLessEqual(woken.call_at, fields.Datetime.now())
+
+    def test_each_account_is_paced_by_its_own_messengers_limit(self):
+        """A busy Telegram bot (30 messages a second) and a VK community (20 requests a
+        second), both with more waiting than a round takes: each round sends each account's
+        own share, the Telegram rows queued first take none of VK's."""
+        self.assertEqual((ROUND_SECONDS, PER_ROUND["telegram"], PER_ROUND["vk"]), (0.5, 15, 10))
+        vk_api = self.enterContext(FakeVkApi())
+        community = self.env["messenger.bot.account"].create(
+            {
+                "name": "Shop VK",
+                "provider": "vk",
+                "token": vk_api.token,
+                "api_url": vk_api.url + "/method",
+                "team_id": self.team.id,
+            }
+        )
+        rows = {self.account: self.env["messenger.outbox"], community: self.env["messenger.outbox"]}
+        for account, first_chat in ((self.account, 7300), (community, 7400)):
+            for chat_id in range(first_chat, first_chat + 40):
+                conversation = self.env["messenger.conversation"].create(
+                    {"account_id": account.id, "external_chat_id": str(chat_id)}
+                )
+                rows[account] |= conversation._queue_outbound(f"Hello {chat_id}", "person")
+        sent_per_round = []
+        for _round in range(3):  # _deliver_due without auto_commit: one round
+            before = len(self.api.sent), len(vk_api.sent)
+            self.deliver()
+            sent_per_round.append([len(self.api.sent) - before[0], len(vk_api.sent) - before[1]])
+        self.assertEqual(sent_per_round, [[15, 10], [15, 10], [10, 10]])
+        self.assertEqual(
+            [len(rows[account].filtered(lambda row: row.state == "sent")) for account in rows],
+            [40, 30],
+        )
 
     def test_long_reply_is_split(self):
         self.ack_of(706)

@@ -15,6 +15,8 @@ from .fake_vk_api import GROUP_ID, FakeVkApi
 from .test_outbound_files import JPEG, PDF, FilesCase, content
 from .test_person_reply import composer_body
 
+VK_LOGGER = "odoo.addons.messenger_leads_bot.adapters.vk"
+
 _ids = itertools.count(1)
 _now = int(time.time())
 
@@ -393,12 +395,16 @@ class TestVk(DeliverAll, HttpCase):
         ts = client.offset_after(third)
         self.api.queue_event(message_new(35, "Lost"))
         self.api.longpoll_failures.append(1)  # VK lost the events from ts on
-        self.assertEqual(client.get_updates(ts, 0), [], "failed 1: on from the newest")
+        with self.assertLogs(VK_LOGGER, "WARNING") as logged:
+            self.assertEqual(client.get_updates(ts, 0), [], "failed 1: on from the newest")
+        self.assertIn("may be missed. The Callback API (webhook mode) loses none", logged.output[0])
         self.api.queue_event(message_new(35, "Four"))
         (fourth,) = client.get_updates(ts, 0)  # the relay still has the lost number
         self.assertEqual(fourth["object"]["message"]["text"], "Four", "not stuck on it")
         self.api.longpoll_failures.append(3)  # the key and the events lost
-        self.assertEqual(client.get_updates(client.offset_after(fourth), 0), [])
+        with self.assertLogs(VK_LOGGER, "WARNING") as logged:
+            self.assertEqual(client.get_updates(client.offset_after(fourth), 0), [])
+        self.assertIn("may be missed", logged.output[0])
         self.api.queue_event(message_new(35, "Five"))
         (fifth,) = client.get_updates(client.offset_after(fourth), 0)
         self.assertEqual(fifth["object"]["message"]["text"], "Five")
