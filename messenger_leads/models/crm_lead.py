@@ -112,19 +112,21 @@ class CrmLead(models.Model):
         return super().message_new(msg_dict, {**values, **(custom_values or {})})
 
     def write(self, vals):
+        closing = "stage_id" in vals or "active" in vals
+        was_open = self._messenger_open() if closing or "user_id" in vals else self.browse()
         # salespeople whose open leads these were: a lead closed or handed on frees their room
-        freeing = "stage_id" in vals or "active" in vals or "user_id" in vals
-        held = self._messenger_open().filtered("user_id") if freeing else self.browse()
-        owners = {lead: lead.user_id for lead in held}
+        owners = {lead: lead.user_id for lead in was_open}
         result = super().write(vals)
         if vals.get("messenger_budget"):
             self._messenger_flag_big_budget()
         if vals.get("phone"):
             self._callback_start()
-        if "stage_id" in vals or "active" in vals:
-            (self - self._messenger_open())._callback_stop()
-        freed = held.filtered(
-            lambda lead: not lead._messenger_open() or lead.user_id != owners[lead]
+        if closing:
+            (was_open - self._messenger_open())._messenger_register_closed()
+        freed = was_open.filtered(
+            lambda lead: (
+                owners[lead] and (not lead._messenger_open() or lead.user_id != owners[lead])
+            )
         )
         if freed:
             freed.team_id._messenger_hand_out_queue()
@@ -137,6 +139,23 @@ class CrmLead(models.Model):
     def _messenger_register_customer_message(self, when):
         """A customer wrote: the clock starts at the first message."""
         self.filtered(lambda lead: not lead.first_message_at).write({"first_message_at": when})
+
+    def _messenger_register_closed(self):
+        """These open leads were just won or lost: their call-back plan stops. Other addons add
+        what follows a closed lead (the bot asks the customer for a rating)."""
+        self._callback_stop()
+
+    def _messenger_register_rating(self, rating):
+        """The customer rated the conversation 1..5; a low rating (1-2) asks the team leader to
+        look at it."""
+        self.ensure_one()
+        self.messenger_rating = rating
+        if rating <= 2:
+            self.activity_schedule(
+                "mail.mail_activity_data_todo",
+                summary=self.env._("Low customer rating: %(rating)s of 5", rating=rating),
+                user_id=(self.team_id.user_id or self.user_id).id or self.env.uid,
+            )
 
     def _messenger_register_first_response(self, when):
         """A person answered: the first answer stops the clock, later ones change nothing."""

@@ -58,14 +58,7 @@ class CrmLead(models.Model):
     def write(self, vals):
         if "phone" in vals and "messenger_phone_from_chat" not in vals:
             vals = {**vals, "messenger_phone_from_chat": False}  # a person typed it
-        closing = self.browse()
-        if "stage_id" in vals or vals.get("active") is False:
-            closing = self.filtered(lambda lead: lead.active and not lead.stage_id.is_won)
         result = super().write(vals)
-        # crm's semantics: won is a won stage, lost is archived
-        closed = closing.filtered(lambda lead: lead.stage_id.is_won or not lead.active)
-        for lead in closed:  # muted (spam) chats are never asked, see _request_rating
-            lead.sudo().messenger_conversation_ids._request_rating(lead)
         if "user_id" in vals or "team_id" in vals:  # whoever reassigns sees the chats or not
             self.sudo().messenger_conversation_ids._join_lead_people()
         return result
@@ -108,15 +101,13 @@ class CrmLead(models.Model):
             subtype_xmlid="mail.mt_note",
         )
 
-    def _messenger_record_rating(self, rating):
-        """Keep the rating; a low one (1-2) asks the team leader to look at the conversation."""
-        self.messenger_rating = rating
-        if rating <= 2:
-            self.activity_schedule(
-                "mail.mail_activity_data_todo",
-                summary=_("Low customer rating: %(rating)s of 5", rating=rating),
-                user_id=(self.team_id.user_id or self.user_id).id or self.env.uid,
-            )
+    def _messenger_register_closed(self):
+        """Won or lost: the customer is asked to rate the conversation in the chat (never in a
+        muted, spam, chat: see _request_rating)."""
+        result = super()._messenger_register_closed()
+        for lead in self:
+            lead.sudo().messenger_conversation_ids._request_rating(lead)
+        return result
 
     def action_messenger_reject_spam(self):
         self.messenger_conversation_ids.action_reject_spam()

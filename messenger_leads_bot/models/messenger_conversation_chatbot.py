@@ -94,7 +94,7 @@ class MessengerConversation(models.Model):
         self.rating_lead_id = False
         self._ensure_thread()
         self._post_customer_message(event)
-        lead._messenger_record_rating(int(answer))
+        lead._messenger_register_rating(int(answer))
         account = self.account_id.with_context(lang=self.partner_id.lang or self.env.lang)
         if self._automated_today() < account.daily_automated_cap:
             self._post_bot_message(account._messenger_bot_text("rating_thanks_text"), [])
