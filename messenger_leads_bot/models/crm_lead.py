@@ -104,9 +104,10 @@ class CrmLead(models.Model):
     def _messenger_register_closed(self):
         """Won or lost: the customer is asked to rate the conversation in the chat (never in a
         muted, spam, chat: see _request_rating)."""
-        super()._messenger_register_closed()
+        result = super()._messenger_register_closed()
         for lead in self:
             lead.sudo().messenger_conversation_ids._request_rating(lead)
+        return result
 
     def action_messenger_reject_spam(self):
         self.messenger_conversation_ids.action_reject_spam()

@@ -1,6 +1,8 @@
 import itertools
 from datetime import UTC, datetime, timedelta
 
+from markupsafe import Markup, escape
+
 from odoo import Command, fields
 from odoo.tests import TransactionCase
 
@@ -64,6 +66,22 @@ def always_open_team(env):
     )
 
 
+def composer_body(text):
+    """The body Discuss's composer posts for a typed text: escaped, line breaks as <br>."""
+    return Markup("<br>").join(escape(line) for line in text.split("\n"))
+
+
+def russian_reply():
+    """A salesperson's 3,000-character answer in Russian paragraphs, with what HTML must escape
+    (a messenger's limit counts its characters, not their bytes)."""
+    paragraphs = [
+        f"{n}. Диван «Осло» в сером цвете стоит 45 000 ₽, доставка — 3 дня. "
+        f"Ткань: рогожка & велюр <на выбор>."
+        for n in range(1, 60)
+    ]
+    return "\n\n".join(paragraphs)[:2999] + "."
+
+
 def process_received(env):
     """Run the intake as its cron does right after a webhook stored an update."""
     env["messenger.update"]._cron_process_received()
@@ -83,7 +101,67 @@ class DeliverAll:
         self.fail("the outbox never emptied")
 
 
-class BotCase(DeliverAll, TransactionCase):
+class MessengerCase(DeliverAll):
+    """For test cases of one messenger's bot account (`self.account`): a chat by its id, what
+    its customer wrote, its outbox rows, a round of delivery."""
+
+    def conversation(self, chat_id):
+        return self.env["messenger.conversation"].search(
+            [("account_id", "=", self.account.id), ("external_chat_id", "=", str(chat_id))]
+        )
+
+    def customer_messages(self, chat_id):
+        """The chat's messages by its customer, in the order they came."""
+        conversation = self.conversation(chat_id)
+        return self.env["mail.message"].search(
+            [
+                ("model", "=", "discuss.channel"),
+                ("res_id", "=", conversation.discuss_channel_id.id),
+                ("author_id", "=", conversation.partner_id.id),
+            ],
+            order="id",
+        )
+
+    def outbox(self, chat_id):
+        return self.env["messenger.outbox"].search(
+            [("conversation_id", "=", self.conversation(chat_id).id)], order="id"
+        )
+
+    def reply_as_seller(self, conversation, text):
+        """`text` typed by `self.seller` in the chat's thread, as Discuss's composer posts it."""
+        return conversation.discuss_channel_id.with_user(self.seller).message_post(
+            body=composer_body(text), message_type="comment", subtype_xmlid="mail.mt_comment"
+        )
+
+    def assert_reply_goes_as_one_message(self, chat_id):
+        """The salesperson's 3,000-character answer in Russian paragraphs reaches the customer
+        of the chat as one message after the acknowledgement, every character and line break
+        kept."""
+        conversation = self.conversation(chat_id)
+        conversation.lead_id.user_id = self.seller
+        text = russian_reply()
+        self.reply_as_seller(conversation, text)
+        self.deliver_all()
+        _ack, reply = self.api.sent_to(chat_id)
+        self.assertEqual(reply["text"], text)
+
+    def assert_meta_subscription_check(self):
+        """Meta's subscription check (WhatsApp, Instagram, Facebook Messenger) at the account's
+        webhook (`self.path`, an HttpCase): its challenge is answered for the account's verify
+        token only."""
+        token = self.account.webhook_secret
+        query = f"hub.mode=subscribe&hub.challenge=1158201444&hub.verify_token={token}"
+        answer = self.url_open(f"{self.path}?{query}")
+        self.assertEqual((answer.status_code, answer.text), (200, "1158201444"))
+        wrong = self.url_open(f"{self.path}?hub.mode=subscribe&hub.challenge=1&hub.verify_token=x")
+        self.assertEqual(wrong.status_code, 403)
+
+    def deliver(self):
+        """One round of the delivery cron: what is due now is sent or scheduled again."""
+        self.env["messenger.outbox"]._deliver_due(auto_commit=False)
+
+
+class BotCase(MessengerCase, TransactionCase):
     """A bot account talking to a local Bot API server, with a team that is always at work."""
 
     @classmethod
@@ -113,11 +191,6 @@ class BotCase(DeliverAll, TransactionCase):
         )
         process_received(self.env)
         return stored
-
-    def conversation(self, chat_id):
-        return self.env["messenger.conversation"].search(
-            [("account_id", "=", self.account.id), ("external_chat_id", "=", str(chat_id))]
-        )
 
     def thread_messages(self, conversation):
         return self.env["mail.message"].search(

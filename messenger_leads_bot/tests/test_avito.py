@@ -9,9 +9,9 @@ from odoo.tests import HttpCase, new_test_user, tagged
 
 from ..adapters import PROVIDERS
 from ..adapters.avito import parse_avito_update
-from .common import DeliverAll, always_open_team, process_received
+from .common import MessengerCase, always_open_team, process_received
 from .fake_avito_api import OWN_ID, FakeAvitoApi
-from .test_person_reply import composer_body, long_reply
+from .test_person_reply import long_reply
 
 _logger = logging.getLogger(__name__)
 SOFA = {
@@ -34,7 +34,7 @@ class Recorder(logging.Handler):
 
 
 @tagged("post_install", "-at_install")
-class TestAvito(DeliverAll, HttpCase):
+class TestAvito(MessengerCase, HttpCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
@@ -64,22 +64,6 @@ class TestAvito(DeliverAll, HttpCase):
         )
         process_received(self.env)
         return answer
-
-    def conversation(self, chat_id):
-        return self.env["messenger.conversation"].search(
-            [("account_id", "=", self.account.id), ("external_chat_id", "=", chat_id)]
-        )
-
-    def customer_messages(self, chat_id):
-        conversation = self.conversation(chat_id)
-        return self.env["mail.message"].search(
-            [
-                ("model", "=", "discuss.channel"),
-                ("res_id", "=", conversation.discuss_channel_id.id),
-                ("author_id", "=", conversation.partner_id.id),
-            ],
-            order="id",
-        )
 
     def updates(self):
         return self.env["messenger.update"].search([("account_id", "=", self.account.id)])
@@ -219,9 +203,7 @@ class TestAvito(DeliverAll, HttpCase):
         conversation.lead_id.user_id = self.seller
         text = long_reply(2400)
         self.assertEqual(len(text), 2400)
-        conversation.discuss_channel_id.with_user(self.seller).message_post(
-            body=composer_body(text), message_type="comment", subtype_xmlid="mail.mt_comment"
-        )
+        self.reply_as_seller(conversation, text)
         self.deliver_all()
         _ack, *parts = self.api.sent_to("u2i-r1")
         self.assertEqual(len(parts), 3)

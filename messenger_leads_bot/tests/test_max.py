@@ -20,9 +20,8 @@ from ..adapters import PROVIDERS
 from ..adapters.max_messenger import SECRET_HEADER, parse_max_update
 from ..adapters.relay import Webhook, relay_once
 from ..models.messenger_outbox import PER_ROUND
-from .common import DeliverAll, always_open_team, process_received
+from .common import MessengerCase, always_open_team, process_received
 from .fake_max_api import FakeMaxApi
-from .test_person_reply import composer_body
 
 _mids = itertools.count(1)
 _now_ms = int(time.time() * 1000)
@@ -114,7 +113,7 @@ def self_signed_ca(folder):
 
 
 @tagged("post_install", "-at_install")
-class TestMax(DeliverAll, HttpCase):
+class TestMax(MessengerCase, HttpCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
@@ -146,30 +145,6 @@ class TestMax(DeliverAll, HttpCase):
         )
         process_received(self.env)
         return answer
-
-    def conversation(self, user_id):
-        return self.env["messenger.conversation"].search(
-            [("account_id", "=", self.account.id), ("external_chat_id", "=", str(user_id))]
-        )
-
-    def customer_messages(self, user_id):
-        conversation = self.conversation(user_id)
-        return self.env["mail.message"].search(
-            [
-                ("model", "=", "discuss.channel"),
-                ("res_id", "=", conversation.discuss_channel_id.id),
-                ("author_id", "=", conversation.partner_id.id),
-            ],
-            order="id",
-        )
-
-    def outbox(self, user_id):
-        return self.env["messenger.outbox"].search(
-            [("conversation_id", "=", self.conversation(user_id).id)]
-        )
-
-    def deliver(self):
-        self.env["messenger.outbox"]._deliver_due(auto_commit=False)
 
     # -- parsing ---------------------------------------------------------------
 
@@ -342,21 +317,7 @@ class TestMax(DeliverAll, HttpCase):
         """A salesperson's 3,000-character Russian answer in paragraphs goes as one message
         (MAX takes 4,000), every character and line break kept."""
         self.post(max_message(27))
-        conversation = self.conversation(27)
-        conversation.lead_id.user_id = self.seller
-        paragraphs = [
-            f"{n}. Диван «Осло» в сером цвете стоит 45 000 ₽, доставка — 3 дня. "
-            f"Ткань: рогожка & велюр <на выбор>."
-            for n in range(1, 60)
-        ]
-        text = "\n\n".join(paragraphs)[:2999] + "."
-        self.assertEqual(len(text), 3000)
-        conversation.discuss_channel_id.with_user(self.seller).message_post(
-            body=composer_body(text), message_type="comment", subtype_xmlid="mail.mt_comment"
-        )
-        self.deliver_all()
-        _ack, reply = self.api.sent_to(27)
-        self.assertEqual(reply["text"], text)
+        self.assert_reply_goes_as_one_message(27)
 
     def test_blocked_shown_and_started_again(self):
         self.post(max_message(28))

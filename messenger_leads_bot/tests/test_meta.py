@@ -17,10 +17,9 @@ from odoo.tests import HttpCase, new_test_user, tagged
 
 from ..adapters import PROVIDERS, OutboundMessage
 from ..adapters.meta_messaging import MetaMessagingClient
-from .common import DeliverAll, always_open_team, process_received
+from .common import MessengerCase, always_open_team, process_received, russian_reply
 from .fake_meta_api import PAGE_ID, FakeMetaApi
 from .test_outbound_files import JPEG, PDF, content
-from .test_person_reply import composer_body
 
 APP_SECRET = "meta-app-secret"
 _ids = itertools.count(1)
@@ -47,7 +46,7 @@ def meta_notification(webhook_object, sender, message=None, **event):
     }
 
 
-class MetaMessagingCase(DeliverAll):
+class MetaMessagingCase(MessengerCase):
     """The tests both providers pass; a subclass names the provider and its fake's limits."""
 
     allow_inherited_tests_method = True  # Odoo's loader: run this class's tests in each
@@ -88,27 +87,6 @@ class MetaMessagingCase(DeliverAll):
         process_received(self.env)
         return answer
 
-    def conversation(self, psid):
-        return self.env["messenger.conversation"].search(
-            [("account_id", "=", self.account.id), ("external_chat_id", "=", psid)]
-        )
-
-    def customer_messages(self, psid):
-        conversation = self.conversation(psid)
-        return self.env["mail.message"].search(
-            [
-                ("model", "=", "discuss.channel"),
-                ("res_id", "=", conversation.discuss_channel_id.id),
-                ("author_id", "=", conversation.partner_id.id),
-            ],
-            order="id",
-        )
-
-    def outbox(self, psid):
-        return self.env["messenger.outbox"].search(
-            [("conversation_id", "=", self.conversation(psid).id)], order="id"
-        )
-
     def psid(self, n):
         return f"{hash(self.code) % 1000:03d}{n:010d}"
 
@@ -118,11 +96,6 @@ class MetaMessagingCase(DeliverAll):
         conversation.lead_id.user_id = self.seller
         self.deliver_all()
         return conversation
-
-    def reply_as_seller(self, conversation, text):
-        return conversation.discuss_channel_id.with_user(self.seller).message_post(
-            body=composer_body(text), message_type="comment", subtype_xmlid="mail.mt_comment"
-        )
 
     # -- parsing ---------------------------------------------------------------
 
@@ -208,12 +181,7 @@ class MetaMessagingCase(DeliverAll):
     # -- the webhook -----------------------------------------------------------
 
     def test_subscription_check(self):
-        token = self.account.webhook_secret
-        query = f"hub.mode=subscribe&hub.challenge=1158201444&hub.verify_token={token}"
-        answer = self.url_open(f"{self.path}?{query}")
-        self.assertEqual((answer.status_code, answer.text), (200, "1158201444"))
-        wrong = self.url_open(f"{self.path}?hub.mode=subscribe&hub.challenge=1&hub.verify_token=x")
-        self.assertEqual(wrong.status_code, 403)
+        self.assert_meta_subscription_check()
 
     def test_wrong_or_missing_signature_is_refused_and_nothing_stored(self):
         updates = self.env["messenger.update"].search_count([])
@@ -334,13 +302,7 @@ class MetaMessagingCase(DeliverAll):
         """A salesperson's 3,000-character answer in paragraphs reaches the customer whole, in
         as many messages as the messenger's text limit needs, cut between paragraphs."""
         conversation = self.chat_of_seller(self.psid(9))
-        paragraphs = [
-            f"{n}. Диван «Осло» в сером цвете стоит 45 000 ₽, доставка — 3 дня. "
-            f"Ткань: рогожка & велюр <на выбор>."
-            for n in range(1, 60)
-        ]
-        text = "\n\n".join(paragraphs)[:2999] + "."
-        self.assertEqual(len(text), 3000)
+        text = russian_reply()
         self.reply_as_seller(conversation, text)
         self.deliver_all()
         parts = [m["message"]["text"] for m in self.api.sent_to(self.psid(9))[1:]]

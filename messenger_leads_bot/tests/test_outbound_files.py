@@ -17,7 +17,7 @@ from ..adapters.telegram import PROVIDER as TELEGRAM
 from ..adapters.viber import PROVIDER as VIBER
 from ..adapters.whatsapp import PROVIDER as WHATSAPP
 from ..adapters.whatsapp import parse_whatsapp_update
-from .common import BotCase, DeliverAll, always_open_team, process_received, tg_update
+from .common import BotCase, MessengerCase, always_open_team, process_received, tg_update
 from .fake_viber_api import FakeViberApi
 from .fake_whatsapp_api import PHONE_NUMBER_ID, FakeWhatsAppApi
 from .test_viber import viber_event
@@ -58,15 +58,46 @@ class TestFileKind(BaseCase):
                 self.assertEqual(file_kind(provider.capabilities, name, mimetype, size), expected)
 
 
-class FilesCase(DeliverAll):
+class FilesCase(MessengerCase):
     """A salesperson of the lead posting in the chat's thread, as Discuss does: files uploaded
-    first (pending, theirs), then the message naming them."""
+    first (pending, theirs), then the message naming them. A messenger's case says what its
+    customer's first message is (`first_message`)."""
 
     @classmethod
     def add_seller(cls):
         cls.seller = new_test_user(
             cls.env, f"files_seller_{cls.__name__}", groups="sales_team.group_sale_salesman"
         )
+
+    @classmethod
+    def add_account(cls, api, **values):
+        """A bot account on the fake messenger `api` with a team always at work, and the
+        salesperson."""
+        cls.api = cls.enterClassContext(api)
+        cls.account = cls.env["messenger.bot.account"].create(
+            {
+                "token": cls.api.token,
+                "api_url": cls.api.url,
+                "team_id": always_open_team(cls.env).id,
+                **values,
+            }
+        )
+        cls.add_seller()
+
+    def first_message(self, chat_id):
+        raise NotImplementedError
+
+    def chat(self, chat_id):
+        """The chat of a customer who wrote first, now the salesperson's (they join its
+        thread), the bot's acknowledgement sent."""
+        self.env["messenger.update"]._receive(
+            self.account, self.first_message(chat_id), f"files-{next(_keys)}"
+        )
+        process_received(self.env)
+        conversation = self.conversation(chat_id)
+        conversation.lead_id.user_id = self.seller
+        self.deliver_all()
+        return conversation
 
     def upload(self, name, data):
         return (
@@ -116,12 +147,8 @@ class TestTelegramFiles(FilesCase, BotCase):
         super().setUpClass()
         cls.add_seller()
 
-    def chat(self, chat_id):
-        self.receive(tg_update(chat_id, "Hello, send me the offer"))
-        conversation = self.conversation(chat_id)
-        conversation.lead_id.user_id = self.seller  # they join the thread
-        self.deliver_all()  # the acknowledgement
-        return conversation
+    def first_message(self, chat_id):
+        return tg_update(chat_id, "Hello, send me the offer")
 
     def sent_after_ack(self, chat_id):
         """(method, text or file name) of each message the customer got after the
@@ -281,31 +308,16 @@ class TestWhatsAppFiles(FilesCase, TransactionCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.api = cls.enterClassContext(FakeWhatsAppApi())
-        cls.account = cls.env["messenger.bot.account"].create(
-            {
-                "name": "Shop WhatsApp",
-                "provider": "whatsapp",
-                "token": cls.api.token,
-                "api_url": cls.api.url,
-                "whatsapp_phone_number_id": PHONE_NUMBER_ID,
-                "app_secret": "app-secret",
-                "team_id": always_open_team(cls.env).id,
-            }
+        cls.add_account(
+            FakeWhatsAppApi(),
+            name="Shop WhatsApp",
+            provider="whatsapp",
+            whatsapp_phone_number_id=PHONE_NUMBER_ID,
+            app_secret="app-secret",
         )
-        cls.add_seller()
 
-    def chat(self, wa_id):
-        self.env["messenger.update"]._receive(
-            self.account, wa_notification(wa_id, text("Hello")), f"files-{next(_keys)}"
-        )
-        process_received(self.env)
-        conversation = self.env["messenger.conversation"].search(
-            [("account_id", "=", self.account.id), ("external_chat_id", "=", wa_id)]
-        )
-        conversation.lead_id.user_id = self.seller
-        self.deliver_all()
-        return conversation
+    def first_message(self, chat_id):
+        return wa_notification(chat_id, text("Hello"))
 
     def test_files_are_uploaded_then_sent_as_image_or_document(self):
         conversation = self.chat("79160007701")
@@ -366,29 +378,10 @@ class TestViberFiles(FilesCase, HttpCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.api = cls.enterClassContext(FakeViberApi())
-        cls.account = cls.env["messenger.bot.account"].create(
-            {
-                "name": "Shop Viber",
-                "provider": "viber",
-                "token": cls.api.token,
-                "api_url": cls.api.url,
-                "team_id": always_open_team(cls.env).id,
-            }
-        )
-        cls.add_seller()
+        cls.add_account(FakeViberApi(), name="Shop Viber", provider="viber")
 
-    def chat(self, user_id):
-        self.env["messenger.update"]._receive(
-            self.account, viber_event(user_id), f"files-{next(_keys)}"
-        )
-        process_received(self.env)
-        conversation = self.env["messenger.conversation"].search(
-            [("account_id", "=", self.account.id), ("external_chat_id", "=", user_id)]
-        )
-        conversation.lead_id.user_id = self.seller
-        self.deliver_all()
-        return conversation
+    def first_message(self, chat_id):
+        return viber_event(chat_id)
 
     def fetch(self, url):
         """What Viber's servers get at `url`: no session, no cookie."""

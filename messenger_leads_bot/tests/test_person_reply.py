@@ -3,12 +3,7 @@ from markupsafe import Markup, escape
 from odoo.tests import BaseCase, new_test_user, tagged
 
 from ..tools.message_text import message_text
-from .common import BotCase, tg_update
-
-
-def composer_body(text):
-    """The body Discuss's composer posts for a typed text: escaped, line breaks as <br>."""
-    return Markup("<br>").join(escape(line) for line in text.split("\n"))
+from .common import BotCase, composer_body, tg_update
 
 
 def long_reply(length):

@@ -8,7 +8,7 @@ from odoo import fields
 from odoo.tests import HttpCase, tagged
 
 from ..adapters.viber import parse_viber_update
-from .common import always_open_team, process_received
+from .common import MessengerCase, always_open_team, process_received
 from .fake_viber_api import FakeViberApi
 
 _tokens = itertools.count(4912661846655238145)
@@ -29,7 +29,7 @@ def viber_event(sender, event="message", message=None, **extra):
 
 
 @tagged("post_install", "-at_install")
-class TestViber(HttpCase):
+class TestViber(MessengerCase, HttpCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
@@ -59,14 +59,6 @@ class TestViber(HttpCase):
         )
         process_received(self.env)
         return answer
-
-    def conversation(self, user_id):
-        return self.env["messenger.conversation"].search(
-            [("account_id", "=", self.account.id), ("external_chat_id", "=", user_id)]
-        )
-
-    def deliver(self):
-        self.env["messenger.outbox"]._deliver_due(auto_commit=False)
 
     def test_parsing(self):
         (text,) = parse_viber_update(viber_event("U1=", message={"type": "text", "text": "Hi"}))
@@ -154,16 +146,6 @@ class TestViber(HttpCase):
         )
         self.assertIn("This one", message.body)
 
-    def customer_message(self, user_id):
-        conversation = self.conversation(user_id)
-        return self.env["mail.message"].search(
-            [
-                ("model", "=", "discuss.channel"),
-                ("res_id", "=", conversation.discuss_channel_id.id),
-                ("author_id", "=", conversation.partner_id.id),
-            ]
-        )
-
     def test_media_only_from_viber_and_within_the_size_limit(self):
         elsewhere = self.enterContext(FakeViberApi())  # another host: the intranet, say
         elsewhere.media["leak.jpg"] = b"internal"
@@ -180,7 +162,7 @@ class TestViber(HttpCase):
         ):
             picture = {"type": "picture", "text": "This one", "media": url}
             self.assertEqual(self.post(viber_event(user_id, message=picture)).text, "ok")
-            message = self.customer_message(user_id)
+            message = self.customer_messages(user_id)
             self.assertFalse(message.attachment_ids, url)
             self.assertIn(f"This one [photo not fetched: {why}]", message.body)
         self.assertEqual(elsewhere.downloads, [], "nothing asked of another host")

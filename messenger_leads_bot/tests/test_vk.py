@@ -10,10 +10,9 @@ from odoo.tests import HttpCase, new_test_user, tagged
 from ..adapters import PROVIDERS, file_kind
 from ..adapters.relay import Webhook, relay_once
 from ..adapters.vk import parse_vk_event, random_id
-from .common import DeliverAll, always_open_team, process_received
+from .common import MessengerCase, always_open_team, process_received
 from .fake_vk_api import GROUP_ID, FakeVkApi
 from .test_outbound_files import JPEG, PDF, FilesCase, content
-from .test_person_reply import composer_body
 
 VK_LOGGER = "odoo.addons.messenger_leads_bot.adapters.vk"
 
@@ -73,7 +72,7 @@ def photo(url):
 
 
 @tagged("post_install", "-at_install")
-class TestVk(DeliverAll, HttpCase):
+class TestVk(MessengerCase, HttpCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
@@ -109,30 +108,6 @@ class TestVk(DeliverAll, HttpCase):
 
     def updates(self):
         return self.env["messenger.update"].search_count([("account_id", "=", self.account.id)])
-
-    def conversation(self, user_id):
-        return self.env["messenger.conversation"].search(
-            [("account_id", "=", self.account.id), ("external_chat_id", "=", str(user_id))]
-        )
-
-    def customer_messages(self, user_id):
-        conversation = self.conversation(user_id)
-        return self.env["mail.message"].search(
-            [
-                ("model", "=", "discuss.channel"),
-                ("res_id", "=", conversation.discuss_channel_id.id),
-                ("author_id", "=", conversation.partner_id.id),
-            ],
-            order="id",
-        )
-
-    def outbox(self, user_id):
-        return self.env["messenger.outbox"].search(
-            [("conversation_id", "=", self.conversation(user_id).id)]
-        )
-
-    def deliver(self):
-        self.env["messenger.outbox"]._deliver_due(auto_commit=False)
 
     # -- parsing ---------------------------------------------------------------
 
@@ -299,21 +274,7 @@ class TestVk(DeliverAll, HttpCase):
         """A salesperson's 3,000-character Russian answer in paragraphs goes as one message
         (VK takes 4,096), every character and line break kept."""
         self.post(message_new(27))
-        conversation = self.conversation(27)
-        conversation.lead_id.user_id = self.seller
-        paragraphs = [
-            f"{n}. Диван «Осло» в сером цвете стоит 45 000 ₽, доставка — 3 дня. "
-            f"Ткань: рогожка & велюр <на выбор>."
-            for n in range(1, 60)
-        ]
-        text = "\n\n".join(paragraphs)[:2999] + "."
-        self.assertEqual(len(text), 3000)
-        conversation.discuss_channel_id.with_user(self.seller).message_post(
-            body=composer_body(text), message_type="comment", subtype_xmlid="mail.mt_comment"
-        )
-        self.deliver_all()
-        _ack, reply = self.api.sent_to(27)
-        self.assertEqual(reply["text"], text)
+        self.assert_reply_goes_as_one_message(27)
 
     def test_deny_shown_blocked_and_allow_unblocks(self):
         self.post(message_new(28))
@@ -418,29 +379,10 @@ class TestVkFiles(FilesCase, HttpCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.api = cls.enterClassContext(FakeVkApi())
-        cls.account = cls.env["messenger.bot.account"].create(
-            {
-                "name": "Shop VK files",
-                "provider": "vk",
-                "token": cls.api.token,
-                "api_url": cls.api.url,
-                "team_id": always_open_team(cls.env).id,
-            }
-        )
-        cls.add_seller()
+        cls.add_account(FakeVkApi(), name="Shop VK files", provider="vk")
 
-    def chat(self, user_id):
-        self.env["messenger.update"]._receive(
-            self.account, message_new(user_id), f"vk-files-{user_id}"
-        )
-        process_received(self.env)
-        conversation = self.env["messenger.conversation"].search(
-            [("account_id", "=", self.account.id), ("external_chat_id", "=", str(user_id))]
-        )
-        conversation.lead_id.user_id = self.seller
-        self.deliver_all()
-        return conversation
+    def first_message(self, chat_id):
+        return message_new(chat_id)
 
     def test_pictures_and_documents_are_uploaded_and_sent_whole(self):
         conversation = self.chat(41)

@@ -10,7 +10,7 @@ from odoo.tests import HttpCase, tagged
 
 from ..adapters import fill_template_values
 from ..adapters.whatsapp import parse_whatsapp_update
-from .common import always_open_team, process_received, tg_update
+from .common import MessengerCase, always_open_team, process_received, tg_update
 from .fake_whatsapp_api import PHONE_NUMBER_ID, FakeWhatsAppApi
 
 APP_SECRET = "app-secret"
@@ -109,7 +109,7 @@ class TestWhatsAppParsing(HttpCase):
 
 
 @tagged("post_install", "-at_install")
-class TestWhatsAppWebhook(HttpCase):
+class TestWhatsAppWebhook(MessengerCase, HttpCase):
     """Meta's side over HTTP: the webhook route, a local Graph API for what Odoo sends."""
 
     @classmethod
@@ -142,21 +142,8 @@ class TestWhatsAppWebhook(HttpCase):
         process_received(self.env)
         return answer
 
-    def conversation(self, wa_id):
-        return self.env["messenger.conversation"].search(
-            [("account_id", "=", self.account.id), ("external_chat_id", "=", wa_id)]
-        )
-
-    def deliver(self):
-        self.env["messenger.outbox"]._deliver_due(auto_commit=False)
-
     def test_subscription_check(self):
-        token = self.account.webhook_secret
-        query = f"hub.mode=subscribe&hub.challenge=1158201444&hub.verify_token={token}"
-        answer = self.url_open(f"{self.path}?{query}")
-        self.assertEqual((answer.status_code, answer.text), (200, "1158201444"))
-        wrong = self.url_open(f"{self.path}?hub.mode=subscribe&hub.challenge=1&hub.verify_token=x")
-        self.assertEqual(wrong.status_code, 403)
+        self.assert_meta_subscription_check()
 
     def test_wrong_or_missing_signature_is_refused(self):
         updates = self.env["messenger.update"].search_count([])
@@ -227,16 +214,6 @@ class TestWhatsAppWebhook(HttpCase):
         self.assertEqual(message.attachment_ids.raw, b"\xff\xd8 a photo")
         self.assertEqual(message.attachment_ids.name, "MEDIA1.jpeg")
 
-    def customer_message(self, wa_id):
-        conversation = self.conversation(wa_id)
-        return self.env["mail.message"].search(
-            [
-                ("model", "=", "discuss.channel"),
-                ("res_id", "=", conversation.discuss_channel_id.id),
-                ("author_id", "=", conversation.partner_id.id),
-            ]
-        )
-
     def test_media_only_from_meta_and_within_the_size_limit(self):
         elsewhere = self.enterContext(FakeWhatsAppApi())  # another host: the intranet, say
         elsewhere.media["LEAK"] = ("image/jpeg", b"internal")
@@ -253,7 +230,7 @@ class TestWhatsAppWebhook(HttpCase):
         ):
             photo = {"type": "image", "image": {"id": media_id, "caption": "Look"}}
             self.assertEqual(self.post(wa_notification(wa_id, photo)).text, "ok")
-            message = self.customer_message(wa_id)
+            message = self.customer_messages(wa_id)
             self.assertFalse(message.attachment_ids, media_id)
             self.assertIn("Look", message.body)
             self.assertIn(f"photo not fetched: {why}", message.body)
@@ -311,7 +288,7 @@ class TestWhatsAppWebhook(HttpCase):
         update = self.env["messenger.update"].search([], order="id desc", limit=1)
         self.assertEqual((update.state, update.error), ("done", False))
         self.assertEqual(self.conversation("79160000015").partner_id.name, "Ivan Petrov")
-        message = self.customer_message("79160000015")
+        message = self.customer_messages("79160000015")
         self.assertIn("price?", message.body)
         self.assertEqual(message.attachment_ids.name, "fdp.exe")
 
