@@ -22,6 +22,7 @@ from ..adapters.relay import Webhook, relay_once
 from ..models.messenger_outbox import PER_ROUND
 from .common import MessengerCase, always_open_team, process_received
 from .fake_max_api import FakeMaxApi
+from .test_whatsapp import text, wa_notification
 
 _mids = itertools.count(1)
 _now_ms = int(time.time() * 1000)
@@ -356,6 +357,39 @@ class TestMax(MessengerCase, HttpCase):
         self.post(max_message(32))
         self.post(max_message(32, "", [contact_card("+79167654321", max_user(99))]))
         self.assertFalse(self.conversation(32).partner_id.phone, "someone else's card")
+
+    def test_a_customer_on_max_after_whatsapp_stays_one_contact_with_one_lead(self):
+        """The same customer wrote on WhatsApp (whose number WhatsApp vouches for), then on MAX,
+        sharing their own number with MAX's button: one contact, one open lead."""
+        whatsapp = self.env["messenger.bot.account"].create(
+            {
+                "name": "Shop WhatsApp",
+                "provider": "whatsapp",
+                "token": "wa-token",
+                "api_url": self.api.url,
+                "whatsapp_phone_number_id": "1000",
+                "app_secret": "wa-secret",
+                "team_id": self.team.id,
+            }
+        )
+        update = wa_notification("79161230033", text("Здравствуйте, пишу из WhatsApp"))
+        self.env["messenger.update"]._receive(whatsapp, update, "wa-33")
+        process_received(self.env)
+        whatsapp_chat = self.env["messenger.conversation"].search(
+            [("account_id", "=", whatsapp.id)]
+        )
+        self.post(max_message(33, "А теперь из MAX"))
+        self.post(max_message(33, "", [contact_card("+7 916 123-00-33", max_user(33))]))
+        max_chat = self.conversation(33)
+        self.assertEqual(max_chat.partner_id, whatsapp_chat.partner_id, "one contact")
+        self.assertEqual(max_chat.lead_id, whatsapp_chat.lead_id, "one open lead")
+        open_leads = self.env["crm.lead"].search(
+            [
+                ("partner_id", "=", max_chat.partner_id.id),
+                *max_chat.lead_id._messenger_open_domain(),
+            ]
+        )
+        self.assertEqual(open_leads, max_chat.lead_id)
 
     def test_picture_is_fetched_and_media_only_from_max(self):
         self.api.media["sofa.jpg"] = b"\xff\xd8 a sofa"
