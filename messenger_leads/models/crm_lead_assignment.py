@@ -138,6 +138,24 @@ class CrmLead(models.Model):
         return loads
 
     @api.model
+    def _messenger_at_risk_loads(self, users):
+        """Open leads per user whose running deadline (first or next response) is at risk or
+        already missed; users without any are left out."""
+        if not users:
+            return {}
+        groups = self._read_group(
+            [
+                ("user_id", "in", users.ids),
+                ("answer_deadline", "!=", False),
+                ("answer_sla_state", "in", ("at_risk", "breached")),
+                *self._messenger_open_domain(),
+            ],
+            ["user_id"],
+            ["__count"],
+        )
+        return {user.id: count for user, count in groups}
+
+    @api.model
     def _messenger_live_chat_loads(self, users):
         """Live chats in progress per user; the messenger bridge knows them (no chats here)."""
         return {}
