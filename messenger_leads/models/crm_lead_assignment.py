@@ -1,4 +1,5 @@
 from odoo import api, fields, models
+from odoo.exceptions import UserError
 
 from ..tools import assignment
 
@@ -15,6 +16,30 @@ class CrmLead(models.Model):
         compute="_compute_messenger_assignment_reason",
         help="How the assignment engine chose the salesperson (see the team's settings).",
     )
+
+    messenger_queue_position = fields.Integer(
+        string="Place in the queue",
+        compute="_compute_messenger_queue_position",
+        search="_search_messenger_queue_position",
+        help="Where the lead waits in its team's queue (nobody had room), in arrival order: "
+        "1 goes out first. 0: not waiting.",
+    )
+
+    @api.depends("user_id", "team_id", "active", "stage_id")
+    def _compute_messenger_queue_position(self):
+        positions = {}
+        waiting = self.filtered(lambda lead: lead.team_id and not lead.user_id)
+        for queue in waiting.team_id.sudo()._messenger_queued_leads().grouped("team_id").values():
+            positions.update({lead_id: place for place, lead_id in enumerate(queue.ids, 1)})
+        for lead in self:
+            lead.messenger_queue_position = positions.get(lead.id, 0)
+
+    def _search_messenger_queue_position(self, operator, value):
+        """Only "in a queue" (> 0, != 0) and "in no queue" (= 0) are searched."""
+        if (operator, value) not in ((">", 0), ("!=", 0), ("=", 0)):
+            raise UserError(self.env._("Search the place in the queue as waiting or not only."))
+        queued = self.env["crm.team"].sudo().search([])._messenger_queued_leads()
+        return [("id", "not in" if operator == "=" else "in", queued.ids)]
 
     @api.depends("messenger_assignment_log_ids")
     @api.depends_context("lang")

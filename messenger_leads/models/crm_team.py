@@ -232,23 +232,28 @@ class CrmTeam(models.Model):
     def _messenger_hand_out_queue(self):
         """Someone's room freed (a lead of theirs closed or handed on): the leads waiting in
         these teams' queues go out at once, oldest first, as far as the room goes."""
-        queued = self.filtered(
+        self._messenger_queued_leads()._messenger_assign()
+
+    def _messenger_queued_leads(self):
+        """The leads waiting in these teams' queues, in arrival order: unassigned open leads of
+        the teams that use our engine and leave a lead unassigned when nobody has room."""
+        queueing = self.filtered(
             lambda team: (
                 team.messenger_assignment not in (False, "none")
                 and team.messenger_nobody_available == "queue"
             )
         )
-        if not queued:
-            return
         leads = self.env["crm.lead"].sudo()
-        leads.search(
+        if not queueing:
+            return leads
+        return leads.search(
             [
-                ("team_id", "in", queued.ids),
+                ("team_id", "in", queueing.ids),
                 ("user_id", "=", False),
                 *leads._messenger_open_domain(),
             ],
             order="id",
-        )._messenger_assign()
+        )
 
     def action_messenger_assign_backlog(self):
         """Assign the team's unassigned open leads now."""

@@ -1,6 +1,7 @@
 from . import messenger_bot_text_mixin
 from . import messenger_bot_account
 from . import messenger_conversation
+from . import messenger_conversation_queue
 from . import messenger_queue
 from . import messenger_update
 from . import messenger_outbox

@@ -23,3 +23,4 @@ from . import test_vk
 from . import test_avito
 from . import test_inbox
 from . import test_inbox_tour
+from . import test_queue_greeting
