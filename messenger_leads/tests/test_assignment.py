@@ -365,3 +365,27 @@ class TestAssignment(TransactionCase):
         with freeze_time("2026-11-23 07:40:00"):
             self.env["crm.lead"]._cron_messenger_sla()
         self.assertEqual(lead.user_id, second, "reassigned once, never again")
+
+    def test_a_missed_next_response_is_escalated_and_reassigned_once(self):
+        self.team.messenger_reassign_after_minutes = 10
+        telegram = self.env.ref("messenger_leads.messenger_channel_telegram")
+        with freeze_time("2026-11-23 07:00:00"):
+            (lead,) = self.leads(1, channel_id=telegram.id, first_message_at=dt(2026, 11, 23, 7))
+            lead._messenger_register_first_response(dt(2026, 11, 23, 7, 1))
+        with freeze_time("2026-11-23 07:30:00"):
+            lead._messenger_register_customer_message(dt(2026, 11, 23, 7, 30))
+            self.env.flush_all()
+        first = lead.user_id
+        with freeze_time("2026-11-23 07:36:00"):
+            self.env["crm.lead"]._cron_messenger_sla()
+        self.assertEqual(lead.messenger_response_ids.sla_state, "breached")
+        self.assertEqual(lead.activity_ids.user_id, self.leader, "escalated to the leader")
+        self.assertEqual(lead.user_id, first, "escalated, not yet reassigned")
+        with freeze_time("2026-11-23 07:46:30"):
+            self.env["crm.lead"]._cron_messenger_sla()
+        second = lead.user_id
+        self.assertNotEqual(second, first)
+        self.assertEqual(lead.messenger_response_ids.user_id, first, "the breach stays theirs")
+        with freeze_time("2026-11-23 08:10:00"):
+            self.env["crm.lead"]._cron_messenger_sla()
+        self.assertEqual(lead.user_id, second, "reassigned once, never again")
