@@ -148,6 +148,12 @@ class CrmLead(models.Model):
         )
         self.env["messenger.lead.response"]._register_answer(self, when)
 
+    def _messenger_register_chat_closed(self, when):
+        """A person (or the idle-chat cron) closed the chat: what the customer wrote before
+        needs no answer any more; a deadline still running counts as handled then, in time or
+        late."""
+        self.env["messenger.lead.response"]._register_answer(self, when)
+
     def _message_post_after_hook(self, message, msg_vals):
         """An email to the customer or a logged call from the lead is a first answer."""
         result = super()._message_post_after_hook(message, msg_vals)

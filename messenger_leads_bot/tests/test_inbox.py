@@ -92,6 +92,11 @@ class TestInbox(InboxCase):
         self.assertFalse(conversation.answer_by, "answered: nothing runs")
         self.assertTrue(response.answered_at)
         self.assertEqual(response.user_id, self.seller)
+        self.receive(tg_update(9505, "Thanks, bye"))
+        self.assertTrue(conversation.answer_by)
+        conversation.with_user(self.seller).action_close()
+        self.assertFalse(conversation.answer_by, "closed: the customer waits for nothing")
+        self.assertEqual(lead.messenger_response_ids[0].sla_state, "met")
 
     def test_filters_show_a_salesperson_the_right_chats(self):
         mine = self.chat(9511, self.seller)
