@@ -37,7 +37,9 @@ class CrmLead(models.Model):
     def _search_messenger_queue_position(self, operator, value):
         """Only "in a queue" (> 0, != 0) and "in no queue" (= 0) are searched."""
         if (operator, value) not in ((">", 0), ("!=", 0), ("=", 0)):
-            raise UserError(self.env._("Search the place in the queue as waiting or not only."))
+            raise UserError(
+                self.env._("The place in the queue can only be searched as waiting or not.")
+            )
         queued = self.env["crm.team"].sudo().search([])._messenger_queued_leads()
         return [("id", "not in" if operator == "=" else "in", queued.ids)]
 
