@@ -14,6 +14,7 @@
         "security/messenger_channel_security.xml",
         "security/messenger_qualification_security.xml",
         "security/messenger_callback_security.xml",
+        "security/messenger_lead_response_security.xml",
         "data/utm_data.xml",
         "data/messenger_channel_data.xml",
         "data/messenger_qualification_data.xml",

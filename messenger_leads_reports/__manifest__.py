@@ -11,6 +11,7 @@
         "security/ir.model.access.csv",
         "security/messenger_leads_reports_security.xml",
         "views/messenger_lead_report_views.xml",
+        "views/messenger_response_report_views.xml",
         "views/messenger_conversion_target_views.xml",
         "views/messenger_leads_reports_menus.xml",
         "report/messenger_monthly_summary_report.xml",

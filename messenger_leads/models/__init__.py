@@ -16,6 +16,7 @@ from . import res_partner
 from . import crm_team
 from . import crm_team_member
 from . import messenger_assignment_log
+from . import messenger_lead_response
 from . import res_config_settings
 from . import res_users
 from . import bus_presence

@@ -137,8 +137,10 @@ class CrmLead(models.Model):
     # ------------------------------------------------------------------
 
     def _messenger_register_customer_message(self, when):
-        """A customer wrote: the clock starts at the first message."""
+        """A customer wrote: the clock starts at the first message; once a person answered,
+        a later message starts a next-response deadline (messenger.lead.response)."""
         self.filtered(lambda lead: not lead.first_message_at).write({"first_message_at": when})
+        self.env["messenger.lead.response"]._register_customer_message(self, when)
 
     def _messenger_register_closed(self):
         """These open leads were just won or lost: their call-back plan stops. Other addons add
@@ -158,10 +160,18 @@ class CrmLead(models.Model):
             )
 
     def _messenger_register_first_response(self, when):
-        """A person answered: the first answer stops the clock, later ones change nothing."""
+        """A person answered: the first answer stops the first-response clock, each later one
+        the next-response deadlines of the messages before it."""
         self.filtered(lambda lead: lead.first_message_at and not lead.first_response_at).write(
             {"first_response_at": when}
         )
+        self.env["messenger.lead.response"]._register_answer(self, when)
+
+    def _messenger_register_chat_closed(self, when):
+        """A person (or the idle-chat cron) closed the chat: what the customer wrote before
+        needs no answer any more; a deadline still running counts as handled then, in time or
+        late."""
+        self.env["messenger.lead.response"]._register_answer(self, when)
 
     def _message_post_after_hook(self, message, msg_vals):
         """An email to the customer or a logged call from the lead is a first answer."""

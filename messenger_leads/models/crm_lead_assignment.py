@@ -1,4 +1,5 @@
 from odoo import api, fields, models
+from odoo.exceptions import UserError
 
 from ..tools import assignment
 
@@ -15,6 +16,32 @@ class CrmLead(models.Model):
         compute="_compute_messenger_assignment_reason",
         help="How the assignment engine chose the salesperson (see the team's settings).",
     )
+
+    messenger_queue_position = fields.Integer(
+        string="Place in the queue",
+        compute="_compute_messenger_queue_position",
+        search="_search_messenger_queue_position",
+        help="Where the lead waits in its team's queue (nobody had room), in arrival order: "
+        "1 goes out first. 0: not waiting.",
+    )
+
+    @api.depends("user_id", "team_id", "active", "stage_id")
+    def _compute_messenger_queue_position(self):
+        positions = {}
+        waiting = self.filtered(lambda lead: lead.team_id and not lead.user_id)
+        for queue in waiting.team_id.sudo()._messenger_queued_leads().grouped("team_id").values():
+            positions.update({lead_id: place for place, lead_id in enumerate(queue.ids, 1)})
+        for lead in self:
+            lead.messenger_queue_position = positions.get(lead.id, 0)
+
+    def _search_messenger_queue_position(self, operator, value):
+        """Only "in a queue" (> 0, != 0) and "in no queue" (= 0) are searched."""
+        if (operator, value) not in ((">", 0), ("!=", 0), ("=", 0)):
+            raise UserError(
+                self.env._("The place in the queue can only be searched as waiting or not.")
+            )
+        queued = self.env["crm.team"].sudo().search([])._messenger_queued_leads()
+        return [("id", "not in" if operator == "=" else "in", queued.ids)]
 
     @api.depends("messenger_assignment_log_ids")
     @api.depends_context("lang")
@@ -136,6 +163,24 @@ class CrmLead(models.Model):
             )
             loads.update({user.id: count for user, count in groups})
         return loads
+
+    @api.model
+    def _messenger_at_risk_loads(self, users):
+        """Open leads per user whose running deadline (first or next response) is at risk or
+        already missed; users without any are left out."""
+        if not users:
+            return {}
+        groups = self._read_group(
+            [
+                ("user_id", "in", users.ids),
+                ("answer_deadline", "!=", False),
+                ("answer_sla_state", "in", ("at_risk", "breached")),
+                *self._messenger_open_domain(),
+            ],
+            ["user_id"],
+            ["__count"],
+        )
+        return {user.id: count for user, count in groups}
 
     @api.model
     def _messenger_live_chat_loads(self, users):

@@ -70,6 +70,29 @@ class CrmLead(models.Model):
         copy=False,
         help="When the breached lead went to the next available salesperson (once per lead).",
     )
+    messenger_response_ids = fields.One2many(
+        "messenger.lead.response",
+        "lead_id",
+        string="Next responses",
+        readonly=True,
+        help="Each later customer message that nobody answered, with its own deadline.",
+    )
+    answer_deadline = fields.Datetime(
+        string="Current deadline",
+        compute="_compute_answer_deadline",
+        store=True,
+        copy=False,
+        help="The deadline running now: the first response's until a person answers, then "
+        "that of the customer's oldest later message nobody answered yet.",
+    )
+    answer_sla_state = fields.Selection(
+        sla.SLA_STATES,
+        string="Current response",
+        compute="_compute_answer_deadline",
+        store=True,
+        copy=False,
+        help="The state of the deadline running now, else of the last one decided.",
+    )
 
     @api.depends(
         "first_message_at",
@@ -78,16 +101,10 @@ class CrmLead(models.Model):
         "team_id.resource_calendar_id",
     )
     def _compute_response_deadline(self):
-        share = self._messenger_at_risk_share()
         for lead in self:
-            target = lead._messenger_response_target()
-            if not lead.first_message_at or not target:
-                lead.response_deadline = lead.sla_at_risk_at = False
-                continue
-            intervals = lead._messenger_working_intervals(lead.first_message_at)
-            deadline = sla.add_working_minutes(lead.first_message_at, target, intervals)
-            lead.response_deadline = deadline
-            lead.sla_at_risk_at = deadline and sla.at_risk_from(deadline, target, share)
+            lead.response_deadline, lead.sla_at_risk_at = lead._messenger_deadline(
+                lead.first_message_at, lead._messenger_response_target()
+            )
 
     @api.depends("first_message_at", "first_response_at")
     def _compute_response(self):
@@ -96,10 +113,7 @@ class CrmLead(models.Model):
                 lead.response_minutes = 0.0
                 lead.response_band = False
                 continue
-            intervals = lead._messenger_working_intervals(lead.first_message_at)
-            minutes = sla.working_minutes_between(
-                lead.first_message_at, lead.first_response_at, intervals
-            )
+            minutes = lead._messenger_working_minutes(lead.first_message_at, lead.first_response_at)
             lead.response_minutes = minutes
             lead.response_band = sla.response_band(minutes)
 
@@ -115,6 +129,45 @@ class CrmLead(models.Model):
                 lead._messenger_response_target(),
                 share,
             )
+
+    @api.depends(
+        "response_deadline",
+        "sla_state",
+        "first_response_at",
+        "messenger_response_ids.response_deadline",
+        "messenger_response_ids.sla_state",
+        "messenger_response_ids.answered_at",
+    )
+    def _compute_answer_deadline(self):
+        for lead in self:
+            latest = lead.messenger_response_ids.sorted("message_at")[-1:]
+            if lead.first_response_at and latest:
+                lead.answer_deadline = not latest.answered_at and latest.response_deadline
+                lead.answer_sla_state = latest.sla_state
+            else:
+                lead.answer_deadline = not lead.first_response_at and lead.response_deadline
+                lead.answer_sla_state = lead.sla_state
+
+    def _messenger_deadline(self, start, target):
+        """(deadline, at risk from) of an answer due `target` working minutes after `start`;
+        (False, False) without a start or a target."""
+        self.ensure_one()
+        if not start or not target:
+            return False, False
+        deadline = sla.add_working_minutes(start, target, self._messenger_working_intervals(start))
+        at_risk = deadline and sla.at_risk_from(deadline, target, self._messenger_at_risk_share())
+        return deadline or False, at_risk or False
+
+    def _messenger_working_minutes(self, start, end):
+        """Working minutes of this lead's team from `start` to `end`."""
+        self.ensure_one()
+        return sla.working_minutes_between(start, end, self._messenger_working_intervals(start))
+
+    def _messenger_next_response_target(self):
+        """Minutes to answer a later message: the channel's next-response target, else the
+        first-response target."""
+        self.ensure_one()
+        return self.channel_id.next_response_target_minutes or self._messenger_response_target()
 
     def _messenger_response_target(self):
         """Minutes to answer: the team's override, else the channel's target."""
@@ -149,59 +202,43 @@ class CrmLead(models.Model):
 
     @api.model
     def _cron_messenger_sla(self):
-        """Move waiting leads to at risk and breached, and escalate each breach once.
-
-        Three range queries on partial indexes (see init): the cron reads only what changes.
-        """
+        """Move waiting deadlines to at risk and breached, and escalate each breach once: the
+        leads' first responses, then their next responses (messenger.lead.response)."""
         now = fields.Datetime.now()
-        self.search([("sla_state", "in", sla.WAITING), ("response_deadline", "<=", now)]).write(
-            {"sla_state": "breached"}
-        )
-        self.search([("sla_state", "=", "on_track"), ("sla_at_risk_at", "<=", now)]).write(
-            {"sla_state": "at_risk"}
-        )
-        self.search(
-            [("sla_state", "=", "breached"), ("sla_escalated_at", "=", False)]
-        )._messenger_escalate_breach()
-        self.search(
-            [
-                ("sla_state", "=", "breached"),
-                ("sla_reassigned_at", "=", False),
-                ("team_id.messenger_reassign_after_minutes", ">", 0),
-            ]
-        ).filtered(
-            lambda lead: (
-                lead.sla_escalated_at
-                + datetime.timedelta(minutes=lead.team_id.messenger_reassign_after_minutes)
-                <= now
-            )
-        )._messenger_reassign_breached()
+        sla_tick(self, now)
+        sla_tick(self.env["messenger.lead.response"], now)
 
     def _messenger_reassign_breached(self):
         """Step two of an escalation: the next available salesperson takes over, once."""
+        self._messenger_reassign_away()
+        self.write({"sla_reassigned_at": fields.Datetime.now()})
+
+    def _messenger_reassign_away(self):
+        """Each lead to the next available salesperson other than its own."""
         for lead in self:
             lead._messenger_assign(exclude_users=lead.user_id)
-        self.write({"sla_reassigned_at": fields.Datetime.now()})
 
     def init(self):
         result = super().init()
-        waiting = ", ".join(f"'{state}'" for state in sla.WAITING)
-        for name, column, where in (
-            ("waiting", "response_deadline", f"sla_state IN ({waiting})"),
-            ("on_track", "sla_at_risk_at", "sla_state = 'on_track'"),
-            ("breached", "id", "sla_state = 'breached' AND sla_escalated_at IS NULL"),
-        ):
-            create_index(
-                self.env.cr,
-                f"crm_lead_messenger_sla_{name}_index",
-                "crm_lead",
-                [column],
-                where=where,
-            )
+        sla_indexes(self)
         return result
 
     def _messenger_escalate_breach(self):
-        """A chatter notice and an activity for the team leader; marked so it happens once.
+        """The first-response deadline missed: escalated (see _messenger_escalate), once."""
+        self._messenger_escalate(
+            {
+                lead.id: self.env._(
+                    "First-response deadline missed (answer was due %(deadline)s).",
+                    deadline=fields.Datetime.to_string(lead.response_deadline),
+                )
+                for lead in self
+            },
+            self.env._("Missed first response: answer the customer now"),
+        )
+        self.write({"sla_escalated_at": fields.Datetime.now()})
+
+    def _messenger_escalate(self, notices, summary):
+        """A chatter notice per lead ({lead id: text}) and an activity for the team leader.
 
         Batched (one log and one activity creation per team leader): a bad morning can breach
         hundreds of leads at once.
@@ -209,19 +246,9 @@ class CrmLead(models.Model):
         if not self:
             return
         self._message_log_batch(
-            bodies={
-                lead.id: Markup("<p>%s</p>")
-                % self.env._(
-                    "First-response deadline missed (answer was due %(deadline)s).",
-                    deadline=fields.Datetime.to_string(lead.response_deadline),
-                )
-                for lead in self
-            }
+            bodies={lead_id: Markup("<p>%s</p>") % notice for lead_id, notice in notices.items()}
         )
-        self._messenger_escalate_to_leaders(
-            self.env._("Missed first response: answer the customer now")
-        )
-        self.write({"sla_escalated_at": fields.Datetime.now()})
+        self._messenger_escalate_to_leaders(summary)
 
     def _messenger_escalate_to_leaders(self, summary):
         """A to-do per lead for its team leader (else its salesperson), and one notice each.
@@ -245,3 +272,53 @@ class CrmLead(models.Model):
                     "message": self.env._("%(count)s leads escalated to you.", count=len(leads)),
                 },
             )
+
+
+def sla_tick(records, now):
+    """One run of the SLA cron over a model with deadlines (crm.lead, messenger.lead.response):
+    waiting deadlines become at risk and breached, each breach is escalated once and, where the
+    team asks, reassigned once a while after the escalation.
+
+    Both models name their fields alike: response_deadline, sla_at_risk_at, sla_state,
+    sla_escalated_at, sla_reassigned_at, team_id. Three range queries on partial indexes (see
+    sla_indexes): the cron reads only what changes.
+    """
+    records.search([("sla_state", "in", sla.WAITING), ("response_deadline", "<=", now)]).write(
+        {"sla_state": "breached"}
+    )
+    records.search([("sla_state", "=", "on_track"), ("sla_at_risk_at", "<=", now)]).write(
+        {"sla_state": "at_risk"}
+    )
+    records.search(
+        [("sla_state", "=", "breached"), ("sla_escalated_at", "=", False)]
+    )._messenger_escalate_breach()
+    records.search(
+        [
+            ("sla_state", "=", "breached"),
+            ("sla_reassigned_at", "=", False),
+            ("team_id.messenger_reassign_after_minutes", ">", 0),
+        ]
+    ).filtered(
+        lambda record: (
+            record.sla_escalated_at
+            + datetime.timedelta(minutes=record.team_id.messenger_reassign_after_minutes)
+            <= now
+        )
+    )._messenger_reassign_breached()
+
+
+def sla_indexes(model):
+    """The partial indexes sla_tick reads, on the table of `model`."""
+    waiting = ", ".join(f"'{state}'" for state in sla.WAITING)
+    for name, column, where in (
+        ("waiting", "response_deadline", f"sla_state IN ({waiting})"),
+        ("on_track", "sla_at_risk_at", "sla_state = 'on_track'"),
+        ("breached", "id", "sla_state = 'breached' AND sla_escalated_at IS NULL"),
+    ):
+        create_index(
+            model.env.cr,
+            f"{model._table}_messenger_sla_{name}_index",
+            model._table,
+            [column],
+            where=where,
+        )

@@ -61,6 +61,18 @@ class CrmTeam(models.Model):
         help="Unassigned leads wait in the 'Unassigned' filter; the leader gets an activity.",
     )
 
+    messenger_prefer_in_time = fields.Boolean(
+        string="Prefer who can answer in time",
+        default=True,
+        help="Among the members with room, a lead goes first to those who can answer before "
+        "its deadline: at work until then, and with fewer leads at risk than the limit below.",
+    )
+    messenger_max_at_risk = fields.Integer(
+        string="Leads at risk that hold a member back",
+        default=2,
+        help="A member with this many leads whose deadline is at risk or missed gets a new lead "
+        "only when nobody else can answer it in time. 0: not counted.",
+    )
     messenger_reassign_after_minutes = fields.Integer(
         string="Reassign a breached lead after (min)",
         help="When a lead missed its first-response deadline and nobody answered this many "
@@ -111,13 +123,21 @@ class CrmTeam(models.Model):
             log_exceptions=False,  # a lost race is replayed by Odoo, not an error
         )
         now = fields.Datetime.now()
-        members = self.crm_team_member_ids._messenger_available(now, exclude_users)
+        deadlines = self.messenger_prefer_in_time and [
+            deadline for deadline in leads.mapped("answer_deadline") if deadline
+        ]
+        members, work_ends = self.crm_team_member_ids._messenger_available(
+            now, exclude_users, until=max(deadlines or [now])
+        )
         users = members.user_id
         rule = assignment.STRATEGIES[self.messenger_assignment]
+        counts_at_risk = self.messenger_prefer_in_time and self.messenger_max_at_risk
         figures = {
             "loads": leads._messenger_open_loads(users),
             "chats": leads._messenger_live_chat_loads(users),
             "rates": self._messenger_conversion_rates(users) if rule.by_conversion else {},
+            "work_ends": work_ends,
+            "at_risk": leads._messenger_at_risk_loads(users) if counts_at_risk else {},
         }
         online = users.filtered(lambda user: user.im_status == "online")
         owners = leads._messenger_previous_owners(users)
@@ -160,15 +180,22 @@ class CrmTeam(models.Model):
         if owner in with_room:
             return with_room[owner], _("Returning customer: back to their salesperson")
         hot = lead.qualification_grade == "hot"
+        in_time = {
+            "deadline": self.messenger_prefer_in_time and lead.answer_deadline,
+            "max_at_risk": self.messenger_max_at_risk,
+        }
         chosen = assignment.choose(
             candidates,
             self.messenger_assignment,
             min_conversion=self.messenger_min_conversion / 100,
             hot=hot,
+            **in_time,
         )
         if not chosen:
             return None, _("Nobody available (at work, with room)")
-        reason = assignment.reason(_, self.messenger_assignment, chosen, with_room.values(), hot)
+        reason = assignment.reason(
+            _, self.messenger_assignment, chosen, with_room.values(), hot, **in_time
+        )
         return chosen, reason
 
     def _messenger_apply_assignments(self, leads, choices):
@@ -217,31 +244,38 @@ class CrmTeam(models.Model):
     def _messenger_hand_out_queue(self):
         """Someone's room freed (a lead of theirs closed or handed on): the leads waiting in
         these teams' queues go out at once, oldest first, as far as the room goes."""
-        queued = self.filtered(
+        nobody = self.env["res.users"]
+        for team in self.sudo():
+            # a page at a time: a place freed among a thousand waiting leads reads a page
+            after_id = 0
+            while page := team._messenger_queued_leads(after_id, QUEUE_PAGE):
+                if not team._messenger_assign_leads(page, nobody, from_queue=True):
+                    break
+                after_id = page[-1].id
+
+    def _messenger_queued_leads(self, after_id=0, limit=None):
+        """The leads waiting in these teams' queues, in arrival order (those after `after_id`,
+        at most `limit`): unassigned open leads of the teams that use our engine and leave a
+        lead unassigned when nobody has room."""
+        queueing = self.filtered(
             lambda team: (
                 team.messenger_assignment not in (False, "none")
                 and team.messenger_nobody_available == "queue"
             )
         )
         leads = self.env["crm.lead"].sudo()
-        nobody = self.env["res.users"]
-        for team in queued.sudo():
-            # the oldest first, a page at a time: a place freed among a thousand waiting leads
-            # reads a page, not the thousand
-            after_id = 0
-            while page := leads.search(
-                [
-                    ("team_id", "=", team.id),
-                    ("user_id", "=", False),
-                    ("id", ">", after_id),
-                    *leads._messenger_open_domain(),
-                ],
-                order="id",
-                limit=QUEUE_PAGE,
-            ):
-                if not team._messenger_assign_leads(page, nobody, from_queue=True):
-                    break
-                after_id = page[-1].id
+        if not queueing:
+            return leads
+        return leads.search(
+            [
+                ("team_id", "in", queueing.ids),
+                ("user_id", "=", False),
+                ("id", ">", after_id),
+                *leads._messenger_open_domain(),
+            ],
+            order="id",
+            limit=limit,
+        )
 
     def action_messenger_assign_backlog(self):
         """Assign the team's unassigned open leads now."""

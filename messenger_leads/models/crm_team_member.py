@@ -43,18 +43,21 @@ class CrmTeamMember(models.Model):
             for member in members:
                 member.messenger_conversion = rates.get(member.user_id.id, 0.0)
 
-    def _messenger_available(self, now, exclude_users):
-        """The members (of one team) who can take a lead now: not paused, not excluded, at
-        work in their own hours or the team's."""
+    def _messenger_available(self, now, exclude_users, until=None):
+        """(members, {user id: end of their working stretch}): the members (of one team) who
+        can take a lead now: not paused, not excluded, at work in their own hours or the
+        team's; and until when they work, looked at up to `until` (see
+        res.users._messenger_work_ends)."""
         members = self.filtered(
             lambda member: not member.messenger_opt_out and member.user_id not in exclude_users
         )
-        at_work = members.user_id._messenger_at_work(now, members.crm_team_id)
-        return members.filtered(lambda member: member.user_id in at_work)
+        work_ends = members.user_id._messenger_work_ends(now, members.crm_team_id, until)
+        return members.filtered(lambda member: member.user_id.id in work_ends), work_ends
 
-    def _messenger_candidates(self, loads, chats, rates, live):
+    def _messenger_candidates(self, loads, chats, rates, live, *, work_ends, at_risk):
         """The members as the engine's candidates, with their open leads (`loads`), live
-        chats and conversion rates by user id; `live`: for a live chat, its own limit counts."""
+        chats, conversion rates, end of their working stretch and leads at risk by user id;
+        `live`: for a live chat, its own limit counts."""
         return [
             assignment.Candidate(
                 member.user_id.id,
@@ -65,6 +68,8 @@ class CrmTeamMember(models.Model):
                 rating=int(member.messenger_rating or 0),
                 chats=chats.get(member.user_id.id, 0),
                 chat_capacity=member.messenger_chat_capacity if live else None,
+                works_until=work_ends.get(member.user_id.id),
+                at_risk=at_risk.get(member.user_id.id, 0),
             )
             for member in self
         ]

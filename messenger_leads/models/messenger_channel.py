@@ -55,6 +55,11 @@ class MessengerChannel(models.Model):
         default=5,
         help="Working minutes within which a person must answer a new lead from this channel.",
     )
+    next_response_target_minutes = fields.Integer(
+        string="Next response target (min)",
+        help="Working minutes within which a person must answer each later message of the "
+        "customer that nobody answered yet; 0 uses the first-response target.",
+    )
     score_points = fields.Integer(
         string="Channel points",
         default=3,
@@ -73,6 +78,11 @@ class MessengerChannel(models.Model):
             "response_target_positive",
             "CHECK(response_target_minutes > 0)",
             "The first response target must be at least one minute.",
+        ),
+        (
+            "next_response_target_positive",
+            "CHECK(next_response_target_minutes >= 0)",
+            "The next response target cannot be negative.",
         ),
     ]
 

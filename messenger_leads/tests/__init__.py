@@ -9,3 +9,4 @@ from . import test_qualification
 from . import test_phone_rules
 from . import test_callback_rules
 from . import test_callback
+from . import test_next_response

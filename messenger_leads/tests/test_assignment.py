@@ -341,6 +341,44 @@ class TestAssignment(TransactionCase):
         leads = self.leads(2)
         self.assertNotIn(self.ann, leads.user_id)
 
+    def test_a_lead_goes_to_who_can_answer_before_its_deadline(self):
+        """Ann's day ends at 10:00 UTC, Bob's does not: a chat at 09:58, due at 10:03, goes to
+        Bob, who would otherwise wait his turn."""
+        self.members.filtered(lambda member: member.user_id == self.cid).messenger_opt_out = True
+        self.env["resource.resource"].create(
+            {
+                "name": "Ann",
+                "user_id": self.ann.id,
+                "calendar_id": office_hours(self.env, "UTC", days=range(7), hours=(0, 10)).id,
+            }
+        )
+        telegram = self.env.ref("messenger_leads.messenger_channel_telegram")
+        with freeze_time("2026-11-23 09:58:00"):
+            (lead,) = self.leads(1, channel_id=telegram.id)
+        self.assertEqual(lead.response_deadline, dt(2026, 11, 23, 10, 3))
+        self.assertEqual(lead.user_id, self.bob)
+        self.assertEqual(
+            lead.messenger_assignment_reason,
+            "Even: waited longest for a new lead; can answer before the deadline (others leave "
+            "work before it or have leads at risk)",
+        )
+        with freeze_time("2026-11-23 09:58:00"):
+            self.team.messenger_prefer_in_time = False
+            (lead,) = self.leads(1, channel_id=telegram.id)
+        self.assertEqual(lead.user_id, self.ann, "not asked: her turn")
+
+    def test_a_salesperson_buried_in_leads_at_risk_is_passed_over(self):
+        self.members.filtered(lambda member: member.user_id == self.cid).messenger_opt_out = True
+        self.team.messenger_max_at_risk = 1
+        telegram = self.env.ref("messenger_leads.messenger_channel_telegram")
+        with freeze_time("2026-11-23 07:00:00"):
+            self.leads(1, channel_id=telegram.id, user_id=self.ann.id)
+        with freeze_time("2026-11-23 07:04:30"):
+            self.env["crm.lead"]._cron_messenger_sla()
+            (lead,) = self.leads(1, channel_id=telegram.id)
+        self.assertEqual(lead.user_id, self.bob, "Ann has a lead at risk")
+        self.assertIn("can answer before the deadline", lead.messenger_assignment_reason)
+
     def test_breached_lead_is_reassigned_once_after_n_minutes(self):
         self.team.messenger_reassign_after_minutes = 10
         telegram = self.env.ref("messenger_leads.messenger_channel_telegram")
@@ -355,5 +393,29 @@ class TestAssignment(TransactionCase):
         self.assertNotEqual(lead.user_id, first)
         second = lead.user_id
         with freeze_time("2026-11-23 07:40:00"):
+            self.env["crm.lead"]._cron_messenger_sla()
+        self.assertEqual(lead.user_id, second, "reassigned once, never again")
+
+    def test_a_missed_next_response_is_escalated_and_reassigned_once(self):
+        self.team.messenger_reassign_after_minutes = 10
+        telegram = self.env.ref("messenger_leads.messenger_channel_telegram")
+        with freeze_time("2026-11-23 07:00:00"):
+            (lead,) = self.leads(1, channel_id=telegram.id, first_message_at=dt(2026, 11, 23, 7))
+            lead._messenger_register_first_response(dt(2026, 11, 23, 7, 1))
+        with freeze_time("2026-11-23 07:30:00"):
+            lead._messenger_register_customer_message(dt(2026, 11, 23, 7, 30))
+            self.env.flush_all()
+        first = lead.user_id
+        with freeze_time("2026-11-23 07:36:00"):
+            self.env["crm.lead"]._cron_messenger_sla()
+        self.assertEqual(lead.messenger_response_ids.sla_state, "breached")
+        self.assertEqual(lead.activity_ids.user_id, self.leader, "escalated to the leader")
+        self.assertEqual(lead.user_id, first, "escalated, not yet reassigned")
+        with freeze_time("2026-11-23 07:46:30"):
+            self.env["crm.lead"]._cron_messenger_sla()
+        second = lead.user_id
+        self.assertNotEqual(second, first)
+        self.assertEqual(lead.messenger_response_ids.user_id, first, "the breach stays theirs")
+        with freeze_time("2026-11-23 08:10:00"):
             self.env["crm.lead"]._cron_messenger_sla()
         self.assertEqual(lead.user_id, second, "reassigned once, never again")

@@ -105,3 +105,30 @@ class TestAssignmentRules(BaseCase):
         self.assertEqual(
             [code for code, _label in SELECTION], list(STRATEGIES), "one label per strategy"
         )
+
+    def test_who_can_answer_by_the_deadline_comes_first(self):
+        deadline = dt(2026, 1, 1, 10, 5)
+        leaves = Candidate(1, 0, 5, works_until=dt(2026, 1, 1, 10))
+        stays = Candidate(2, 3, 5, works_until=dt(2026, 1, 1, 18))
+        buried = Candidate(3, 0, 5, at_risk=2)  # no working hours: always at work
+        team = [leaves, stays, buried]
+        self.assertEqual(choose(team, "least_loaded"), leaves, "without a deadline: by load")
+        self.assertEqual(choose(team, "least_loaded", deadline=deadline), buried)
+        self.assertEqual(choose(team, "least_loaded", deadline=deadline, max_at_risk=2), stays)
+        self.assertEqual(
+            choose([leaves], "least_loaded", deadline=deadline), leaves, "nobody in time: anyone"
+        )
+
+        def translate(source, **params):
+            return source % params
+
+        self.assertEqual(
+            reason(translate, "least_loaded", stays, team, deadline=deadline, max_at_risk=2),
+            "Least loaded: 3 open vs 0; can answer before the deadline (others leave work "
+            "before it or have leads at risk)",
+        )
+        self.assertEqual(
+            reason(translate, "least_loaded", leaves, [leaves], deadline=deadline),
+            "Least loaded: 0 open vs -",
+            "nobody could: nothing to say",
+        )

@@ -24,6 +24,8 @@ class Candidate:
     rating: int = 0  # the sales head's rating, 0..5
     chats: int = 0  # live chats in progress
     chat_capacity: int | None = None  # None: the lead is not a live chat
+    works_until: datetime.datetime | None = None  # end of their working stretch; None: no hours
+    at_risk: int = 0  # their leads whose running deadline is at risk or missed
 
     @property
     def has_room(self):
@@ -36,19 +38,29 @@ class Candidate:
         return (self.last_assigned or NEVER, self.user_id)
 
 
-def choose(candidates, strategy, min_conversion=0.0, hot=False):
+def choose(candidates, strategy, min_conversion=0.0, hot=False, *, deadline=None, max_at_risk=0):
     """The candidate that gets the lead, or None when nobody has room.
 
-    Among the candidates with room that the strategy accepts (see STRATEGIES), the lowest by
-    its sort key; ties go to who waited longest.
+    Among the candidates with room that the strategy accepts (see STRATEGIES), those who can
+    answer by the lead's `deadline` if any can (see answers_in_time), the lowest by the
+    strategy's sort key; ties go to who waited longest.
     """
     rule = STRATEGIES[strategy]
     available = rule.eligible(
         [c for c in candidates if c.has_room], candidates, min_conversion=min_conversion, hot=hot
     )
+    if deadline:
+        available = [c for c in available if answers_in_time(c, deadline, max_at_risk)] or available
     if not available:
         return None
     return min(available, key=lambda c: (rule.key(c), c.waited))
+
+
+def answers_in_time(candidate, deadline, max_at_risk=0):
+    """Whether `candidate` can answer by `deadline`: at work until then (or without working
+    hours), and not buried in leads at risk (fewer than `max_at_risk`; 0: not counted)."""
+    at_work = candidate.works_until is None or candidate.works_until >= deadline
+    return at_work and not (max_at_risk and candidate.at_risk >= max_at_risk)
 
 
 def took_lead(candidates, user_id, live, at):
@@ -203,7 +215,16 @@ def untranslated(source, **params):
     return source % params if params else source
 
 
-def reason(_, strategy, chosen, available, hot=False):
-    """Why `chosen` got the lead, in the words of the strategy (`_` translates)."""
+def reason(_, strategy, chosen, available, hot=False, *, deadline=None, max_at_risk=0):
+    """Why `chosen` got the lead, in the words of the strategy (`_` translates); and, when
+    others with room could not answer by the lead's `deadline` and `chosen` can, that too."""
     others = sorted(c.load for c in available if c is not chosen)
-    return STRATEGIES[strategy].reason(_, chosen, others, hot)
+    why = STRATEGIES[strategy].reason(_, chosen, others, hot)
+    in_time = deadline and answers_in_time(chosen, deadline, max_at_risk)
+    if in_time and not all(answers_in_time(c, deadline, max_at_risk) for c in available):
+        return _(
+            "%(reason)s; can answer before the deadline (others leave work before it or have "
+            "leads at risk)",
+            reason=why,
+        )
+    return why

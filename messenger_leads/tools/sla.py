@@ -1,4 +1,5 @@
-"""First-response rules: deadlines in working time, response bands and SLA states.
+"""Response rules (the first response and the next ones): deadlines in working time, response
+bands and SLA states.
 
 Pure functions on naive UTC datetimes and working intervals [(start, end), ...] sorted and
 disjoint (what resource.calendar gives); the ORM layer only feeds them.

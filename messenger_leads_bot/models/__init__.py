@@ -8,6 +8,7 @@ from . import messenger_conversation_inbox
 from . import messenger_conversation_outbound
 from . import messenger_conversation_chatbot
 from . import messenger_conversation_moderation
+from . import messenger_conversation_queue
 from . import messenger_queue
 from . import messenger_update
 from . import messenger_outbox

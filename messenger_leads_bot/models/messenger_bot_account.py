@@ -42,6 +42,7 @@ class MessengerBotAccount(models.Model):
     _messenger_bot_texts = {
         "acknowledgement_text": ("minutes",),
         "out_of_hours_text": ("next_open",),
+        "queue_text": ("position",),
         "handoff_button": (),
         "handoff_text": (),
         "share_phone_button": (),
@@ -137,6 +138,15 @@ class MessengerBotAccount(models.Model):
         ),
         help="Sent instead of the acknowledgement outside the team's working hours. "
         "{next_open}: when the team is back.",
+    )
+    queue_text = fields.Text(
+        translate=True,
+        default=lambda self: self.env._(
+            "Hello! We have your message. All our managers are busy right now: you are number "
+            "{position} in the queue, and the first one free will answer you."
+        ),
+        help="Sent instead of the acknowledgement when nobody in the team has room and the new "
+        "chat waits in the team's queue. {position}: its place in the queue.",
     )
     handoff_button = fields.Char(
         translate=True,

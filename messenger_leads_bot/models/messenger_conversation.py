@@ -71,10 +71,9 @@ class MessengerConversation(models.Model):
     answer_by = fields.Datetime(
         compute="_compute_answer_by",
         store=True,
-        help="The lead's first-response deadline, while nobody has answered it.",
+        help="The lead's deadline running now: the first response's, then the next ones'.",
     )
-    sla_state = fields.Selection(related="lead_id.sla_state")
-    first_response_at = fields.Datetime(related="lead_id.first_response_at")
+    sla_state = fields.Selection(related="lead_id.answer_sla_state")
     company_id = fields.Many2one(related="account_id.company_id", store=True)
 
     _sql_constraints = [
@@ -95,11 +94,10 @@ class MessengerConversation(models.Model):
             )
             conversation.display_name = f"{conversation.channel_id.name or ''} · {who}"
 
-    @api.depends("lead_id.response_deadline", "lead_id.first_response_at")
+    @api.depends("lead_id.answer_deadline")
     def _compute_answer_by(self):
         for conversation in self:
-            lead = conversation.lead_id
-            conversation.answer_by = not lead.first_response_at and lead.response_deadline
+            conversation.answer_by = conversation.lead_id.answer_deadline
 
     # ------------------------------------------------------------------
     # Inbound

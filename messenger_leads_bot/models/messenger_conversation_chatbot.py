@@ -107,7 +107,7 @@ class MessengerConversation(models.Model):
         intervals = lead._messenger_working_intervals(now)
         next_open = max(intervals[0][0], now) if intervals else now
         if next_open <= now:
-            return account._messenger_bot_text(
+            return self._queue_greeting(account) or account._messenger_bot_text(
                 "acknowledgement_text", minutes=lead._messenger_response_target()
             )
         local = fields.Datetime.context_timestamp(

@@ -67,6 +67,7 @@ class MessengerConversation(models.Model):
 
     def _close(self, notice):
         self.write({"inbox_state": "closed", "waiting_since": False})
+        self.lead_id._messenger_register_chat_closed(fields.Datetime.now())
         for conversation in self:
             conversation._post_notice(notice)
 

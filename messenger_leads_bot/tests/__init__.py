@@ -25,3 +25,4 @@ from . import test_inbox
 from . import test_inbox_tour
 from . import test_cron_wakeup
 from . import test_demo
+from . import test_queue_greeting

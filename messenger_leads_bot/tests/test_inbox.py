@@ -1,5 +1,6 @@
 import datetime
 
+from freezegun import freeze_time
 from lxml import etree
 
 from odoo import fields
@@ -69,6 +70,33 @@ class TestInbox(InboxCase):
         self.assertEqual(conversation.inbox_state, "waiting_customer")
         self.assertFalse(conversation.waiting_since)
         self.assertFalse(conversation.answer_by, "answered: no first-response deadline left")
+
+    def test_a_later_message_shows_its_own_deadline(self):
+        conversation = self.chat(9505, self.seller)
+        lead = conversation.lead_id
+        # the chat began an hour ago and was answered half an hour ago (the test's messages are
+        # all dated when its transaction began: the receipt clock)
+        now = conversation.last_message_at
+        lead.first_message_at = now - datetime.timedelta(hours=1)
+        with freeze_time(now - datetime.timedelta(minutes=30)):
+            self.reply(conversation, self.seller)
+        self.assertFalse(conversation.answer_by)
+        self.receive(tg_update(9505, "And the price?"))
+        response = lead.messenger_response_ids
+        self.assertTrue(response.response_deadline)
+        self.assertEqual(conversation.answer_by, response.response_deadline)
+        self.assertEqual(conversation.sla_state, response.sla_state)
+        self.receive(tg_update(9505, "Hello?"))
+        self.assertEqual(lead.messenger_response_ids, response, "one deadline, the first's")
+        self.reply(conversation, self.seller)
+        self.assertFalse(conversation.answer_by, "answered: nothing runs")
+        self.assertTrue(response.answered_at)
+        self.assertEqual(response.user_id, self.seller)
+        self.receive(tg_update(9505, "Thanks, bye"))
+        self.assertTrue(conversation.answer_by)
+        conversation.with_user(self.seller).action_close()
+        self.assertFalse(conversation.answer_by, "closed: the customer waits for nothing")
+        self.assertEqual(lead.messenger_response_ids[0].sla_state, "met")
 
     def test_filters_show_a_salesperson_the_right_chats(self):
         mine = self.chat(9511, self.seller)

@@ -9,6 +9,12 @@ CHANNEL_MEASURES = [
     "breach_count:sum",
     "qualification_score:avg",
 ]
+NEXT_RESPONSE_MEASURES = [
+    "response_count:sum",
+    "response_minutes:avg",
+    "within_target_rate:avg",
+    "breach_count:sum",
+]
 SALESPERSON_MEASURES = [
     "lead_count:sum",
     "qualified_rate:avg",
@@ -61,6 +67,9 @@ class MessengerReportDashboard(models.AbstractModel):
         )
         by_user = _rollup(by_person, [0])
         response, breaches_by_hour = self._response(domain)
+        next_domain = [("message_at", ">=", start), ("message_at", "<", end)]
+        if team_id:
+            next_domain.append(("team_id", "=", team_id))
         return {
             "period": {
                 "key": period,
@@ -71,6 +80,7 @@ class MessengerReportDashboard(models.AbstractModel):
             "lost_reasons": self._counts(_rollup(by_person, [2]), "lost_count"),
             "response": response,
             "breaches_by_hour": breaches_by_hour,
+            "next_response": self._next_response(next_domain),
             "breaches": {
                 "team_id": self._counts(_rollup(by_person, [1]), "breach_count"),
                 "user_id": self._counts(by_user, "breach_count"),
@@ -81,8 +91,9 @@ class MessengerReportDashboard(models.AbstractModel):
             "targets": self.env["messenger.conversion.target"]._dashboard_rows(start, end),
         }
 
-    def _read(self, domain, groupby, measures):
-        """[(group values, {measure: figures})] of the leads analysis, in read_group's order.
+    def _read(self, domain, groupby, measures, report="messenger.lead.report"):
+        """[(group values, {measure: figures})] of the leads analysis (or another `report`),
+        in read_group's order.
 
         The figures of a sum are [total]; of an average [sum, count], so that _rollup can
         add groups up exactly. read_group applies record rules and companies.
@@ -92,7 +103,7 @@ class MessengerReportDashboard(models.AbstractModel):
             name, aggregate = measure.split(":")
             specs.extend([f"{name}:sum", f"{name}:count"] if aggregate == "avg" else [measure])
         rows = []
-        for values in self.env["messenger.lead.report"]._read_group(domain, groupby, specs):
+        for values in self.env[report]._read_group(domain, groupby, specs):
             aggregates = iter(values[len(groupby) :])
             row = {}
             for measure in measures:
@@ -184,6 +195,23 @@ class MessengerReportDashboard(models.AbstractModel):
                 ],
             }
         return response, hours
+
+    def _next_response(self, domain):
+        """The later messages of the period's customers that waited for an answer: how many,
+        the average working minutes to answer, the share within target and the breaches, in
+        all and by salesperson."""
+        by_user = self._read(
+            domain, ["user_id"], NEXT_RESPONSE_MEASURES, report="messenger.response.report"
+        )
+        totals = _rollup(by_user, [])
+        total = totals[0][1] if totals else {}
+        return {
+            "count": total.get("response_count", 0),
+            "minutes": total.get("response_minutes"),
+            "within_target": total.get("within_target_rate"),
+            "breaches": total.get("breach_count", 0),
+            "by_user": self._counts(_rollup(by_user, [0]), "breach_count"),
+        }
 
     def _salespeople(self, by_user):
         rows = [

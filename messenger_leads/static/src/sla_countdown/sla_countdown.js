@@ -30,6 +30,9 @@ const STATE_CLASSES = {
     met_late: "text-bg-light",
 };
 
+// the deadline's states once a person answered
+const ANSWERED = ["met", "met_late"];
+
 /** A datetime field shown relative to now, refreshed every second. */
 class TickingField extends Component {
     static props = { ...standardFieldProps };
@@ -43,7 +46,8 @@ class TickingField extends Component {
     }
 }
 
-/** A badge on the response deadline that ticks every second, coloured by the SLA state. */
+/** A badge on a response deadline that ticks every second, coloured by the record's SLA state
+ * (`sla_state`: the deadline's). */
 export class SlaCountdown extends TickingField {
     static template = "messenger_leads.SlaCountdown";
 
@@ -52,9 +56,13 @@ export class SlaCountdown extends TickingField {
         return value ? value.toMillis() : null;
     }
 
+    get answered() {
+        return ANSWERED.includes(this.props.record.data.sla_state);
+    }
+
     get slaState() {
-        const { sla_state, first_response_at } = this.props.record.data;
-        if (first_response_at || !this.deadline) {
+        const { sla_state } = this.props.record.data;
+        if (this.answered || !this.deadline) {
             return sla_state;
         }
         // between two cron runs the client knows better: the deadline has passed
@@ -66,7 +74,7 @@ export class SlaCountdown extends TickingField {
     }
 
     get label() {
-        if (this.props.record.data.first_response_at) {
+        if (this.answered) {
             return this.slaState === "met_late" ? _t("Answered late") : _t("Answered");
         }
         return formatCountdown((this.deadline - this.state.now) / 1000);
@@ -77,10 +85,7 @@ export const slaCountdown = {
     component: SlaCountdown,
     displayName: _t("First-response countdown"),
     supportedTypes: ["datetime"],
-    fieldDependencies: [
-        { name: "sla_state", type: "selection" },
-        { name: "first_response_at", type: "datetime" },
-    ],
+    fieldDependencies: [{ name: "sla_state", type: "selection" }],
 };
 
 registry.category("fields").add("messenger_sla_countdown", slaCountdown);
