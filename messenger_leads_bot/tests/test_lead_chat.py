@@ -1,3 +1,4 @@
+from odoo import fields
 from odoo.tests import HttpCase, new_test_user, tagged
 
 from .common import tg_update
@@ -94,3 +95,25 @@ class TestLeadChatTour(HttpCase, LeadChatCase):
             "messenger_leads_bot_lead_chat_private_tour",
             login=self.all_leads.login,
         )
+
+    def test_at_night_for_the_customer_a_reply_waits_for_their_day(self):
+        conversation = self.customer_chat(9913, "Hello?", self.seller)
+        company = conversation.company_id
+        conversation.partner_id.tz = "UTC"
+        self.assertEqual(conversation.lead_id.customer_tz, "UTC")
+        # a window of the customer's day that begins in two hours: it is night for them
+        start = (fields.Datetime.now().hour + 2) % 24
+        company.write({"messenger_automated_from": start, "messenger_automated_until": start + 1})
+        self.start_tour(
+            f"/odoo/crm.lead/{conversation.lead_id.id}",
+            "messenger_leads_bot_send_later_tour",
+            login=self.seller.login,
+        )
+        reply = self.env["messenger.outbox"].search(
+            [("conversation_id", "=", conversation.id), ("origin", "=", "person")]
+        )
+        self.assertEqual(reply.text, "I will call you in the morning")
+        self.assertEqual(
+            reply.next_attempt_at, company._messenger_civil_time(fields.Datetime.now(), "UTC")
+        )
+        self.assertGreater(reply.next_attempt_at, fields.Datetime.now())

@@ -49,3 +49,28 @@ registry.category("web_tour.tours").add("messenger_leads_bot_lead_chat_private_t
         },
     ],
 });
+
+registry.category("web_tour.tours").add("messenger_leads_bot_send_later_tour", {
+    steps: () => [
+        {
+            content: "The lead has a Chat page",
+            trigger: ".o_form_view .o_notebook a[name=messenger_chat]",
+            run: "click",
+        },
+        {
+            content: "Write an answer while it is night for the customer",
+            trigger: ".o_messenger_lead_chat .o-mail-Composer-input",
+            run: "edit I will call you in the morning",
+        },
+        {
+            content: "Send it when their day begins",
+            trigger: ".o_messenger_lead_chat button.o-messenger-send-later:enabled",
+            run: "click",
+        },
+        {
+            content: "It is in the chat, waiting to be sent",
+            trigger:
+                ".o_messenger_lead_chat .o-mail-Message:contains(call you in the morning) .o-messenger-delivery[data-state=queued]",
+        },
+    ],
+});
