@@ -6,6 +6,7 @@ from markupsafe import Markup
 
 from odoo import Command, _, api, fields, models
 from odoo.exceptions import AccessError, UserError
+from odoo.tools.mail import plaintext2html
 from odoo.tools.misc import babel_locale_parse, format_datetime, get_lang
 
 from ..adapters import MB, file_kind, fill_template_values
@@ -440,6 +441,8 @@ class MessengerConversation(models.Model):
         elif event.file_id:
             note = _("[%(kind)s not fetched: %(error)s]", kind=event.kind, error=event.file_error)
             body = f"{body} {note}" if body else note
+        if body and not isinstance(body, Markup):  # the lines and paragraphs they wrote
+            body = plaintext2html(body)
         message = (
             self.discuss_channel_id.sudo()
             .with_context(messenger_inbound=True)
@@ -464,7 +467,9 @@ class MessengerConversation(models.Model):
         if not message:
             self._post_customer_message(event)
             return
-        message.sudo().write({"body": Markup("%s <em>%s</em>") % (event.text, _("(edited)"))})
+        message.sudo().write(
+            {"body": plaintext2html(event.text) + Markup("<p><em>%s</em></p>") % _("(edited)")}
+        )
 
     def _apply_shared_phone(self, phone, vouched):
         """A number the customer gave; return it in E.164, or "" when it is not valid.

@@ -47,6 +47,18 @@ class LeadChatCase(InboxCase):
 
 @tagged("post_install", "-at_install")
 class TestLeadChat(LeadChatCase):
+    def test_the_customers_lines_and_paragraphs_stay_in_the_thread(self):
+        self.receive(tg_update(9903, QUESTION, message_id=77))
+        conversation = self.conversation(9903)
+        (message,) = self.thread_messages(conversation).filtered(
+            lambda message: message.author_id == conversation.partner_id
+        )
+        for paragraph in QUESTION.split("\n\n"):
+            self.assertIn(f"<p>{paragraph}</p>", message.body)
+        self.receive(tg_update(9903, "Size M\nin blue", edited=True, message_id=77))
+        self.assertIn("Size M<br>in blue", message.body)
+        self.assertIn("(edited)", message.body)
+
     def test_only_the_chats_people_get_its_thread_on_the_lead(self):
         """The lead's Chat page gets the thread for its salesperson and team leader; another
         team's salesperson who may open the lead (an unassigned one, or any with the right to
