@@ -46,7 +46,9 @@ class TestSendLater(InboxCase):
         return data["messenger_civil_hour"]
 
     def test_a_reply_at_night_waits_for_ten_in_the_morning_of_the_customer(self):
-        self.env.company.write({"messenger_automated_from": 10.0, "messenger_automated_until": 21.0})
+        self.env.company.write(
+            {"messenger_automated_from": 10.0, "messenger_automated_until": 21.0}
+        )
         with freeze_time(VLADIVOSTOK_NIGHT):
             vladivostok = self.chat_in(9931, "Asia/Vladivostok")
             moscow = self.chat_in(9932, "Europe/Moscow")
