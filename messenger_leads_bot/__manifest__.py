@@ -31,7 +31,10 @@
         "demo/mail_canned_response_demo.xml",
     ],
     "assets": {
-        "web.assets_backend": ["messenger_leads_bot/static/src/discuss/*"],
+        "web.assets_backend": [
+            "messenger_leads_bot/static/src/discuss/*",
+            "messenger_leads_bot/static/src/lead_chat/*",
+        ],
         "web.assets_tests": ["messenger_leads_bot/static/tests/tours/*"],
     },
     "installable": True,

@@ -26,3 +26,4 @@ from . import ir_cron
 from . import res_config_settings
 from . import messenger_bot_account_health
 from . import messenger_update_health
+from . import messenger_conversation_send_later

@@ -13,6 +13,13 @@ class CrmLead(models.Model):
 
     messenger_conversation_ids = fields.One2many("messenger.conversation", "lead_id")
     messenger_conversation_count = fields.Integer(compute="_compute_messenger_conversation_count")
+    messenger_discuss_channel_id = fields.Many2one(
+        "discuss.channel",
+        string="Chat",
+        compute="_compute_messenger_discuss_channel_id",
+        help="The Discuss thread of the lead's messenger chat, for those who may read it: the "
+        "lead's salesperson and team leader.",
+    )
     messenger_phone_from_chat = fields.Boolean(
         string="Phone given in the chat",
         readonly=True,
@@ -31,6 +38,16 @@ class CrmLead(models.Model):
     def _compute_messenger_conversation_count(self):
         for lead in self:
             lead.messenger_conversation_count = len(lead.messenger_conversation_ids)
+
+    @api.depends("messenger_conversation_ids.discuss_channel_id")
+    @api.depends_context("uid")
+    def _compute_messenger_discuss_channel_id(self):
+        """The chat's thread, only for a reader of the thread: others get nothing from it."""
+        threads = self.sudo().messenger_conversation_ids.discuss_channel_id
+        readable = threads.with_env(self.env)._filtered_access("read")
+        for lead in self:
+            thread = lead.sudo().messenger_conversation_ids.discuss_channel_id[:1]
+            lead.messenger_discuss_channel_id = thread if thread in readable else False
 
     def _messenger_set_listing(self, event):
         """The listing the customer writes about now (what they want to buy), where the

@@ -17,7 +17,8 @@ class DiscussChannel(models.Model):
     )
 
     def _to_store(self, store):
-        """Tell the web client which channels are messenger chats, and their lead."""
+        """Tell the web client which channels are messenger chats, their lead, and the hour a
+        reply may wait for while it is night for the customer."""
         result = super()._to_store(store)
         conversations = (
             self.env["messenger.conversation"]
@@ -27,7 +28,10 @@ class DiscussChannel(models.Model):
         for conversation in conversations:
             store.add(
                 conversation.discuss_channel_id,
-                {"messenger_lead_id": conversation.lead_id.id or False},
+                {
+                    "messenger_lead_id": conversation.lead_id.id or False,
+                    "messenger_civil_hour": conversation._civil_hour_if_night(),
+                },
             )
         return result
 

@@ -1,6 +1,7 @@
 from markupsafe import Markup
 
 from odoo import Command, _, models
+from odoo.tools.mail import plaintext2html
 
 
 class MessengerConversation(models.Model):
@@ -64,6 +65,8 @@ class MessengerConversation(models.Model):
         elif event.file_id:
             note = _("[%(kind)s not fetched: %(error)s]", kind=event.kind, error=event.file_error)
             body = f"{body} {note}" if body else note
+        if body and not isinstance(body, Markup):  # the lines and paragraphs they wrote
+            body = plaintext2html(body)
         message = (
             self.discuss_channel_id.sudo()
             .with_context(messenger_from_bridge=True)
@@ -94,7 +97,9 @@ class MessengerConversation(models.Model):
         if not message:
             self._post_customer_message(event)
             return
-        message.sudo().write({"body": Markup("%s <em>%s</em>") % (event.text, _("(edited)"))})
+        message.sudo().write(
+            {"body": plaintext2html(event.text) + Markup("<p><em>%s</em></p>") % _("(edited)")}
+        )
 
     def _post_notice(self, text):
         if self.discuss_channel_id:

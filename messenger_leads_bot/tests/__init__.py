@@ -23,6 +23,8 @@ from . import test_vk
 from . import test_avito
 from . import test_inbox
 from . import test_inbox_tour
+from . import test_lead_chat
+from . import test_send_later
 from . import test_cron_wakeup
 from . import test_demo
 from . import test_queue_greeting

@@ -8,6 +8,8 @@ patch(Thread.prototype, {
         super.setup(...arguments);
         /** Lead of a bridged messenger chat (sent by the server with the channel). */
         this.messenger_lead_id = Record.attr(false);
+        /** While it is night for the customer: the hour their day begins ("10:00"). */
+        this.messenger_civil_hour = Record.attr(false);
     },
     _computeDiscussAppCategory() {
         if (this.messenger_lead_id) {
