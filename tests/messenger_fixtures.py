@@ -188,6 +188,18 @@ def wait_for(fetch, what, timeout=20.0):
     raise AssertionError(f"{what}: not within {timeout:.0f} s")
 
 
+def post_in_thread(user, conversation, text):
+    """A user (a JSON-RPC session) writes into a conversation's Discuss thread."""
+    user.call(
+        "discuss.channel",
+        "message_post",
+        [conversation["discuss_channel_id"][0]],
+        body=text,
+        message_type="comment",
+        subtype_xmlid="mail.mt_comment",
+    )
+
+
 def all_processed(admin, account_id, seconds=30):
     """Whether the intake crons processed every update the account's webhook stored, within
     `seconds`: the webhook only stores, the updates are processed in the background."""
@@ -391,15 +403,17 @@ class BotAccount:
 
     def reply_as_seller(self, chat_id, text):
         """The account's salesperson answers the chat in Discuss."""
-        conversation = self.conversation(chat_id)
-        self.odoo.rpc(self.seller_login, self.seller_login).call(
-            "discuss.channel",
-            "message_post",
-            [conversation["discuss_channel_id"][0]],
-            body=text,
-            message_type="comment",
-            subtype_xmlid="mail.mt_comment",
-        )
+        seller = self.odoo.rpc(self.seller_login, self.seller_login)
+        post_in_thread(seller, self.conversation(chat_id), text)
+
+    def sent_after_retries(self, chat_id, seconds=30):
+        """What the fake API got for the chat once it got something, the delivery cron run
+        each second meanwhile (a retry is due after the delay the messenger asked or backoff)."""
+        deadline = time.monotonic() + seconds
+        while not self.api.sent_to(chat_id) and time.monotonic() < deadline:
+            self.run_outbox_cron()
+            time.sleep(1)
+        return self.api.sent_to(chat_id)
 
     def lead_of(self, chat_id, fields=("channel_id", "user_id")):
         """The chat's lead (these fields), once the intake made it."""
@@ -503,6 +517,8 @@ class WhatsApp(Messenger):
         return {"X-Hub-Signature-256": "sha256=" + hmac_sha256(secret, body)}
 
     def text(self, sent):
+        if sent["type"] == "interactive":  # with buttons
+            return sent["interactive"]["body"]["text"]
         return sent["text"]["body"]
 
 
