@@ -49,14 +49,15 @@ def cluster(state_dir):
     cluster.remove()
 
 
+def serve(cluster, state_dir, log_name):
+    """An Odoo server (2 HTTP workers, its cron workers) on the cluster's database."""
+    path = os.path.join(state_dir, "log", log_name)
+    return OdooServer(cluster.conf, cluster.database, path, workers=2).start()
+
+
 @pytest.fixture(scope="module")
 def server(cluster, state_dir):
-    server = OdooServer(
-        cluster.conf,
-        cluster.database,
-        os.path.join(state_dir, "log", "reliability-faults.log"),
-        workers=2,
-    ).start()
+    server = serve(cluster, state_dir, "reliability-faults.log")
     yield server
     server.stop()
 
@@ -64,12 +65,7 @@ def server(cluster, state_dir):
 @pytest.fixture(scope="module")
 def second_server(cluster, state_dir):
     """Another Odoo server on the same database, as a second machine would be."""
-    server = OdooServer(
-        cluster.conf,
-        cluster.database,
-        os.path.join(state_dir, "log", "reliability-faults-second.log"),
-        workers=2,
-    ).start()
+    server = serve(cluster, state_dir, "reliability-faults-second.log")
     yield server
     server.stop()
 
