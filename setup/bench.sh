@@ -6,7 +6,8 @@
 # with PostgreSQL's durable defaults (fsync, synchronous_commit on), or the server PG* names,
 # which must have them too. The database ml_bench (ML_BENCH_DB) holds the installed addons
 # without demo data and is never measured on: each benchmark NAME gets ml_bench_NAME, copied from
-# it, and drops it afterwards (ML_BENCH_KEEP=1 keeps it for a look).
+# it, and drops it afterwards (ML_BENCH_KEEP=1 keeps it for a look). ML_BENCH_SCALE=0.1 runs a
+# tenth of the sizes of the benchmarks that take it (assign, ingest, reports): a quick check.
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 ML_PG_DIR="${ML_PG_DIR:-$STATE/pg-bench}" ML_PG_DURABLE=1
 

@@ -1,6 +1,7 @@
 """Bot accounts (Telegram, WhatsApp, Viber, MAX, VK, Instagram, Facebook Messenger, Avito) on
 the test database, wired to local fake APIs."""
 
+import contextlib
 import hashlib
 import hmac
 import importlib
@@ -112,7 +113,7 @@ def meta_message(webhook_object, sender, text="", **message):
 
 def meta_signature(app_secret, body):
     """X-Hub-Signature-256 of a raw body, as Meta signs it with the app's secret."""
-    return "sha256=" + hmac.new(app_secret.encode(), body, hashlib.sha256).hexdigest()
+    return "sha256=" + hmac_sha256(app_secret, body)
 
 
 def vk_message(user_id, text, lang_id=0):
@@ -136,6 +137,67 @@ def vk_message(user_id, text, lang_id=0):
         "v": "5.199",
         "object": {"message": message, "client_info": {"lang_id": lang_id}},
     }
+
+
+def whatsapp_message(wa_id, text, name="Ivan"):
+    """A WhatsApp Cloud API notification of one customer's text, with an id no other test used."""
+    message = {
+        "from": wa_id,
+        "id": f"wamid.E2E{new_update_id()}",
+        "timestamp": str(int(time.time())),
+        "type": "text",
+        "text": {"body": text},
+    }
+    value = {
+        "messaging_product": "whatsapp",
+        "metadata": {"phone_number_id": WHATSAPP_PHONE_NUMBER_ID},
+        "contacts": [{"profile": {"name": name}, "wa_id": wa_id}],
+        "messages": [message],
+    }
+    return {
+        "object": "whatsapp_business_account",
+        "entry": [{"id": "WABA", "changes": [{"field": "messages", "value": value}]}],
+    }
+
+
+def viber_message(user_id, message, name="Anna", language="ru"):
+    """A Viber callback of one customer's message (a text, or a message dict), with a
+    message_token no other test used."""
+    return {
+        "event": "message",
+        "timestamp": int(time.time() * 1000),
+        "message_token": new_update_id(),
+        "sender": {"id": user_id, "name": name, "language": language},
+        "message": {"type": "text", "text": message} if isinstance(message, str) else message,
+    }
+
+
+def hmac_sha256(key, body):
+    """The hex HMAC-SHA256 of a raw body, as WhatsApp, Viber and Meta sign theirs."""
+    return hmac.new(key.encode(), body, hashlib.sha256).hexdigest()
+
+
+def wait_for(fetch, what, timeout=20.0):
+    """What `fetch` gives once it gives something, within `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        found = fetch()
+        if found:
+            return found
+        time.sleep(0.2)
+    raise AssertionError(f"{what}: not within {timeout:.0f} s")
+
+
+def post_in_thread(user, conversation, text):
+    """A user (a JSON-RPC session) writes into a conversation's Discuss thread."""
+    user.call(
+        "discuss.channel",
+        "message_post",
+        [conversation["discuss_channel_id"][0]],
+        body=text,
+        message_type="comment",
+        subtype_xmlid="mail.mt_comment",
+    )
 
 
 def all_processed(admin, account_id, seconds=30):
@@ -241,6 +303,8 @@ class BotAccount:
             "messenger.bot.account", "read", [self.id], fields=["webhook_secret"]
         )[0]["webhook_secret"]
         self.url = f"{odoo.url}/messenger_leads/{provider}/{self.id}"
+        self.messenger = MESSENGERS[provider]
+        self.values = account_values
 
     def post(self, update, secret=None, url=None):
         """POST an update (a dict), or a raw body (bytes), as Telegram would."""
@@ -324,6 +388,45 @@ class BotAccount:
             )
         )
 
+    def request(self, update, server_url=None):
+        """(URL, raw body, headers) of a request delivering an update (a dict) as its messenger
+        does, to this account's webhook on the Odoo at `server_url` (its own by default)."""
+        url = self.messenger.url(self)
+        if server_url:
+            url = url.replace(self.odoo.url, server_url, 1)
+        body = json.dumps(update).encode()
+        return url, body, {"Content-Type": "application/json", **self.messenger.headers(self, body)}
+
+    def message(self, chat_id, text):
+        """A customer's text message in the chat, as its messenger notifies it."""
+        return self.messenger.message(self, chat_id, text)
+
+    def reply_as_seller(self, chat_id, text):
+        """The account's salesperson answers the chat in Discuss."""
+        seller = self.odoo.rpc(self.seller_login, self.seller_login)
+        post_in_thread(seller, self.conversation(chat_id), text)
+
+    def sent_after_retries(self, chat_id, seconds=30):
+        """What the fake API got for the chat once it got something, the delivery cron run
+        each second meanwhile (a retry is due after the delay the messenger asked or backoff)."""
+        deadline = time.monotonic() + seconds
+        while not self.api.sent_to(chat_id) and time.monotonic() < deadline:
+            self.run_outbox_cron()
+            time.sleep(1)
+        return self.api.sent_to(chat_id)
+
+    def lead_of(self, chat_id, fields=("channel_id", "user_id")):
+        """The chat's lead (these fields), once the intake made it."""
+        conversation = wait_for(
+            lambda: (
+                (self.conversation(chat_id) or {}).get("lead_id") and self.conversation(chat_id)
+            ),
+            f"the lead of {chat_id}",
+        )
+        return self.admin.call(
+            "crm.lead", "read", [conversation["lead_id"][0]], fields=list(fields)
+        )[0]
+
     def conversation(self, chat_id):
         found = self.admin.call(
             "messenger.conversation",
@@ -349,3 +452,206 @@ class BotAccount:
 
     def run_outbox_cron(self):
         run_cron(self.admin, "messenger_leads_bot.ir_cron_messenger_outbox_deliver")
+
+
+class Messenger:
+    """One messenger as its customers reach a bot account, for the suites that run for every
+    provider: its fake API, the account's values, a customer's message, how a webhook request
+    is authenticated, the fake's name of its send call and the failures it can answer it."""
+
+    code = "telegram"
+    send = "sendMessage"
+    # (status, retry_after, times) the fake answers sends with, all retried: an error, a rate
+    # limit, a dropped connection
+    failures = ((500, 0, 1), (429, 1, 1), (0, 0, 1))
+
+    def api(self):
+        return FakeBotApi()
+
+    def account_values(self, api):
+        return {}
+
+    def chat(self, n):
+        """The chat of customer number n."""
+        return n
+
+    def message(self, account, chat, text):
+        return tg_message(chat, text)
+
+    def headers(self, account, body):
+        return {"X-Telegram-Bot-Api-Secret-Token": account.secret}
+
+    def url(self, account):
+        return account.url
+
+    def text(self, sent):
+        """The text of a message the fake API recorded as sent."""
+        return sent["text"]
+
+    def delivery_key(self, update):
+        """What the account stores the update under (its external id)."""
+        body = json.dumps(update).encode()
+        return adapters_package().PROVIDERS[self.code].delivery_key(update, body)
+
+
+class WhatsApp(Messenger):
+    code = "whatsapp"
+    send = "messages"
+    failures = ((500, 0, 1), (429, 0, 1))
+    app_secret = "e2e-app-secret"
+
+    def api(self):
+        return FakeWhatsAppApi()
+
+    def account_values(self, api):
+        return {"whatsapp_phone_number_id": WHATSAPP_PHONE_NUMBER_ID, "app_secret": self.app_secret}
+
+    def chat(self, n):
+        return f"7{n:010d}"[-11:]  # a phone number: the customer's wa_id
+
+    def message(self, account, chat, text):
+        return whatsapp_message(chat, text)
+
+    def headers(self, account, body):
+        secret = account.values.get("app_secret", self.app_secret)
+        return {"X-Hub-Signature-256": "sha256=" + hmac_sha256(secret, body)}
+
+    def text(self, sent):
+        if sent["type"] == "interactive":  # with buttons
+            return sent["interactive"]["body"]["text"]
+        return sent["text"]["body"]
+
+
+class Viber(Messenger):
+    code = "viber"
+    send = "send_message"
+    failures = ((12, 0, 2),)  # Viber answers 200 and says "too many requests" in its body
+
+    def api(self):
+        return FakeViberApi()
+
+    def chat(self, n):
+        return f"V{n}="
+
+    def message(self, account, chat, text):
+        return viber_message(chat, text)
+
+    def headers(self, account, body):
+        return {"X-Viber-Content-Signature": hmac_sha256(account.api.token, body)}
+
+
+class Max(Messenger):
+    code = "max"
+    send = "messages"
+
+    def api(self):
+        return FakeMaxApi()
+
+    def message(self, account, chat, text):
+        return max_message(chat, text)
+
+    def headers(self, account, body):
+        return {MAX_SECRET_HEADER: account.secret}
+
+
+class Vk(Messenger):
+    code = "vk"
+    send = "messages.send"
+    failures = ((6, 0, 2), (0, 0, 1))  # too many requests per second; a dropped connection
+
+    def api(self):
+        return FakeVkApi()
+
+    def message(self, account, chat, text):
+        return dict(vk_message(chat, text), secret=account.secret)  # VK's secret in its body
+
+    def headers(self, account, body):
+        return {}
+
+
+class Avito(Messenger):
+    code = "avito"
+    send = "send"  # the fake fails sends only: reading a message back must go on
+
+    def api(self):
+        return FakeAvitoApi()
+
+    def account_values(self, api):
+        return {"client_id": api.client_id, "client_secret": api.client_secret}
+
+    def chat(self, n):
+        return f"u2i-e2e-{n}"
+
+    def message(self, account, chat, text):
+        """The buyer's message, kept by the fake Avito (the intake reads it back), notified."""
+        return account.api.buyer_writes(chat, int(chat.rsplit("-", 1)[1]), text)
+
+    def headers(self, account, body):
+        return {}
+
+    def url(self, account):
+        return f"{account.url}?token={account.secret}"
+
+
+class Meta(Messenger):
+    """Instagram Direct or Facebook Messenger: one Meta app, its secret signs both."""
+
+    send = "messages"
+    failures = ((500, 0, 1), (429, 0, 1))
+    app_secret = "e2e-meta-app-secret"
+
+    def __init__(self, code, webhook_object, **limits):
+        self.code = code
+        self.webhook_object = webhook_object  # the notifications' "object"
+        self.limits = limits  # the fake's text limits
+
+    def api(self):
+        return FakeMetaApi(**self.limits)
+
+    def account_values(self, api):
+        return {"app_secret": self.app_secret}
+
+    def chat(self, n):
+        return str(n)  # a page-scoped id
+
+    def message(self, account, chat, text):
+        return meta_message(self.webhook_object, chat, text)
+
+    def headers(self, account, body):
+        secret = account.values.get("app_secret", self.app_secret)
+        return {META_SIGNATURE_HEADER: meta_signature(secret, body)}
+
+    def text(self, sent):
+        return sent["message"]["text"]
+
+
+MESSENGERS = {
+    messenger.code: messenger
+    for messenger in (
+        Messenger(),
+        WhatsApp(),
+        Viber(),
+        Max(),
+        Vk(),
+        Avito(),
+        Meta("instagram", "instagram", max_text_length=1000, max_text_bytes=1000),
+        Meta("facebook", "page", max_text_length=2000),
+    )
+}
+
+
+@contextlib.contextmanager
+def messenger_account(odoo, code, team_name, **values):
+    """`with messenger_account(odoo, "max", "e2e_max") as account:` a bot account of that
+    messenger with a team of its own on `odoo`, wired to a fake API (`account.api`) that lives
+    as long as the block; `values` add to (or replace) the account's values."""
+    messenger = MESSENGERS[code]
+    with messenger.api() as api:
+        yield BotAccount(
+            odoo,
+            odoo.rpc("admin", "admin"),
+            api,
+            team_name,
+            provider=code,
+            **{**messenger.account_values(api), **values},
+        )

@@ -10,7 +10,7 @@ webhook only promises the notification is stored: every effect is waited for.
 import time
 
 import pytest
-from messenger_fixtures import BotAccount, FakeAvitoApi, run_cron
+from messenger_fixtures import messenger_account, run_cron, wait_for
 
 _RUN = int(time.time()) % 1_000_000
 SOFA = {
@@ -30,48 +30,21 @@ def chat(n):
     return f"u2i-e2e-{_RUN}-{n}"
 
 
-def wait_for(fetch, what, timeout=20.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        found = fetch()
-        if found:
-            return found
-        time.sleep(0.2)
-    raise AssertionError(f"{what}: not within {timeout:.0f} s")
+@pytest.fixture(scope="module")
+def avito_bot(odoo):
+    with messenger_account(odoo, "avito", "e2e_avito") as account:
+        yield account
 
 
 @pytest.fixture(scope="module")
-def avito_api():
-    with FakeAvitoApi() as api:
-        yield api
-
-
-@pytest.fixture(scope="module")
-def avito_bot(odoo, avito_api):
-    return BotAccount(
-        odoo,
-        odoo.rpc("admin", "admin"),
-        avito_api,
-        "e2e_avito",
-        provider="avito",
-        client_id=avito_api.client_id,
-        client_secret=avito_api.client_secret,
-    )
+def avito_api(avito_bot):
+    return avito_bot.api
 
 
 def lead_of(account, chat_id):
-    conversation = wait_for(
-        lambda: (
-            (account.conversation(chat_id) or {}).get("lead_id") and account.conversation(chat_id)
-        ),
-        f"the lead of {chat_id}",
+    return account.lead_of(
+        chat_id, ("channel_id", "user_id", "messenger_listing_title", "messenger_listing_url")
     )
-    return account.admin.call(
-        "crm.lead",
-        "read",
-        [conversation["lead_id"][0]],
-        fields=["channel_id", "user_id", "messenger_listing_title", "messenger_listing_url"],
-    )[0]
 
 
 def updates_of(account):
@@ -84,7 +57,7 @@ def updates_of(account):
 
 
 def test_avito_buyer_gets_a_lead_with_the_listing_an_acknowledgement_and_a_reply(
-    odoo, avito_bot, avito_api
+    avito_bot, avito_api
 ):
     chat_id = chat(1)
     notification = avito_api.buyer_writes(chat_id, buyer(1), "Диван ещё продаётся?", item=SOFA)
@@ -103,15 +76,7 @@ def test_avito_buyer_gets_a_lead_with_the_listing_an_acknowledgement_and_a_reply
     # a 2,400-character answer: three messages of at most 1,000, in order
     paragraphs = [f"{n}. Диван «Осло» стоит 45 000 ₽, доставка за 3 дня." for n in range(1, 200)]
     text = "\n".join(paragraphs)[:2400]
-    conversation = avito_bot.conversation(chat_id)
-    odoo.rpc(avito_bot.seller_login, avito_bot.seller_login).call(
-        "discuss.channel",
-        "message_post",
-        [conversation["discuss_channel_id"][0]],
-        body=text,
-        message_type="comment",
-        subtype_xmlid="mail.mt_comment",
-    )
+    avito_bot.reply_as_seller(chat_id, text)
     _ack, *parts = avito_api.wait_sent(chat_id, 4, timeout=30)
     assert len(parts) == 3
     assert all(len(part["text"]) <= 1000 for part in parts)
@@ -183,8 +148,4 @@ def test_avito_rate_limited_send_is_retried(avito_bot, avito_api):
     avito_api.fail_next("send", 429, retry_after=1)
     avito_bot.post_avito(avito_api.buyer_writes(chat_id, buyer(7), "Hello", item=SOFA))
     wait_for(lambda: avito_api.failures_returned, "the 429")
-    deadline = time.monotonic() + 30
-    while not avito_api.sent_to(chat_id) and time.monotonic() < deadline:
-        avito_bot.run_outbox_cron()  # the retry is due after the asked delay
-        time.sleep(1)
-    assert len(avito_api.sent_to(chat_id)) == 1
+    assert len(avito_bot.sent_after_retries(chat_id, 30)) == 1

@@ -9,7 +9,7 @@ blocked. The webhook only promises the update is stored: every effect is waited 
 import time
 
 import pytest
-from messenger_fixtures import BotAccount, FakeMaxApi, max_message
+from messenger_fixtures import max_message, messenger_account, wait_for
 
 _RUN = int(time.time()) % 1_000_000
 
@@ -19,61 +19,31 @@ def customer(n):
     return _RUN * 100 + n
 
 
-def wait_for(fetch, what, timeout=20.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        found = fetch()
-        if found:
-            return found
-        time.sleep(0.2)
-    raise AssertionError(f"{what}: not within {timeout:.0f} s")
+@pytest.fixture(scope="module")
+def max_bot(odoo):
+    with messenger_account(odoo, "max", "e2e_max") as account:
+        yield account
 
 
 @pytest.fixture(scope="module")
-def max_api():
-    with FakeMaxApi() as api:
-        yield api
+def max_api(max_bot):
+    return max_bot.api
 
 
-@pytest.fixture(scope="module")
-def max_bot(odoo, max_api):
-    return BotAccount(odoo, odoo.rpc("admin", "admin"), max_api, "e2e_max", provider="max")
-
-
-def lead_of(account, user_id):
-    conversation = wait_for(
-        lambda: (
-            (account.conversation(user_id) or {}).get("lead_id") and account.conversation(user_id)
-        ),
-        f"the lead of {user_id}",
-    )
-    return account.admin.call(
-        "crm.lead", "read", [conversation["lead_id"][0]], fields=["channel_id", "user_id"]
-    )[0]
-
-
-def test_max_customer_gets_a_lead_an_acknowledgement_and_a_reply(odoo, max_bot, max_api):
+def test_max_customer_gets_a_lead_an_acknowledgement_and_a_reply(max_bot, max_api):
     user_id = customer(1)
     answer = max_bot.post_max(max_message(user_id, "Здравствуйте, есть диван Осло?"))
     assert (answer.status_code, answer.text) == (200, "ok")
-    lead = lead_of(max_bot, user_id)
+    lead = max_bot.lead_of(user_id)
     assert lead["channel_id"][1] == "MAX"
     (ack,) = max_api.wait_sent(user_id, 1, timeout=20)
     assert "5" in ack["text"]
     buttons = [b["type"] for row in ack["attachments"][0]["payload"]["buttons"] for b in row]
     assert buttons == ["request_contact", "message"]
     # the salesperson the lead went to answers in Discuss
-    seller = wait_for(lambda: lead_of(max_bot, user_id)["user_id"], "an assigned salesperson")
+    seller = wait_for(lambda: max_bot.lead_of(user_id)["user_id"], "an assigned salesperson")
     assert seller[0] == max_bot.seller_id
-    conversation = max_bot.conversation(user_id)
-    odoo.rpc(max_bot.seller_login, max_bot.seller_login).call(
-        "discuss.channel",
-        "message_post",
-        [conversation["discuss_channel_id"][0]],
-        body="Да, есть в сером и синем.",
-        message_type="comment",
-        subtype_xmlid="mail.mt_comment",
-    )
+    max_bot.reply_as_seller(user_id, "Да, есть в сером и синем.")
     _ack, reply = max_api.wait_sent(user_id, 2, timeout=20)
     assert reply["text"] == "Да, есть в сером и синем."
 
@@ -97,11 +67,7 @@ def test_max_rate_limited_send_is_retried(max_bot, max_api):
     max_api.fail_next("messages", 429, retry_after=1)
     max_bot.post_max(max_message(user_id, "Hello"))
     wait_for(lambda: max_api.failures_returned, "the 429")
-    deadline = time.monotonic() + 30
-    while not max_api.sent_to(user_id) and time.monotonic() < deadline:
-        max_bot.run_outbox_cron()  # the retry is due after the asked delay
-        time.sleep(1)
-    assert len(max_api.sent_to(user_id)) == 1
+    assert len(max_bot.sent_after_retries(user_id, 30)) == 1
 
 
 def test_max_customer_who_stops_the_bot_shows_blocked(max_bot):

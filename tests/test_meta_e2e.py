@@ -12,45 +12,22 @@ import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from messenger_fixtures import BotAccount, FakeMetaApi, meta_message
+from messenger_fixtures import MESSENGERS, messenger_account, meta_message, wait_for
 from odoo_process import run_in_odoo
 
-APP_SECRET = "e2e-meta-app-secret"
+CODES = ("facebook", "instagram")
+APP_SECRET = MESSENGERS["facebook"].app_secret  # one Meta app signs both
 _RUN = int(time.time()) % 1_000_000
-# the provider code, its notifications' object, its fake's text limits
-MESSENGERS = {
-    "instagram": ("instagram", {"max_text_length": 1000, "max_text_bytes": 1000}),
-    "facebook": ("page", {"max_text_length": 2000}),
-}
 
 
-def wait_for(fetch, what, timeout=20.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        found = fetch()
-        if found:
-            return found
-        time.sleep(0.2)
-    raise AssertionError(f"{what}: not within {timeout:.0f} s")
-
-
-@pytest.fixture(scope="module", params=sorted(MESSENGERS))
+@pytest.fixture(scope="module", params=CODES)
 def meta(request, odoo):
     """(account, fake Graph API, notification object) of one of Meta's messengers."""
     code = request.param
-    webhook_object, limits = MESSENGERS[code]
-    with FakeMetaApi(**limits) as api:
-        api.fetch_files = True
-        account = BotAccount(
-            odoo,
-            odoo.rpc("admin", "admin"),
-            api,
-            f"e2e_{code}",
-            provider=code,
-            app_secret=APP_SECRET,
-        )
-        account.prefix = str(sorted(MESSENGERS).index(code) + 1)
-        yield account, api, webhook_object
+    with messenger_account(odoo, code, f"e2e_{code}") as account:
+        account.api.fetch_files = True
+        account.prefix = str(CODES.index(code) + 1)
+        yield account, account.api, account.messenger.webhook_object
 
 
 def customer(account, n):
@@ -59,31 +36,10 @@ def customer(account, n):
 
 
 def lead_of(account, psid):
-    conversation = wait_for(
-        lambda: (account.conversation(psid) or {}).get("lead_id") and account.conversation(psid),
-        f"the lead of {psid}",
-    )
-    return account.admin.call(
-        "crm.lead",
-        "read",
-        [conversation["lead_id"][0]],
-        fields=["channel_id", "user_id", "partner_id"],
-    )[0]
+    return account.lead_of(psid, ("channel_id", "user_id", "partner_id"))
 
 
-def reply_as_seller(odoo, account, psid, text):
-    conversation = account.conversation(psid)
-    odoo.rpc(account.seller_login, account.seller_login).call(
-        "discuss.channel",
-        "message_post",
-        [conversation["discuss_channel_id"][0]],
-        body=text,
-        message_type="comment",
-        subtype_xmlid="mail.mt_comment",
-    )
-
-
-def test_customer_gets_a_lead_an_acknowledgement_and_a_reply(odoo, meta):
+def test_customer_gets_a_lead_an_acknowledgement_and_a_reply(meta):
     account, api, webhook_object = meta
     psid = customer(account, 1)
     api.profiles[psid] = {"name": "Olga Smirnova", "username": "olga.smirnova"}
@@ -100,7 +56,7 @@ def test_customer_gets_a_lead_an_acknowledgement_and_a_reply(odoo, meta):
     assert [q["payload"] for q in ack["message"]["quick_replies"]] == ["Connect me to a person"]
     seller = wait_for(lambda: lead_of(account, psid)["user_id"], "an assigned salesperson")
     assert seller[0] == account.seller_id
-    reply_as_seller(odoo, account, psid, "Yes, in grey and in blue.")
+    account.reply_as_seller(psid, "Yes, in grey and in blue.")
     _ack, reply = api.wait_sent(psid, 2, timeout=20)
     assert reply["message"]["text"] == "Yes, in grey and in blue."
 
@@ -125,14 +81,10 @@ def test_rate_limited_send_is_retried(meta):
     api.fail_code("messages", 613)  # calls within one hour exceeded
     account.post_meta(meta_message(webhook_object, psid, "Hello"), APP_SECRET)
     wait_for(lambda: [f for f in api.failures_returned if f[0] == "messages"], "the refusal")
-    deadline = time.monotonic() + 60
-    while not api.sent_to(psid) and time.monotonic() < deadline:
-        account.run_outbox_cron()  # the retry is due after its backoff
-        time.sleep(1)
-    assert len(api.sent_to(psid)) == 1
+    assert len(account.sent_after_retries(psid, 60)) == 1
 
 
-def test_past_24_hours_a_reply_goes_as_a_human_agent(odoo, meta):
+def test_past_24_hours_a_reply_goes_as_a_human_agent(meta):
     account, api, webhook_object = meta
     psid = customer(account, 4)
     run_in_odoo("odoo_side.py", "backdate_account", account_id=account.id, days=30)
@@ -144,7 +96,7 @@ def test_past_24_hours_a_reply_goes_as_a_human_agent(odoo, meta):
     wait_for(lambda: lead_of(account, psid)["user_id"], "an assigned salesperson")
     api.wait_sent(psid, 1, timeout=20)
     api.closed_windows.add(psid)  # Meta takes nothing but a human agent's reply now
-    reply_as_seller(odoo, account, psid, "Here is the price: 45 000 ₽.")
+    account.reply_as_seller(psid, "Here is the price: 45 000 ₽.")
     _ack, reply = api.wait_sent(psid, 2, timeout=20)
     assert (reply["messaging_type"], reply["tag"]) == ("MESSAGE_TAG", "HUMAN_AGENT")
     assert reply["message"]["text"] == "Here is the price: 45 000 ₽."

@@ -9,19 +9,11 @@ import threading
 import time
 
 import requests
-from messenger_fixtures import BotAccount, tg_message
+from messenger_fixtures import BotAccount, post_in_thread, tg_message
 
 
 def reply_as(odoo, login, conversation, text):
-    user = odoo.rpc(login, login)
-    user.call(
-        "discuss.channel",
-        "message_post",
-        [conversation["discuss_channel_id"][0]],
-        body=text,
-        message_type="comment",
-        subtype_xmlid="mail.mt_comment",
-    )
+    post_in_thread(odoo.rpc(login, login), conversation, text)
 
 
 def seller_session(odoo, bot, conversation):

@@ -14,10 +14,9 @@ from messenger_fixtures import (
     ROOT,
     BotAccount,
     FakeBotApi,
-    FakeMaxApi,
-    FakeVkApi,
     adapters_package,
     max_message,
+    messenger_account,
     tg_message,
     vk_message,
 )
@@ -136,25 +135,27 @@ def test_relay_with_odoo_killed_midway_loses_and_doubles_nothing(server, relay):
             assert len(set(texts)) == len(texts), "a message was doubled"
 
 
-def test_max_updates_are_relayed_by_marker_each_once_with_odoo_killed_midway(server, relay):
-    """MAX gives one marker per batch: the relay moves past a batch once all of it is stored,
-    so a batch cut by Odoo's death is fetched again and nothing is lost or doubled."""
-    with FakeMaxApi() as api:
-        bot = BotAccount(server, server.rpc("admin", "admin"), api, "relay_max", provider="max")
+def relay_through_a_kill(server, relay, code, first_chat, *, update, queue, connected):
+    """A polling account of the messenger (`code`): the relay started and connected
+    (`connected(api)`), half its customers' updates (`update(chat, text)`) queued at its fake
+    API (`queue(api, update)`), Odoo killed midway, the other half queued; every update stored
+    once and each message once in its thread. Returns the account."""
+    with messenger_account(server, code, f"relay_{code}") as bot:
         bot.admin.call("messenger.bot.account", "write", [bot.id], {"mode": "polling"})
-        chats = [9500 + chat for chat in range(CHATS)]
-        updates = [max_message(chats[i % CHATS], f"message {i}") for i in range(UPDATES)]
-        for update in updates[: UPDATES // 2]:
-            api.queue_update(update)
+        chats = [first_chat + chat for chat in range(CHATS)]
+        updates = [update(chats[i % CHATS], f"message {i}") for i in range(UPDATES)]
         relay()
+        assert wait_for(lambda: connected(bot.api), 60), "the relay never connected"
+        for one in updates[: UPDATES // 2]:
+            queue(bot.api, one)
 
         def stored():
             return bot.admin.call("messenger.update", "search_count", [["account_id", "=", bot.id]])
 
         assert wait_for(lambda: stored() >= 5, 60), "the relay forwarded nothing"
         server.stop(signal.SIGKILL)
-        for update in updates[UPDATES // 2 :]:
-            api.queue_update(update)
+        for one in updates[UPDATES // 2 :]:
+            queue(bot.api, one)
         time.sleep(2)
         server.start()
         assert wait_for(lambda: stored() == UPDATES, 90), f"stored {stored()} of {UPDATES}"
@@ -171,48 +172,38 @@ def test_max_updates_are_relayed_by_marker_each_once_with_odoo_killed_midway(ser
         for chat in chats:
             texts = [m["body"] for m in bot.customer_messages(chat)]
             assert len(set(texts)) == len(texts), "a message was doubled"
-        assert any(call[0] == "updates" and call[1].get("marker") for call in api.calls)
+    return bot
+
+
+def test_max_updates_are_relayed_by_marker_each_once_with_odoo_killed_midway(server, relay):
+    """MAX gives one marker per batch: the relay moves past a batch once all of it is stored,
+    so a batch cut by Odoo's death is fetched again and nothing is lost or doubled."""
+    bot = relay_through_a_kill(
+        server,
+        relay,
+        "max",
+        9500,
+        update=max_message,
+        queue=lambda api, update: api.queue_update(update),
+        connected=lambda api: True,  # MAX keeps what was not fetched yet
+    )
+    assert any(call[0] == "updates" and call[1].get("marker") for call in bot.api.calls)
 
 
 def test_vk_events_are_relayed_with_the_secret_each_once_with_odoo_killed_midway(server, relay):
     """VK's Long Poll gives events without the secret key and one number per batch: the relay
     forwards them with it, as the Callback API would, and moves past a batch once all of it is
     stored, so a batch cut by Odoo's death is fetched again and nothing is lost or doubled."""
-    with FakeVkApi() as api:
-        bot = BotAccount(server, server.rpc("admin", "admin"), api, "relay_vk", provider="vk")
-        bot.admin.call("messenger.bot.account", "write", [bot.id], {"mode": "polling"})
-        chats = [9700 + chat for chat in range(CHATS)]
-        events = [vk_message(chats[i % CHATS], f"message {i}") for i in range(UPDATES)]
-        relay()
+    relay_through_a_kill(
+        server,
+        relay,
+        "vk",
+        9700,
+        update=vk_message,  # as the Long Poll gives it: without the secret
+        queue=lambda api, event: api.queue_event(event),
         # the relay polls from the newest event on: the events come once it is connected
-        connected = lambda: any(c[0] == "groups.getLongPollServer" for c in api.calls)  # noqa: E731
-        assert wait_for(connected, 60), "the relay never connected to the Long Poll"
-        for event in events[: UPDATES // 2]:
-            api.queue_event(event)
-
-        def stored():
-            return bot.admin.call("messenger.update", "search_count", [["account_id", "=", bot.id]])
-
-        assert wait_for(lambda: stored() >= 5, 60), "the relay forwarded nothing"
-        server.stop(signal.SIGKILL)
-        for event in events[UPDATES // 2 :]:
-            api.queue_event(event)
-        time.sleep(2)
-        server.start()
-        assert wait_for(lambda: stored() == UPDATES, 90), f"stored {stored()} of {UPDATES}"
-
-        def threads_whole():
-            return all(
-                bot.conversation(chat) and len(bot.customer_messages(chat)) == UPDATES // CHATS
-                for chat in chats
-            )
-
-        # a batch the kill interrupted is taken again once its lease runs out
-        assert bot.all_processed(150), "updates left unprocessed"
-        assert wait_for(threads_whole, 30), "every message in its thread"
-        for chat in chats:
-            texts = [m["body"] for m in bot.customer_messages(chat)]
-            assert len(set(texts)) == len(texts), "a message was doubled"
+        connected=lambda api: any(call[0] == "groups.getLongPollServer" for call in api.calls),
+    )
 
 
 def test_a_restarted_relay_goes_on_from_vks_long_poll_number_and_misses_nothing(server, relay):

@@ -11,7 +11,7 @@ event is stored: every effect is waited for.
 import time
 
 import pytest
-from messenger_fixtures import VK_GROUP_ID, BotAccount, FakeVkApi, vk_message
+from messenger_fixtures import VK_GROUP_ID, messenger_account, vk_message, wait_for
 
 _RUN = int(time.time()) % 1_000_000
 CONFIRMATION = "e2e-confirm"
@@ -22,38 +22,15 @@ def customer(n):
     return _RUN * 100 + n
 
 
-def wait_for(fetch, what, timeout=20.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        found = fetch()
-        if found:
-            return found
-        time.sleep(0.2)
-    raise AssertionError(f"{what}: not within {timeout:.0f} s")
+@pytest.fixture(scope="module")
+def vk_bot(odoo):
+    with messenger_account(odoo, "vk", "e2e_vk", confirmation_code=CONFIRMATION) as account:
+        yield account
 
 
 @pytest.fixture(scope="module")
-def vk_api():
-    with FakeVkApi() as api:
-        yield api
-
-
-@pytest.fixture(scope="module")
-def vk_bot(odoo, vk_api):
-    admin = odoo.rpc("admin", "admin")
-    return BotAccount(odoo, admin, vk_api, "e2e_vk", provider="vk", confirmation_code=CONFIRMATION)
-
-
-def lead_of(account, user_id):
-    conversation = wait_for(
-        lambda: (
-            (account.conversation(user_id) or {}).get("lead_id") and account.conversation(user_id)
-        ),
-        f"the lead of {user_id}",
-    )
-    return account.admin.call(
-        "crm.lead", "read", [conversation["lead_id"][0]], fields=["channel_id", "user_id"]
-    )[0]
+def vk_api(vk_bot):
+    return vk_bot.api
 
 
 def stored(account):
@@ -67,12 +44,12 @@ def test_vk_confirmation_is_answered_and_not_stored(vk_bot):
     assert stored(vk_bot) == before
 
 
-def test_vk_customer_gets_a_lead_an_acknowledgement_and_a_reply(odoo, vk_bot, vk_api):
+def test_vk_customer_gets_a_lead_an_acknowledgement_and_a_reply(vk_bot, vk_api):
     user_id = customer(1)
     vk_api.users[str(user_id)] = ("Ольга", "Петрова", "olga_p")
     answer = vk_bot.post_vk(vk_message(user_id, "Здравствуйте, есть диван Осло?"))
     assert (answer.status_code, answer.text) == (200, "ok")
-    lead = lead_of(vk_bot, user_id)
+    lead = vk_bot.lead_of(user_id)
     assert lead["channel_id"][1] == "VK"
     partner = vk_bot.admin.call(
         "res.partner", "read", [vk_bot.conversation(user_id)["partner_id"][0]], ["name", "website"]
@@ -85,17 +62,9 @@ def test_vk_customer_gets_a_lead_an_acknowledgement_and_a_reply(odoo, vk_bot, vk
         "the hand-off button, and no share-phone one: VK shares no numbers"
     )
     # the salesperson the lead went to answers in Discuss
-    seller = wait_for(lambda: lead_of(vk_bot, user_id)["user_id"], "an assigned salesperson")
+    seller = wait_for(lambda: vk_bot.lead_of(user_id)["user_id"], "an assigned salesperson")
     assert seller[0] == vk_bot.seller_id
-    conversation = vk_bot.conversation(user_id)
-    odoo.rpc(vk_bot.seller_login, vk_bot.seller_login).call(
-        "discuss.channel",
-        "message_post",
-        [conversation["discuss_channel_id"][0]],
-        body="Да, есть в сером и синем.",
-        message_type="comment",
-        subtype_xmlid="mail.mt_comment",
-    )
+    vk_bot.reply_as_seller(user_id, "Да, есть в сером и синем.")
     _ack, reply = vk_api.wait_sent(user_id, 2, timeout=20)
     assert reply["text"] == "Да, есть в сером и синем."
 
@@ -122,11 +91,7 @@ def test_vk_too_many_requests_is_retried(vk_bot, vk_api):
     vk_api.fail_next("messages.send", 6)
     vk_bot.post_vk(vk_message(user_id, "Hello"))
     wait_for(lambda: vk_api.failures_returned, "error 6")
-    deadline = time.monotonic() + 30
-    while not vk_api.sent_to(user_id) and time.monotonic() < deadline:
-        vk_bot.run_outbox_cron()  # the retry is due after a second
-        time.sleep(1)
-    assert len(vk_api.sent_to(user_id)) == 1
+    assert len(vk_bot.sent_after_retries(user_id, 30)) == 1
 
 
 def test_vk_customer_who_denies_messages_shows_blocked(vk_bot):

@@ -38,6 +38,7 @@ class FakeViberApi(FakeBotApi):
             failures = self._failures.get(method)
             if failures:
                 status, _retry_after = failures.pop(0)
+                self.failures_returned.append((method, status, body))
                 return {"status": status, "status_message": STATUS_MESSAGES.get(status, "error")}
         handler = getattr(self, f"_viber_{method}", None)
         return handler(body) if handler else {"status": 3, "status_message": "badData"}

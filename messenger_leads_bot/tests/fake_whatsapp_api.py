@@ -43,6 +43,7 @@ class FakeWhatsAppApi(FakeBotApi):
             failures = self._failures.get(parts[-1])
             if failures:
                 status, _retry_after = failures.pop(0)
+                self.failures_returned.append((parts[-1], status, body))
                 return self._error(status, 130429 if status == 429 else 1, f"fake error {status}")
         if parts == [PHONE_NUMBER_ID] and method == "GET":
             return 200, {"display_phone_number": "+7 999 000-00-00", "verified_name": "Test shop"}

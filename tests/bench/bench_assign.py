@@ -26,15 +26,13 @@ ML_BENCH_SCALE=0.1 runs a tenth of the leads and arrivals, for a quick check.
 """
 
 import datetime
-import os
 import statistics
 import threading
 import time
 from unittest import mock
 
-from benchlib import Timer, odoo_env, report
+from benchlib import SCALE, Timer, odoo_env, report
 
-SCALE = float(os.environ.get("ML_BENCH_SCALE", "1"))  # < 1 for a quick run: fewer leads
 BACKLOG = round(10_000 * SCALE)
 MEMBERS = 20
 CAPACITY = 600

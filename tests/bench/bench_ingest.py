@@ -15,33 +15,40 @@ assigned to one of them. Four loads on the same server, one after the other:
 - Odoo's own Discuss: a user posting as many messages into channels through
   /mail/message/post, the floor under every update since each customer message is posted into
   its Discuss thread.
+Then every other messenger (WhatsApp, Viber, MAX, VK, Avito, Instagram, Facebook Messenger), one
+after the other, each on a bot account of its own against its fake API: fewer customers writing
+10 messages each from 8 concurrent senders, as the first load: its webhook's answers and how fast
+the intake processes them, against the same Discuss floor.
 Last, in one process, what one update costs on the server (time and queries): stored as the
 webhook does, then processed as the intake does, each committed.
+
+ML_BENCH_SCALE=0.1 runs a tenth of the customers and updates, for a quick check.
 """
 
 import concurrent.futures
-import json
 import os
 import statistics
 import threading
 import time
 
 import requests
-from messenger_fixtures import BotAccount, FakeBotApi, tg_message
+from messenger_fixtures import MESSENGERS, BotAccount, FakeBotApi, messenger_account, tg_message
 
-from benchlib import odoo_env, report
+from benchlib import SCALE, odoo_env, report
 from odoo_server import OdooServer
 
-CUSTOMERS = 100
+CUSTOMERS = round(100 * SCALE)
 MESSAGES_PER_CUSTOMER = 10
 CLIENTS = 8  # concurrent senders; messages of one chat stay in order, as Telegram sends them
 SUSTAINED_RATE = 20  # updates a second
-SUSTAINED_SECONDS = 20
+SUSTAINED_SECONDS = max(5, round(20 * SCALE))
 MESSAGES_PER_NEWCOMER = 5  # one in five updates from a new customer
-BURST_UPDATES = 2_000
+BURST_UPDATES = round(2_000 * SCALE)
 BURST_SECONDS = 10
-BURST_CHATS = 200
-SERVER_SIDE_CUSTOMERS = 20
+BURST_CHATS = round(200 * SCALE)
+SERVER_SIDE_CUSTOMERS = max(2, round(20 * SCALE))
+OTHERS = sorted(code for code in MESSENGERS if code != "telegram")
+CUSTOMERS_EACH = max(2, round(20 * SCALE))  # each other messenger's customers
 SALESPEOPLE = 10  # the fixture's seller and 9 more
 # open leads and live chats each: room for every customer of the run
 CAPACITY = CHAT_CAPACITY = 100
@@ -53,8 +60,8 @@ CLOSE = {"Connection": "close"}
 
 
 class Webhook:
-    """Posts updates to the bot's webhook as Telegram does (again when the connection fails),
-    one HTTP session per thread."""
+    """Posts updates to the bot's webhook as its messenger does (again when the connection
+    fails), one HTTP session per thread."""
 
     def __init__(self, bot):
         self.bot = bot
@@ -68,15 +75,9 @@ class Webhook:
         began = time.perf_counter()
         while True:
             try:
+                url, data, headers = self.bot.request(update)
                 answer = self.local.session.post(
-                    self.bot.url,
-                    data=json.dumps(update),
-                    headers={
-                        "Content-Type": "application/json",
-                        "X-Telegram-Bot-Api-Secret-Token": self.bot.secret,
-                        **CLOSE,
-                    },
-                    timeout=30,
+                    url, data=data, headers={**headers, **CLOSE}, timeout=30
                 )
                 return answer.status_code, time.perf_counter() - began
             except requests.ConnectionError:
@@ -100,14 +101,15 @@ def run_senders(post_chat, keys, clients=CLIENTS):
         return [latency for chat in pool.map(post_chat, keys) for latency in chat]
 
 
-def conversation_load(bot, chats):
-    """100 customers x 10 messages from 8 senders: accepted/s, answer p50/p99, processed/s."""
+def conversations(bot, chats, message):
+    """Each chat's customer writes MESSAGES_PER_CUSTOMER messages (`message(chat, text)`), chats
+    spread over CLIENTS senders: the webhook's latencies, updates/s accepted and processed."""
     webhook = Webhook(bot)
 
     def post_chat(chat):
         latencies = []
         for index in range(MESSAGES_PER_CUSTOMER):
-            status, seconds = webhook.post(tg_message(chat, f"message {index}"))
+            status, seconds = webhook.post(message(chat, f"message {index}"))
             assert status == 200, status
             latencies.append(seconds)
         return latencies
@@ -117,10 +119,52 @@ def conversation_load(bot, chats):
     accepted = time.monotonic()
     processed = wait_processed(bot)
     count = len(latencies)
+    return latencies, count / (accepted - began), count / (processed - began)
+
+
+def conversation_load(bot, chats):
+    """100 customers x 10 messages from 8 senders: accepted/s, answer p50/p99, processed/s."""
+    latencies, accepted_rate, processed_rate = conversations(bot, chats, tg_message)
     report("ingest", statistics.median(latencies) * 1000, "ms webhook answer p50", "-")
     report("ingest", percentile(latencies, 0.99) * 1000, "ms webhook answer p99", "<= 50 ms")
-    report("ingest", count / (accepted - began), "updates/s accepted", ">= 150 updates/s")
-    return count / (processed - began)
+    report("ingest", accepted_rate, "updates/s accepted", ">= 150 updates/s")
+    return processed_rate
+
+
+def messenger_loads(server, registry, bench_env, first_chat):
+    """Each other messenger in turn, on a bot account and a staffed team of its own: the same
+    conversations as the first load, fewer customers. Per messenger: (latencies, updates/s
+    accepted, updates/s processed, customers acknowledged)."""
+    figures = {}
+    for code in OTHERS:
+        with messenger_account(server, code, f"bench_{code}_{int(time.time())}") as account:
+            staff_team(registry, bench_env, account)
+            chats = [account.messenger.chat(first_chat + n) for n in range(CUSTOMERS_EACH)]
+            figures[code] = (
+                *conversations(account, chats, account.message),
+                sum(1 for chat in chats if account.api.wait_sent(chat, 1, timeout=60)),
+            )
+    return figures
+
+
+def report_messengers(figures, discuss_rate):
+    for label, (latencies, accepted_rate, processed_rate, acknowledged) in figures.items():
+        report("ingest", statistics.median(latencies) * 1000, f"ms {label} webhook answer p50", "-")
+        report("ingest", percentile(latencies, 0.99) * 1000, f"ms {label} webhook answer p99", "-")
+        report("ingest", accepted_rate, f"updates/s {label} accepted", "-")
+        report("ingest", processed_rate, f"updates/s {label} processed", "-")
+        report(
+            "ingest",
+            processed_rate / discuss_rate,
+            f"x Odoo's own Discuss posting, {label} processed",
+            "-",
+        )
+        report(
+            "ingest",
+            acknowledged,
+            f"of {CUSTOMERS_EACH} {label} customers acknowledged",
+            f"{CUSTOMERS_EACH}",
+        )
 
 
 def sustained_load(bot, api, first_chat):
@@ -342,6 +386,7 @@ def main():
             began = time.monotonic()
             floor = run_senders(lambda channel: discuss_latencies(user, channel), channels)
             discuss_rate = len(floor) / (time.monotonic() - began)
+            others = messenger_loads(server, registry, bench_env, first_chat + 9_500)
         finally:
             server.stop()
         report("ingest", processed_rate, "updates/s processed (webhook to thread, lead, ack)", "-")
@@ -373,6 +418,7 @@ def main():
         report("ingest", redelivered, "connections of the burst dropped, sent again", "0")
         report("ingest", processed, "s until the whole burst was processed", "-")
         report("ingest", BURST_UPDATES - stored, "updates of the burst lost", "0")
+        report_messengers(others, discuss_rate)
         server_side_costs(registry, bench_env, bot.id, first_chat + 9_000)
 
 

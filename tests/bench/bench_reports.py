@@ -14,12 +14,10 @@ Every figure is the median of several runs with an empty cache, as real users: a
 """
 
 import datetime
-import os
 import statistics
 
-from benchlib import Timer, odoo_env, report
+from benchlib import SCALE, Timer, odoo_env, report
 
-SCALE = float(os.environ.get("ML_BENCH_SCALE", "1"))  # < 1 for a quick run: fewer leads
 LEADS = round(1_000_000 * SCALE)
 TEAMS = 5
 SALESPEOPLE = 20

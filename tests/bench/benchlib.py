@@ -10,6 +10,8 @@ sys.path.insert(0, os.environ["ODOO_DIR"])
 
 import odoo  # importable only once ODOO_DIR is on the path
 
+SCALE = float(os.environ.get("ML_BENCH_SCALE", "1"))  # < 1 for a quick run: fewer of everything
+
 
 @functools.cache
 def _configure():

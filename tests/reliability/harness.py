@@ -1,7 +1,7 @@
-"""What the reliability suites share: their size, a Telegram-like sender, figures."""
+"""What the reliability suites share: their size, a sender that delivers as the messengers do,
+what was lost or doubled, figures."""
 
 import configparser
-import json
 import os
 import time
 
@@ -47,36 +47,27 @@ def postgres_settings(conf_path):
     return ", ".join(f"{name}={value}" for name, value in zip(names, settings, strict=True))
 
 
-class TelegramSender:
-    """Delivers updates to a webhook the way Telegram does: again and again until a 2xx."""
+class WebhookSender:
+    """Delivers updates to an account's webhook the way its messenger does: again and again
+    until a 2xx (Odoo answers 404 while PostgreSQL is down, 5xx while it restarts)."""
 
-    def __init__(self, url, secret, deadline_seconds=180):
-        self.url = url
-        self.secret = secret
+    def __init__(self, account, server_url=None, deadline_seconds=180):
+        self.account = account
+        self.server_url = server_url  # another Odoo on the same database
         self.deadline_seconds = deadline_seconds
         self.session = requests.Session()
         self.retries = 0
 
-    def deliver(self, body, headers=None):
-        """Return (final response, seconds) once Odoo accepted the body or the deadline passed."""
+    def deliver(self, update):
+        """Return (final response, seconds) once Odoo accepted the update or the deadline
+        passed."""
         began = time.perf_counter()
         deadline = time.monotonic() + self.deadline_seconds
-        data = body if isinstance(body, (bytes, str)) else json.dumps(body)
+        url, data, headers = self.account.request(update, self.server_url)
         wait = 0.2
         while True:
             try:
-                response = self.session.post(
-                    self.url,
-                    data=data,
-                    headers={
-                        "Content-Type": "application/json",
-                        "X-Telegram-Bot-Api-Secret-Token": self.secret,
-                        **(headers or {}),
-                    },
-                    timeout=30,
-                )
-                # like Telegram: anything but a 2xx is tried again (Odoo answers 404 while
-                # PostgreSQL is down, 5xx while it restarts)
+                response = self.session.post(url, data=data, headers=headers, timeout=30)
                 if response.ok or time.monotonic() > deadline:
                     return response, time.perf_counter() - began
             except requests.RequestException:
@@ -85,3 +76,28 @@ class TelegramSender:
             self.retries += 1
             time.sleep(wait)
             wait = min(wait * 2, 3)
+
+
+def lost_and_doubled(account, updates):
+    """How many of the updates sent to the account were not stored, and how many were stored
+    twice (by the key the account stores each under)."""
+    stored = account.admin.call(
+        "messenger.update",
+        "search_read",
+        [["account_id", "=", account.id]],
+        fields=["external_id"],
+    )
+    stored_keys = [row["external_id"] for row in stored]
+    sent_keys = {account.messenger.delivery_key(update) for update in updates}
+    return len(sent_keys - set(stored_keys)), len(stored_keys) - len(set(stored_keys))
+
+
+def leads_of(account):
+    """How many leads the account's conversations have."""
+    return account.admin.call(
+        "messenger.conversation",
+        "read_group",
+        [["account_id", "=", account.id]],
+        ["lead_id:count_distinct"],
+        [],
+    )[0]["lead_id"]

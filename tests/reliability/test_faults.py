@@ -5,12 +5,16 @@ PostgreSQL runs as in production (fsync, synchronous_commit and full_page_writes
 of the suite's own, and is stopped the hard way: an immediate shutdown, then crash recovery. The
 fake Bot API fails (500, 429, dropped connections, a timeout) while the acknowledgements go out
 and again while the salespeople's replies do, and counts the failures it actually returned.
+Telegram first, at full size; then every other messenger at once, scaled down, on the same
+servers and cluster, each fake API failing as its messenger does (Avito's on sends only: the
+intake reads each message back through it, which must go on).
 
 After recovery every update is stored once, every chat has its lead, its acknowledgement and its
 salesperson's reply each delivered exactly once, every injected failure was consumed by a send,
 and the outbox is empty.
 """
 
+import contextlib
 import os
 import signal
 import threading
@@ -18,9 +22,9 @@ import time
 
 import pytest
 from durable_pg import DurableCluster
-from messenger_fixtures import BotAccount, tg_message
+from messenger_fixtures import MESSENGERS, BotAccount, messenger_account, run_cron
 
-from harness import TelegramSender, figure, postgres_settings, size
+from harness import WebhookSender, figure, lost_and_doubled, postgres_settings, size
 from odoo_server import OdooServer
 
 CHATS = size(12, 200)
@@ -29,9 +33,14 @@ TIMEOUT = -12  # the fake waits longer than the client's 10 s timeout
 # (status, retry_after, times) injected on sendMessage; status 0 drops the connection
 ACK_FAILURES = [(500, 0, 3), (429, 1, 2), (0, 0, 2)]
 REPLY_FAILURES = [(500, 0, 3), (429, 1, 2), (0, 0, 2), (TIMEOUT, 0, 1)]
+# every other messenger, at once on the same servers after Telegram: chats of each, updates a
+# chat; their fakes fail sends as each messenger does (Messenger.failures)
+OTHERS = sorted(code for code in MESSENGERS if code != "telegram")
+CHATS_EACH = size(4, 40)
+PER_CHAT_EACH = size(4, 10)
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def cluster(state_dir):
     cluster = DurableCluster(
         state_dir, "faults", os.environ["ODOO_CONF"], os.environ["ML_TEST_DB"]
@@ -40,57 +49,128 @@ def cluster(state_dir):
     cluster.remove()
 
 
-@pytest.fixture
+def serve(cluster, state_dir, log_name):
+    """An Odoo server (2 HTTP workers, its cron workers) on the cluster's database."""
+    path = os.path.join(state_dir, "log", log_name)
+    return OdooServer(cluster.conf, cluster.database, path, workers=2).start()
+
+
+@pytest.fixture(scope="module")
 def server(cluster, state_dir):
-    server = OdooServer(
-        cluster.conf,
-        cluster.database,
-        os.path.join(state_dir, "log", "reliability-faults.log"),
-        workers=2,
-    ).start()
+    server = serve(cluster, state_dir, "reliability-faults.log")
     yield server
     server.stop()
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def second_server(cluster, state_dir):
     """Another Odoo server on the same database, as a second machine would be."""
-    server = OdooServer(
-        cluster.conf,
-        cluster.database,
-        os.path.join(state_dir, "log", "reliability-faults-second.log"),
-        workers=2,
-    ).start()
+    server = serve(cluster, state_dir, "reliability-faults-second.log")
     yield server
     server.stop()
+
+
+def give_room(account, chats):
+    """Every chat goes to the account's one salesperson, who answers them all."""
+    member = account.admin.call(
+        "crm.team.member",
+        "search",
+        [["crm_team_id", "=", account.team_id], ["user_id", "=", account.seller_id]],
+    )
+    account.admin.call(
+        "crm.team.member",
+        "write",
+        member,
+        {"messenger_capacity": chats, "messenger_chat_capacity": chats},
+    )
+    return account
 
 
 @pytest.fixture
 def bot(server, bot_api):
-    bot = BotAccount(server, server.rpc("admin", "admin"), bot_api, "faults")
-    member = bot.admin.call(
-        "crm.team.member",
-        "search",
-        [["crm_team_id", "=", bot.team_id], ["user_id", "=", bot.seller_id]],
-    )
-    # every chat goes to the one salesperson, who answers them all
-    bot.admin.call(
-        "crm.team.member",
-        "write",
-        member,
-        {"messenger_capacity": CHATS, "messenger_chat_capacity": CHATS},
-    )
-    return bot
+    return give_room(BotAccount(server, server.rpc("admin", "admin"), bot_api, "faults"), CHATS)
+
+
+@pytest.fixture
+def accounts(server):
+    """A bot account of every messenger but Telegram, each with its team and fake API."""
+    run = int(time.time()) % 1_000_000
+    with contextlib.ExitStack() as stack:
+        yield [
+            give_room(
+                stack.enter_context(messenger_account(server, code, f"faults_{code}_{run}")),
+                CHATS_EACH,
+            )
+            for code in OTHERS
+        ]
+
+
+class Party:
+    """One account's share of a faults run: its chats and what its customers write, its
+    salesperson's replies, the failures its fake API answers sends with while the
+    acknowledgements go out and while the replies do; then what came of it."""
+
+    def __init__(self, account, chats, per_chat, ack_failures, reply_failures):
+        self.account = account
+        self.chats = chats
+        # (chat, update), each chat's in order
+        self.sends = [
+            (c, account.message(c, f"message {n}")) for n in range(per_chat) for c in chats
+        ]
+        self.updates = [update for _chat, update in self.sends]
+        self.replies = {chat: f"Salesperson's answer to {chat}" for chat in chats}
+        self.ack_failures = ack_failures
+        self.reply_failures = reply_failures
+
+    def inject(self, failures):
+        for status, retry_after, times in failures:
+            self.account.api.fail_next(
+                self.account.messenger.send, status, retry_after=retry_after, times=times
+            )
+        return sum(times for _status, _retry_after, times in failures)
+
+    def failed_sends(self):
+        """The sends the fake API answered with an injected failure."""
+        send = self.account.messenger.send
+        return [
+            params for method, _s, params in self.account.api.failures_returned if method == send
+        ]
+
+    def acknowledged(self):
+        return all(self.account.api.sent_to(chat) for chat in self.chats)
+
+    def outcome(self):
+        """After the run: what was lost, doubled, delivered, and which failures were consumed."""
+        account, messenger = self.account, self.account.messenger
+        self.lost, self.doubled = lost_and_doubled(account, self.updates)
+        self.messages = sum(len(account.customer_messages(chat)) for chat in self.chats)
+        self.acks, self.answers = [], []
+        for chat, reply_text in self.replies.items():
+            texts = [messenger.text(message) for message in account.api.sent_to(chat)]
+            self.answers.append(texts.count(reply_text))
+            self.acks.append(len(texts) - self.answers[-1])
+        consumed = self.failed_sends()
+        self.consumed = len(consumed)
+        # every chat was acknowledged before the replies' failures were injected
+        self.on_replies = self.consumed - self.acks_failed
 
 
 class Traffic(threading.Thread):
-    """Customers writing, delivered as Telegram does (again until Odoo accepts), each chat to
-    one of the Odoo servers (by its id's parity, so that its messages stay in order)."""
+    """Customers writing, delivered as their messengers do (again until Odoo accepts), each chat
+    to one of the Odoo servers (by its place in its party, so that its messages stay in order)."""
 
-    def __init__(self, bot, updates, urls):
+    def __init__(self, parties, server_urls):
         super().__init__()
-        self.updates = updates
-        self.senders = [TelegramSender(url, bot.secret, deadline_seconds=300) for url in urls]
+        self.deliveries = []
+        senders = []
+        for party in parties:
+            by_server = [
+                WebhookSender(party.account, url, deadline_seconds=300) for url in server_urls
+            ]
+            senders += by_server
+            where = {chat: by_server[n % len(by_server)] for n, chat in enumerate(party.chats)}
+            self.deliveries += [(where[chat], update) for chat, update in party.sends]
+        self.senders = senders
         self.sent = 0
         self.refused = []
 
@@ -99,8 +179,7 @@ class Traffic(threading.Thread):
         return sum(sender.retries for sender in self.senders)
 
     def run(self):
-        for update in self.updates:
-            sender = self.senders[update["message"]["chat"]["id"] % len(self.senders)]
+        for sender, update in self.deliveries:
             response, _seconds = sender.deliver(update)
             if response.status_code != 200:
                 self.refused.append(response.status_code)
@@ -108,32 +187,27 @@ class Traffic(threading.Thread):
             time.sleep(0.01)
 
     def wait_for(self, share):
-        while self.sent < len(self.updates) * share and self.is_alive():
+        while self.sent < len(self.deliveries) * share and self.is_alive():
             time.sleep(0.05)
 
 
-class OutboxCron(threading.Thread):
-    """Odoo's delivery cron run every 2 seconds besides the cron workers' own runs, which wait
-    for their next wake-up after a retry's delay; a run that fails because Odoo or PostgreSQL
-    is down is simply the next one's work."""
+class Crons(threading.Thread):
+    """Odoo's intake and delivery crons run every 2 seconds besides the cron workers' own runs,
+    which wait for their next wake-up once a killed worker's lease ran out or a retry's delay
+    passed; a run that fails because Odoo or PostgreSQL is down is simply the next one's work."""
 
-    def __init__(self, bot):
+    def __init__(self, account):
         super().__init__(daemon=True)
-        self.bot = bot
+        self.account = account
         self.stopped = threading.Event()
 
     def run(self):
         while not self.stopped.wait(2):
             try:
-                self.bot.run_outbox_cron()
+                run_cron(self.account.admin, "messenger_leads_bot.ir_cron_messenger_intake")
+                self.account.run_outbox_cron()
             except Exception:  # Odoo killed, PostgreSQL restarting: the next run will do
                 continue
-
-
-def inject(bot_api, failures):
-    for status, retry_after, times in failures:
-        bot_api.fail_next("sendMessage", status, retry_after=retry_after, times=times)
-    return sum(times for _status, _retry_after, times in failures)
 
 
 def wait_until(predicate, seconds):
@@ -143,48 +217,32 @@ def wait_until(predicate, seconds):
     return predicate()
 
 
-def drain_outbox(bot, seconds=180):
-    """Run the delivery cron until nothing is queued; return what is still queued."""
+def drain_outbox(account, seconds=180):
+    """Run the delivery cron until nothing of the account is queued; return what still is."""
     deadline = time.monotonic() + seconds
     while True:
-        queued = bot.admin.call(
+        queued = account.admin.call(
             "messenger.outbox",
             "search_count",
-            [["account_id", "=", bot.id], ["state", "=", "queued"]],
+            [["account_id", "=", account.id], ["state", "=", "queued"]],
         )
         if not queued or time.monotonic() > deadline:
             return queued
         time.sleep(1)
-        bot.run_outbox_cron()
+        account.run_outbox_cron()
 
 
-def reply(server, bot, chat, text):
-    conversation = bot.conversation(chat)
-    server.rpc(bot.seller_login, bot.seller_login).call(
-        "discuss.channel",
-        "message_post",
-        [conversation["discuss_channel_id"][0]],
-        body=text,
-        message_type="comment",
-        subtype_xmlid="mail.mt_comment",
-    )
-
-
-def test_nothing_lost_or_doubled_through_faults(cluster, server, second_server, bot, bot_api):
-    figure("faults", "PostgreSQL", postgres_settings(cluster.conf))
-    base = 700_000 + int(time.time()) % 100_000 * 10
-    chats = [base + i for i in range(CHATS)]
-    replies = {chat: f"Salesperson's answer to {chat}" for chat in chats}
-    urls = [bot.url, bot.url.replace(server.url, second_server.url)]
-    traffic = Traffic(
-        bot, [tg_message(c, f"message {n}") for n in range(PER_CHAT) for c in chats], urls
-    )
-    cron = OutboxCron(bot)
-
+def through_faults(cluster, server, second_server, parties):
+    """The parties' customers write to both servers while the first is killed and PostgreSQL
+    crashes, their acknowledgements and then their salespeople's replies meeting their fake
+    APIs' failures; each party's outcome, once all is recovered. Returns the traffic."""
+    traffic = Traffic(parties, [None, second_server.url])
+    crons = Crons(parties[0].account)
     # the first round of messages makes the leads: their acknowledgements meet these failures
-    injected_on_acks = inject(bot_api, ACK_FAILURES)
+    for party in parties:
+        party.injected_on_acks = party.inject(party.ack_failures)
     traffic.start()
-    cron.start()
+    crons.start()
     traffic.wait_for(0.25)
     server.stop(signal.SIGKILL)  # the first server only: the second goes on
     time.sleep(1)
@@ -192,70 +250,118 @@ def test_nothing_lost_or_doubled_through_faults(cluster, server, second_server, 
     traffic.wait_for(0.5)
     cluster.crash_and_restart()
     traffic.wait_for(0.6)
-    assert wait_until(lambda: all(bot_api.sent_to(chat) for chat in chats), 180), (
-        "not every chat was acknowledged"
+    unacknowledged = lambda: [p.account.messenger.code for p in parties if not p.acknowledged()]  # noqa: E731
+    assert wait_until(lambda: not unacknowledged(), 180), (
+        f"not every chat was acknowledged: {unacknowledged()}"
     )
-    acks_failed = len(bot_api.failures_returned)
-
     # the salespeople answer while customers still write: their replies meet these failures
-    injected_on_replies = inject(bot_api, REPLY_FAILURES)
-    for chat in chats:
-        reply(server, bot, chat, replies[chat])
+    for party in parties:
+        party.acks_failed = len(party.failed_sends())
+        party.injected_on_replies = party.inject(party.reply_failures)
+    for party in parties:
+        for chat, text in party.replies.items():
+            party.account.reply_as_seller(chat, text)
     traffic.join(timeout=600)
     assert not traffic.is_alive() and traffic.refused == []
-    cron.stopped.set()
-    cron.join(timeout=60)
-    all_processed = bot.all_processed(180)  # a batch the kill interrupted waits for its lease
-    queued = drain_outbox(bot)
+    for party in parties:
+        # a batch the kill interrupted waits for its lease
+        party.all_processed = party.account.all_processed(180)
+    crons.stopped.set()
+    crons.join(timeout=60)
+    for party in parties:
+        party.queued = drain_outbox(party.account)
+        party.outcome()
+    return traffic
 
-    lost, doubled = lost_and_doubled(bot, traffic.updates)
-    messages = sum(len(bot.customer_messages(chat)) for chat in chats)
-    acks, answers, consumed, on_replies = deliveries(bot_api, replies)
-    figure("faults", "Odoo servers on the database", len(urls))
-    figure("faults", "updates sent", len(traffic.updates))
+
+def test_nothing_lost_or_doubled_through_faults(cluster, server, second_server, bot):
+    figure("faults", "PostgreSQL", postgres_settings(cluster.conf))
+    base = 700_000 + int(time.time()) % 100_000 * 10
+    party = Party(bot, [base + i for i in range(CHATS)], PER_CHAT, ACK_FAILURES, REPLY_FAILURES)
+    traffic = through_faults(cluster, server, second_server, [party])
+
+    figure("faults", "Odoo servers on the database", 2)
+    figure("faults", "updates sent", len(party.updates))
     figure("faults", "redeliveries by the sender", traffic.retries)
-    figure("faults", "lost", lost)
-    figure("faults", "doubled", doubled)
-    figure("faults", "customer messages in threads", messages)
-    figure("faults", "outbox rows still queued", queued)
+    figure("faults", "lost", party.lost)
+    figure("faults", "doubled", party.doubled)
+    figure("faults", "customer messages in threads", party.messages)
+    figure("faults", "outbox rows still queued", party.queued)
     figure(
         "faults",
         "Bot API failures injected / consumed",
-        f"{injected_on_acks + injected_on_replies} / {consumed}"
-        f" ({consumed - on_replies} on acknowledgements, {on_replies} on salespeople's replies)",
+        f"{party.injected_on_acks + party.injected_on_replies} / {party.consumed}"
+        f" ({party.consumed - party.on_replies} on acknowledgements,"
+        f" {party.on_replies} on salespeople's replies)",
     )
-    figure("faults", "chats acknowledged exactly once", acks.count(1))
-    figure("faults", "salespeople's replies delivered exactly once", answers.count(1))
-    assert all_processed, "updates left unprocessed"
-    assert (lost, doubled, queued) == (0, 0, 0)
-    assert messages == len(traffic.updates), "one thread message per update"
-    assert acks_failed == injected_on_acks, "every failure meant for the acknowledgements hit one"
-    assert consumed == injected_on_acks + injected_on_replies, "an injected failure met no send"
-    assert on_replies == injected_on_replies, "the replies met their failures"
-    assert acks == [1] * CHATS, "each acknowledgement delivered exactly once"
-    assert answers == [1] * CHATS, "each salesperson's reply delivered exactly once"
-
-
-def lost_and_doubled(bot, updates):
-    """How many of the updates sent were not stored, and how many were stored twice."""
-    stored = bot.admin.call(
-        "messenger.update", "search_read", [["account_id", "=", bot.id]], fields=["external_id"]
+    figure("faults", "chats acknowledged exactly once", party.acks.count(1))
+    figure("faults", "salespeople's replies delivered exactly once", party.answers.count(1))
+    assert party.all_processed, "updates left unprocessed"
+    assert (party.lost, party.doubled, party.queued) == (0, 0, 0)
+    assert party.messages == len(party.updates), "one thread message per update"
+    assert party.acks_failed == party.injected_on_acks, "every failure meant for the acks hit one"
+    assert party.consumed == party.injected_on_acks + party.injected_on_replies, (
+        "an injected failure met no send"
     )
-    stored_ids = [int(row["external_id"]) for row in stored]
-    lost = len({u["update_id"] for u in updates} - set(stored_ids))
-    return lost, len(stored_ids) - len(set(stored_ids))
+    assert party.acks == [1] * CHATS, "each acknowledgement delivered exactly once"
+    assert party.answers == [1] * CHATS, "each salesperson's reply delivered exactly once"
 
 
-def deliveries(bot_api, replies):
-    """What the fake Bot API received: per chat the acknowledgements and the replies delivered,
-    and the injected failures it returned, in all and to replies."""
-    acks, answers = [], []
-    for chat, reply_text in replies.items():
-        texts = [message["text"] for message in bot_api.sent_to(chat)]
-        answers.append(texts.count(reply_text))
-        acks.append(len(texts) - answers[-1])
-    consumed = [
-        params for method, _s, params in bot_api.failures_returned if method == "sendMessage"
+def test_every_messenger_loses_and_doubles_nothing_through_faults(
+    cluster, server, second_server, accounts
+):
+    base = 800_000 + int(time.time()) % 100_000 * 100
+    parties = [
+        Party(
+            account,
+            [account.messenger.chat(base + n) for n in range(CHATS_EACH)],
+            PER_CHAT_EACH,
+            account.messenger.failures,
+            account.messenger.failures,
+        )
+        for account in accounts
     ]
-    on_replies = sum(1 for params in consumed if params.get("text") in replies.values())
-    return acks, answers, len(consumed), on_replies
+    traffic = through_faults(cluster, server, second_server, parties)
+    figure("faults", "every other messenger, updates sent", sum(len(p.updates) for p in parties))
+    figure("faults", "every other messenger, redeliveries by the senders", traffic.retries)
+    results, expected = {}, {}
+    for party in parties:
+        code = party.account.messenger.code
+        injected = party.injected_on_acks + party.injected_on_replies
+        figure(
+            "faults",
+            f"{code}: updates sent / lost / doubled / outbox still queued",
+            f"{len(party.updates)} / {party.lost} / {party.doubled} / {party.queued}",
+        )
+        figure(
+            "faults",
+            f"{code}: chats acknowledged once / replies delivered once / failures consumed",
+            f"{party.acks.count(1)} / {party.answers.count(1)} of {CHATS_EACH}"
+            f" / {party.consumed} of {injected}",
+        )
+        results[code] = (
+            party.all_processed,
+            party.lost,
+            party.doubled,
+            party.queued,
+            party.messages,
+            party.acks_failed,
+            party.consumed,
+            party.acks,
+            party.answers,
+        )
+        expected[code] = (
+            True,
+            0,
+            0,
+            0,
+            len(party.updates),
+            party.injected_on_acks,
+            injected,
+            [1] * CHATS_EACH,
+            [1] * CHATS_EACH,
+        )
+    assert results == expected, (
+        "(processed, lost, doubled, queued, thread messages, failures on acks, failures"
+        " consumed, acks per chat, replies per chat) per messenger"
+    )

@@ -19,13 +19,7 @@ from hypothesis import strategies as st
 from messenger_fixtures import (
     META_PAGE_ID,
     WHATSAPP_PHONE_NUMBER_ID,
-    BotAccount,
-    FakeAvitoApi,
-    FakeMaxApi,
-    FakeMetaApi,
-    FakeViberApi,
-    FakeVkApi,
-    FakeWhatsAppApi,
+    messenger_account,
     tg_message,
 )
 
@@ -269,16 +263,10 @@ whatsapp_bodies = st.one_of(
 
 @pytest.fixture
 def whatsapp(workers_server):
-    with FakeWhatsAppApi() as api:
-        yield BotAccount(
-            workers_server,
-            workers_server.rpc("admin", "admin"),
-            api,
-            "fuzz_whatsapp",
-            provider="whatsapp",
-            whatsapp_phone_number_id=WHATSAPP_PHONE_NUMBER_ID,
-            app_secret=APP_SECRET,
-        )
+    with messenger_account(
+        workers_server, "whatsapp", "fuzz_whatsapp", app_secret=APP_SECRET
+    ) as account:
+        yield account
 
 
 def test_hostile_whatsapp_notifications(whatsapp):
@@ -345,10 +333,8 @@ viber_bodies = st.one_of(
 
 @pytest.fixture
 def viber(workers_server):
-    with FakeViberApi() as api:
-        yield BotAccount(
-            workers_server, workers_server.rpc("admin", "admin"), api, "fuzz_viber", "viber"
-        )
+    with messenger_account(workers_server, "viber", "fuzz_viber") as account:
+        yield account
 
 
 def test_hostile_viber_callbacks(viber):
@@ -430,10 +416,8 @@ max_bodies = st.one_of(
 
 @pytest.fixture
 def max_bot(workers_server):
-    with FakeMaxApi() as api:
-        yield BotAccount(
-            workers_server, workers_server.rpc("admin", "admin"), api, "fuzz_max", "max"
-        )
+    with messenger_account(workers_server, "max", "fuzz_max") as account:
+        yield account
 
 
 def test_hostile_max_updates(max_bot):
@@ -509,19 +493,11 @@ def meta_bodies(webhook_object):
     )
 
 
-@pytest.fixture(params=[("instagram", "instagram"), ("facebook", "page")], ids=lambda p: p[0])
+@pytest.fixture(params=["instagram", "facebook"])
 def meta_bot(request, workers_server):
-    code, webhook_object = request.param
-    with FakeMetaApi() as api:
-        account = BotAccount(
-            workers_server,
-            workers_server.rpc("admin", "admin"),
-            api,
-            f"fuzz_{code}",
-            code,
-            app_secret=APP_SECRET,
-        )
-        yield account, code, webhook_object
+    code = request.param
+    with messenger_account(workers_server, code, f"fuzz_{code}", app_secret=APP_SECRET) as account:
+        yield account, code, account.messenger.webhook_object
 
 
 def test_hostile_meta_notifications(meta_bot):
@@ -611,8 +587,8 @@ vk_bodies = st.one_of(
 
 @pytest.fixture
 def vk_bot(workers_server):
-    with FakeVkApi() as api:
-        yield BotAccount(workers_server, workers_server.rpc("admin", "admin"), api, "fuzz_vk", "vk")
+    with messenger_account(workers_server, "vk", "fuzz_vk") as account:
+        yield account
 
 
 def test_hostile_vk_events(vk_bot):
@@ -679,16 +655,8 @@ avito_bodies = st.one_of(
 
 @pytest.fixture
 def avito_bot(workers_server):
-    with FakeAvitoApi() as api:
-        yield BotAccount(
-            workers_server,
-            workers_server.rpc("admin", "admin"),
-            api,
-            "fuzz_avito",
-            "avito",
-            client_id=api.client_id,
-            client_secret=api.client_secret,
-        )
+    with messenger_account(workers_server, "avito", "fuzz_avito") as account:
+        yield account
 
 
 def test_hostile_avito_notifications(avito_bot):

@@ -30,6 +30,7 @@ from messenger_fixtures import (
     all_processed,
     max_message,
     meta_message,
+    post_in_thread,
     tg_message,
     vk_message,
 )
@@ -235,6 +236,7 @@ def test_webhooks_refuse_wrong_secrets_and_ignore_replays(world):
         telegram.post(update, secret=""),
         telegram.post(update, secret="x" * 43),
         telegram.post(update, url=f"{world.server.url}/messenger_leads/telegram/999999"),
+        post_whatsapp_b(world, whatsapp_text(number(3), "Hello"), secret="forged"),
         signed_post(
             world.viber,
             "forged",
@@ -276,6 +278,31 @@ def test_webhooks_refuse_wrong_secrets_and_ignore_replays(world):
     assert len(telegram.customer_messages(402_001)) == 1
 
 
+def test_every_messenger_stores_a_replayed_request_once(world):
+    """A stranger replaying a messenger's genuine request as it was (or the messenger sending
+    it again): stored once, one message in the chat's thread."""
+    accounts = [world.telegram, world.viber, world.max, *world.meta.values(), world.vk, world.avito]
+    for n, account in enumerate(accounts):
+        chat = account.messenger.chat(403_000 + n)
+        url, body, headers = account.request(account.message(chat, "Hello"))
+        before = stored_updates(world.admin, account.id)
+        answers = [requests.post(url, data=body, headers=headers, timeout=30) for _replay in "12"]
+        assert [answer.status_code for answer in answers] == [200, 200], account.messenger.code
+        assert account.all_processed()
+        assert stored_updates(world.admin, account.id) == before + 1, account.messenger.code
+        assert len(account.customer_messages(chat)) == 1, account.messenger.code
+        refusals["replays"] += 1
+    before = stored_updates(world.admin, world.whatsapp_b)
+    replayed = whatsapp_text(number(4), "Hello")
+    assert [post_whatsapp_b(world, replayed).text for _replay in "12"] == ["ok", "duplicate"]
+    assert stored_updates(world.admin, world.whatsapp_b) == before + 1
+    refusals["replays"] += 1
+
+
+def stored_updates(admin, account_id):
+    return admin.call("messenger.update", "search_count", [["account_id", "=", account_id]])
+
+
 def test_oversized_bodies_are_refused_before_they_are_read(world):
     huge = b'{"update_id": 1, "pad": "' + b"x" * (5 * 1024 * 1024) + b'"}'
     took = []
@@ -299,9 +326,9 @@ def test_oversized_bodies_are_refused_before_they_are_read(world):
     figure("security", "413 for a 5 MB body, slowest", f"{max(took) * 1000:.0f}", "ms")
 
 
-def post_whatsapp_b(world, data):
+def post_whatsapp_b(world, data, secret=APP_SECRET):
     body = data if isinstance(data, bytes) else json.dumps(data).encode()
-    digest = hmac.new(APP_SECRET.encode(), body, hashlib.sha256).hexdigest()
+    digest = hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
     answer = requests.post(
         world.whatsapp_b_url,
         data=body,
@@ -520,14 +547,7 @@ def test_a_long_reply_reaches_the_customer_whole(world):
     ]
     reply = "\n\n".join(paragraphs)[:3000]
     assert len(reply) == 3000
-    world.seller.call(
-        "discuss.channel",
-        "message_post",
-        [conversation["discuss_channel_id"][0]],
-        body=reply,
-        message_type="comment",
-        subtype_xmlid="mail.mt_comment",
-    )
+    post_in_thread(world.seller, conversation, reply)
     sent = world.telegram.api.wait_sent(402_030, 2)
     texts = [m["text"] for m in sent[1:]]
     assert "\n".join(texts).replace("\n", "") == reply.replace("\n", "")
