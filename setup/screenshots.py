@@ -27,18 +27,20 @@ SETTLE_SECONDS = 4  # the web client's first render, its RPCs and the bus
 
 
 def pages(lead_id):
-    """(file name, login, path): what each user works in."""
+    """(file name, login, path, height): what each user works in."""
     return [
         (
             "inbox",
             "anna",
             "/odoo/action-messenger_leads_bot.messenger_conversation_action_incoming",
+            HEIGHT,
         ),
-        ("lead", "anna", f"/odoo/crm/{lead_id}"),
+        ("lead", "anna", f"/odoo/crm/{lead_id}", 1400),  # down to the chat's composer
         (
             "dashboard",
             "lead",
             "/odoo/action-messenger_leads_reports.messenger_report_dashboard_action",
+            HEIGHT,
         ),
     ]
 
@@ -122,14 +124,14 @@ class Chromium:
             if message.get("id") == self.next_id:
                 return message.get("result", {})
 
-    def shoot(self, url, cookie, path):
+    def shoot(self, url, cookie, path, height):
         host = url.split("//", 1)[1].split(":")[0].split("/")[0]
         self.call("Network.enable")
         self.call("Network.setCookie", name="session_id", value=cookie, domain=host, path="/")
         self.call(
             "Emulation.setDeviceMetricsOverride",
             width=WIDTH,
-            height=HEIGHT,
+            height=height,
             deviceScaleFactor=1,
             mobile=False,
         )
@@ -151,15 +153,17 @@ def main():
     OUT.mkdir(parents=True, exist_ok=True)
     _cookie, http = session_cookie(url, database, "anna")
     lead_id = demo_lead(http, url)
-    browser = Chromium()
-    try:
-        for name, login, path in pages(lead_id):
-            cookie, _http = session_cookie(url, database, login)
+    for name, login, path, height in pages(lead_id):
+        cookie, _http = session_cookie(url, database, login)
+        # a browser of its own for each page, as a user opening it: the web client of an
+        # earlier page would see its bus notifications gone and call this page out of date
+        browser = Chromium()
+        try:
             target = OUT / f"{name}.png"
-            target.write_bytes(browser.shoot(url, cookie, path))
-            print(f"{os.path.relpath(target, ROOT)}: {login} at {path}")
-    finally:
-        browser.close()
+            target.write_bytes(browser.shoot(url, cookie, path, height))
+        finally:
+            browser.close()
+        print(f"{os.path.relpath(target, ROOT)}: {login} at {path}")
 
 
 if __name__ == "__main__":

@@ -9,7 +9,6 @@ caches warm.
 "least loaded", nobody available -> the queue. ML_BENCH_SCALE=0.1 waits a tenth of the leads.
 """
 
-import os
 import statistics
 import threading
 import time
@@ -17,9 +16,8 @@ from unittest import mock
 
 from bench_assign import always_open_calendar, insert_leads, make_team, percentile_99
 
-from benchlib import Timer, odoo_env, report
+from benchlib import SCALE, Timer, odoo_env, report
 
-SCALE = float(os.environ.get("ML_BENCH_SCALE", "1"))
 WAITING = round(1_000 * SCALE)
 CAPACITY = 5  # open leads per salesperson: all of them full before the queue forms
 FREED = 100  # leads won one by one, each freeing one place
