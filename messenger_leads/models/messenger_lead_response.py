@@ -113,6 +113,9 @@ class MessengerLeadResponse(models.Model):
         """The customer of `leads` wrote at `when`: a deadline for the leads answered before
         (or in the same second: messengers date to the second) whose later messages were all
         answered; an unanswered one keeps its own."""
+        # to the second, as Odoo keeps a person's answer (fields.Datetime.now()): a message and
+        # its answer in the same second are in order
+        when = when.replace(microsecond=0)
         waiting = self.sudo().search([("lead_id", "in", leads.ids), ("answered_at", "=", False)])
         self.sudo().create(
             [

@@ -88,6 +88,15 @@ class TestNextResponse(TransactionCase):
         self.assertEqual((self.lead.answer_deadline, self.lead.answer_sla_state), (False, "met"))
         self.assertEqual(self.lead.sla_state, "met", "the first response stays as it was")
 
+    def test_an_answer_in_the_same_second_as_the_message_answers_it(self):
+        """A message received at 07:10:00.4 (the receipt clock keeps microseconds) and answered
+        within that second (Odoo keeps a person's answer to the second) is answered."""
+        self.customer_writes(dt(2026, 11, 23, 7, 10, 0, 400_000))
+        response = self.lead.messenger_response_ids
+        self.answer(dt(2026, 11, 23, 7, 10, 0, 900_000))
+        self.assertEqual(response.answered_at, dt(2026, 11, 23, 7, 10))
+        self.assertFalse(self.lead.answer_deadline, "answered: nothing runs")
+
     def test_answered_late_is_escalated_once(self):
         self.customer_writes(dt(2026, 11, 23, 7, 20))
         response = self.lead.messenger_response_ids
