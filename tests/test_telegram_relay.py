@@ -210,8 +210,8 @@ def test_a_restarted_relay_goes_on_from_vks_long_poll_number_and_misses_nothing(
     """VK's Long Poll keeps no position for us and a new session starts at its newest event:
     the relay keeps the number it moved past on the account, so the events customers sent
     while it was stopped (killed) are fetched by the next run, each once."""
-    with FakeVkApi() as api:
-        bot = BotAccount(server, server.rpc("admin", "admin"), api, "relay_vk_kept", provider="vk")
+    with messenger_account(server, "vk", "relay_vk_kept") as bot:
+        api = bot.api
         bot.admin.call("messenger.bot.account", "write", [bot.id], {"mode": "polling"})
         chat = 9800
         first_run = relay()
