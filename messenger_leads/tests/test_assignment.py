@@ -9,7 +9,7 @@ from odoo.tests import Form, TransactionCase, tagged
 
 from ..models import crm_team
 from ..models.crm_team import QUEUE_PAGE
-from .test_lead_sla import office_hours
+from .common import office_hours
 
 
 @tagged("post_install", "-at_install")

@@ -6,27 +6,7 @@ from freezegun import freeze_time
 from odoo import Command
 from odoo.tests import HttpCase, TransactionCase, tagged
 
-
-def office_hours(env, tz, days=range(5), hours=(9, 18)):
-    return env["resource.calendar"].create(
-        {
-            "name": f"Office {tz}",
-            "tz": tz,
-            "attendance_ids": [Command.clear()]
-            + [
-                Command.create(
-                    {
-                        "name": str(d),
-                        "dayofweek": str(d),
-                        "hour_from": hours[0],
-                        "hour_to": hours[1],
-                        "day_period": "morning",
-                    }
-                )
-                for d in days
-            ],
-        }
-    )
+from .common import office_hours
 
 
 @tagged("post_install", "-at_install")

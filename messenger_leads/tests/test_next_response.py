@@ -5,7 +5,7 @@ from freezegun import freeze_time
 from odoo import Command
 from odoo.tests import TransactionCase, tagged
 
-from .test_lead_sla import office_hours
+from .common import office_hours
 
 
 @tagged("post_install", "-at_install")

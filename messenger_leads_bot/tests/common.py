@@ -6,7 +6,7 @@ from markupsafe import Markup, escape
 from odoo import Command, fields
 from odoo.tests import TransactionCase
 
-from odoo.addons.messenger_leads.tests.test_lead_sla import office_hours
+from odoo.addons.messenger_leads.tests.common import office_hours
 
 from .fake_bot_api import FakeBotApi
 

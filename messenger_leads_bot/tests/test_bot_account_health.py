@@ -7,7 +7,7 @@ from odoo.exceptions import AccessError
 from odoo.tests import new_test_user, tagged
 from odoo.tools import SQL
 
-from odoo.addons.messenger_leads.tests.test_lead_sla import office_hours
+from odoo.addons.messenger_leads.tests.common import office_hours
 
 from .common import BotCase, tg_update
 
