@@ -4,7 +4,7 @@ from odoo import fields, models
 class MessengerConversation(models.Model):
     """The chat waiting in its team's queue: its place, in the inbox and in the greeting."""
 
-    _inherit = "messenger.conversation"
+    _inherit = "messenger.conversation"  # pylint: disable=consider-merging-classes-inherited
 
     queue_position = fields.Integer(
         related="lead_id.messenger_queue_position",

@@ -7,7 +7,7 @@ class MessengerConversation(models.Model):
     """A person's reply written while it is night for the customer can wait for their day: the
     composer's "Send at 10:00 their time" (static/src/discuss/composer_send_later.js)."""
 
-    _inherit = "messenger.conversation"
+    _inherit = "messenger.conversation"  # pylint: disable=consider-merging-classes-inherited
 
     def _civil_hour_if_night(self):
         """The hour the customer's day begins ("10:00", their time) while it is night for them,

@@ -1,9 +1,11 @@
-from odoo import fields, models, tools
+from odoo import fields, models
 from odoo.tools import SQL
 
 from odoo.addons.messenger_leads.models.messenger_channel import LIVE_CHAT_CODES
 from odoo.addons.messenger_leads.tools.qualification import GRADES
 from odoo.addons.messenger_leads.tools.sla import DECIDED, MISSED, RESPONSE_BANDS, SLA_STATES
+
+from ..tools.report_view import create_view
 
 
 class MessengerLeadReport(models.Model):
@@ -170,14 +172,4 @@ class MessengerLeadReport(models.Model):
         )
 
     def init(self):
-        tools.drop_view_if_exists(self.env.cr, self._table)
-        self.env.cr.execute(
-            SQL(
-                "CREATE OR REPLACE VIEW %s AS (%s %s %s %s)",
-                SQL.identifier(self._table),
-                self._select(),
-                self._from(),
-                self._join(),
-                self._where(),
-            )
-        )
+        create_view(self)

@@ -1,7 +1,9 @@
-from odoo import fields, models, tools
+from odoo import fields, models
 from odoo.tools import SQL
 
 from odoo.addons.messenger_leads.tools.sla import DECIDED, MISSED, SLA_STATES
+
+from ..tools.report_view import create_view
 
 
 class MessengerResponseReport(models.Model):
@@ -69,14 +71,4 @@ class MessengerResponseReport(models.Model):
         return self.env["messenger.lead.report"]._where()
 
     def init(self):
-        tools.drop_view_if_exists(self.env.cr, self._table)
-        self.env.cr.execute(
-            SQL(
-                "CREATE OR REPLACE VIEW %s AS (%s %s %s %s)",
-                SQL.identifier(self._table),
-                self._select(),
-                self._from(),
-                self._join(),
-                self._where(),
-            )
-        )
+        create_view(self)
