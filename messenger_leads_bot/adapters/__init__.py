@@ -20,7 +20,6 @@ from .base import (
     TEMPLATE_PLACEHOLDERS,
     ca_bundle_pem,
     file_kind,
-    fill_template_values,
     split_text,
 )
 from . import avito, facebook, instagram, max_messenger, telegram, viber, vk, whatsapp

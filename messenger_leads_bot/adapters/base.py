@@ -15,8 +15,6 @@ from urllib.parse import urljoin, urlsplit
 import certifi
 import requests
 
-from ..tools.bot_text import render_bot_text
-
 SHARE_PHONE = "share_phone"  # keyboard key: ask for the customer's own number, where it can
 # marks and overrides of the writing direction: in a name they make "gpj.exe" read "exe.jpg"
 DIRECTION_CONTROLS = dict.fromkeys([0x200E, 0x200F, *range(0x202A, 0x202F), *range(0x2066, 0x206A)])
@@ -435,14 +433,6 @@ class SecretHeaderProvider(Provider):
 def same_secret(given, expected):
     """A secret as sent matches the expected one (constant time); an unset one matches none."""
     return bool(expected) and hmac.compare_digest((given or "").encode(), expected.encode())
-
-
-def fill_template_values(spec, **known):
-    """The texts of the template's {{1}}, {{2}}... for one customer, from the account's
-    comma-separated spec, each filled in as the bot's texts are (tools/bot_text.py; BotTextError,
-    a ValueError, names a placeholder not in `known`); some messengers refuse empty ones."""
-    values = [value.strip() for value in (spec or "").split(",") if value.strip()]
-    return [render_bot_text(value, known) or "-" for value in values]
 
 
 def file_kind(capabilities, name, mimetype, size):

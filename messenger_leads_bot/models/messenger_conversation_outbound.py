@@ -4,7 +4,8 @@ from odoo import _, fields, models
 from odoo.exceptions import UserError
 from odoo.tools.misc import babel_locale_parse, format_datetime, get_lang
 
-from ..adapters import MB, file_kind, fill_template_values
+from ..adapters import MB, file_kind
+from ..tools.bot_text import fill_template_values
 from ..tools.message_text import message_text
 
 

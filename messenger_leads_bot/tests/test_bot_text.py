@@ -1,8 +1,7 @@
 from odoo.exceptions import ValidationError
 from odoo.tests import BaseCase, tagged
 
-from ..adapters import fill_template_values
-from ..tools.bot_text import BotTextError, render_bot_text
+from ..tools.bot_text import BotTextError, fill_template_values, render_bot_text
 from .common import BotCase, tg_update
 
 

@@ -8,8 +8,8 @@ from odoo import fields
 from odoo.exceptions import UserError, ValidationError
 from odoo.tests import HttpCase, tagged
 
-from ..adapters import fill_template_values
 from ..adapters.whatsapp import parse_whatsapp_update
+from ..tools.bot_text import fill_template_values
 from .common import MessengerCase, always_open_team, process_received, tg_update
 from .fake_whatsapp_api import PHONE_NUMBER_ID, FakeWhatsAppApi
 

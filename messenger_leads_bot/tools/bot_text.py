@@ -27,3 +27,11 @@ def render_bot_text(text, values):
         return str(values[match.group(1)])
 
     return _TOKEN.sub(fill, text or "")
+
+
+def fill_template_values(spec, **known):
+    """The texts of a messenger template's {{1}}, {{2}}... for one customer, from the account's
+    comma-separated spec, each filled in as the bot's texts are (BotTextError, a ValueError,
+    names a placeholder not in `known`); some messengers refuse empty ones."""
+    values = [value.strip() for value in (spec or "").split(",") if value.strip()]
+    return [render_bot_text(value, known) or "-" for value in values]
