@@ -65,7 +65,11 @@ def test_two_workers_delivering_at_once_send_each_row_exactly_once(bot, bot_api)
         "odoo_side.py", "deliver_at_once", account_id=bot.id, chats=chats, per_chat=2
     )
     assert race["errors"] == []
-    assert len(race["claimed"]) == 2, f"both workers delivered: {race['claimed'].keys()}"
+    # both ran at once; the account's pace is shared (see messenger_outbox: one round's
+    # messages per account, whichever worker takes them), so one may have sent them all
+    claimed = [row for rows in race["claimed"].values() for row in rows]
+    assert claimed, "nothing was delivered"
+    assert len(claimed) == len(set(claimed)), "a row was claimed by both workers"
     texts = collections.Counter(
         message["text"]
         for chat in chats
