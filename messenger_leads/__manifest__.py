@@ -2,7 +2,7 @@
     "name": "Messenger Leads",
     "summary": "Every messenger conversation a CRM lead: channel, qualification score, "
     "first-response deadline and escalation",
-    "version": "18.0.1.0.0",
+    "version": "18.0.1.1.0",
     "category": "Sales/CRM",
     "website": "https://github.com/messenger-leads/messenger-leads",
     "author": "Messenger Leads",

@@ -281,7 +281,7 @@ class BotAccount:
             {
                 "name": team_name,
                 "user_id": leader,
-                "resource_calendar_id": always,
+                "messenger_resource_calendar_id": always,
                 "messenger_assignment": "least_loaded",
                 "messenger_require_presence": False,  # the seller never logs in
                 "crm_team_member_ids": [(0, 0, {"user_id": self.seller_id})],
@@ -415,7 +415,7 @@ class BotAccount:
             time.sleep(1)
         return self.api.sent_to(chat_id)
 
-    def lead_of(self, chat_id, fields=("channel_id", "user_id")):
+    def lead_of(self, chat_id, fields=("messenger_channel_id", "user_id")):
         """The chat's lead (these fields), once the intake made it."""
         conversation = wait_for(
             lambda: (

@@ -43,7 +43,8 @@ def avito_api(avito_bot):
 
 def lead_of(account, chat_id):
     return account.lead_of(
-        chat_id, ("channel_id", "user_id", "messenger_listing_title", "messenger_listing_url")
+        chat_id,
+        ("messenger_channel_id", "user_id", "messenger_listing_title", "messenger_listing_url"),
     )
 
 
@@ -64,7 +65,7 @@ def test_avito_buyer_gets_a_lead_with_the_listing_an_acknowledgement_and_a_reply
     answer = avito_bot.post_avito(notification)
     assert (answer.status_code, answer.text) == (200, "ok")
     lead = lead_of(avito_bot, chat_id)
-    assert lead["channel_id"][1] == "Avito"
+    assert lead["messenger_channel_id"][1] == "Avito"
     assert (lead["messenger_listing_title"], lead["messenger_listing_url"]) == (
         SOFA["title"],
         SOFA["url"],

@@ -64,7 +64,7 @@ def test_whatsapp_customer_gets_a_lead_and_an_acknowledgement(whatsapp, whatsapp
     answer = post_whatsapp(whatsapp, whatsapp_message(wa_number(1), "Do you sell sofas?"))
     assert (answer.status_code, answer.text) == (200, "ok")
     lead = whatsapp.lead_of(wa_number(1))
-    assert lead["channel_id"][1] == "WhatsApp"
+    assert lead["messenger_channel_id"][1] == "WhatsApp"
     assert lead["user_id"], "assigned at once"
     (ack,) = whatsapp_api.wait_sent(wa_number(1), 1)
     assert "within 5 minutes" in ack["interactive"]["body"]["text"]
@@ -89,7 +89,7 @@ def test_whatsapp_rate_limited_send_is_retried(whatsapp, whatsapp_api):
 def test_viber_customer_gets_a_lead_and_a_keyboard(viber, viber_api):
     answer = post_viber(viber, viber_api, viber_message("V1=", "Hi, is it in stock?"))
     assert (answer.status_code, answer.text) == (200, "ok")
-    assert viber.lead_of("V1=")["channel_id"][1] == "Viber"
+    assert viber.lead_of("V1=")["messenger_channel_id"][1] == "Viber"
     (ack,) = viber_api.wait_sent("V1=", 1)
     assert [b["ActionType"] for b in ack["keyboard"]["Buttons"]] == ["share-phone", "reply"]
 

@@ -35,7 +35,7 @@ def test_max_customer_gets_a_lead_an_acknowledgement_and_a_reply(max_bot, max_ap
     answer = max_bot.post_max(max_message(user_id, "Здравствуйте, есть диван Осло?"))
     assert (answer.status_code, answer.text) == (200, "ok")
     lead = max_bot.lead_of(user_id)
-    assert lead["channel_id"][1] == "MAX"
+    assert lead["messenger_channel_id"][1] == "MAX"
     (ack,) = max_api.wait_sent(user_id, 1, timeout=20)
     assert "5" in ack["text"]
     buttons = [b["type"] for row in ack["attachments"][0]["payload"]["buttons"] for b in row]

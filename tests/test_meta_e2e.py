@@ -36,7 +36,7 @@ def customer(account, n):
 
 
 def lead_of(account, psid):
-    return account.lead_of(psid, ("channel_id", "user_id", "partner_id"))
+    return account.lead_of(psid, ("messenger_channel_id", "user_id", "partner_id"))
 
 
 def test_customer_gets_a_lead_an_acknowledgement_and_a_reply(meta):
@@ -48,7 +48,7 @@ def test_customer_gets_a_lead_an_acknowledgement_and_a_reply(meta):
     )
     assert (answer.status_code, answer.text) == (200, "ok")
     lead = lead_of(account, psid)
-    assert lead["channel_id"][1] in ("Instagram", "Facebook Messenger")
+    assert lead["messenger_channel_id"][1] in ("Instagram", "Facebook Messenger")
     assert lead["partner_id"][1] == "Olga Smirnova", "the name asked of the Graph API"
     (ack,) = api.wait_sent(psid, 1, timeout=20)
     assert ack["messaging_type"] == "RESPONSE"

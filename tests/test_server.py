@@ -30,7 +30,7 @@ def test_demo_shows_telegram_leads_with_conversations(odoo):
         "crm.lead",
         "search_read",
         [
-            ["channel_id.code", "=", "telegram"],
+            ["messenger_channel_id.code", "=", "telegram"],
             ["messenger_conversation_ids", "!=", False],
             ["team_id.name", "=", "Messenger Sales"],
         ],

@@ -40,9 +40,15 @@ def test_customer_writes_and_gets_a_lead_and_an_acknowledgement(bot, bot_api):
         "crm.lead",
         "read",
         [conversation["lead_id"][0]],
-        fields=["channel_id", "team_id", "partner_id", "user_id", "messenger_assignment_reason"],
+        fields=[
+            "messenger_channel_id",
+            "team_id",
+            "partner_id",
+            "user_id",
+            "messenger_assignment_reason",
+        ],
     )[0]
-    assert lead["channel_id"][1] == "Telegram"
+    assert lead["messenger_channel_id"][1] == "Telegram"
     assert lead["team_id"][0] == bot.team_id
     assert lead["user_id"], "assigned at once"
     assert lead["messenger_assignment_reason"].startswith("Least loaded")

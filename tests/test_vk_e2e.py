@@ -50,7 +50,7 @@ def test_vk_customer_gets_a_lead_an_acknowledgement_and_a_reply(vk_bot, vk_api):
     answer = vk_bot.post_vk(vk_message(user_id, "Здравствуйте, есть диван Осло?"))
     assert (answer.status_code, answer.text) == (200, "ok")
     lead = vk_bot.lead_of(user_id)
-    assert lead["channel_id"][1] == "VK"
+    assert lead["messenger_channel_id"][1] == "VK"
     partner = vk_bot.admin.call(
         "res.partner", "read", [vk_bot.conversation(user_id)["partner_id"][0]], ["name", "website"]
     )[0]

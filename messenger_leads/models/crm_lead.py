@@ -13,7 +13,7 @@ class CrmLead(models.Model):
 
     _inherit = "crm.lead"
 
-    channel_id = fields.Many2one(
+    messenger_channel_id = fields.Many2one(
         "messenger.channel",
         string="Channel",
         compute="_compute_channel_id",
@@ -75,8 +75,8 @@ class CrmLead(models.Model):
     def _compute_channel_id(self):
         channels = self.env["messenger.channel"].search([])
         for lead in self:
-            if not lead.channel_id:
-                lead.channel_id = channels._match_utm(lead.source_id, lead.medium_id)
+            if not lead.messenger_channel_id:
+                lead.messenger_channel_id = channels._match_utm(lead.source_id, lead.medium_id)
 
     # ------------------------------------------------------------------
     # CRUD
@@ -86,9 +86,9 @@ class CrmLead(models.Model):
     def create(self, vals_list):
         leads = super().create(vals_list)
         # forms, emails and walk-ins arrive with the lead; messengers set it from the message
-        leads.filtered(lambda lead: lead.channel_id and not lead.first_message_at).write(
-            {"first_message_at": fields.Datetime.now()}
-        )
+        leads.filtered(
+            lambda lead: lead.messenger_channel_id and not lead.messenger_first_message_at
+        ).write({"messenger_first_message_at": fields.Datetime.now()})
         leads.filtered("messenger_qualification")._messenger_add_score_lines(
             self.env["messenger.qualification.criterion"].search([])
         )
@@ -106,9 +106,9 @@ class CrmLead(models.Model):
         email = self.env.ref("messenger_leads.messenger_channel_email", raise_if_not_found=False)
         values = {}
         if email:
-            values = {"channel_id": email.id, "medium_id": email.medium_id.id}
+            values = {"messenger_channel_id": email.id, "medium_id": email.medium_id.id}
         if msg_dict.get("date"):
-            values["first_message_at"] = msg_dict["date"]
+            values["messenger_first_message_at"] = msg_dict["date"]
         return super().message_new(msg_dict, {**values, **(custom_values or {})})
 
     def write(self, vals):
@@ -139,7 +139,9 @@ class CrmLead(models.Model):
     def _messenger_register_customer_message(self, when):
         """A customer wrote: the clock starts at the first message; once a person answered,
         a later message starts a next-response deadline (messenger.lead.response)."""
-        self.filtered(lambda lead: not lead.first_message_at).write({"first_message_at": when})
+        self.filtered(lambda lead: not lead.messenger_first_message_at).write(
+            {"messenger_first_message_at": when}
+        )
         self.env["messenger.lead.response"]._register_customer_message(self, when)
 
     def _messenger_register_closed(self):
@@ -162,9 +164,9 @@ class CrmLead(models.Model):
     def _messenger_register_first_response(self, when):
         """A person answered: the first answer stops the first-response clock, each later one
         the next-response deadlines of the messages before it."""
-        self.filtered(lambda lead: lead.first_message_at and not lead.first_response_at).write(
-            {"first_response_at": when}
-        )
+        self.filtered(
+            lambda lead: lead.messenger_first_message_at and not lead.messenger_first_response_at
+        ).write({"messenger_first_response_at": when})
         self.env["messenger.lead.response"]._register_answer(self, when)
 
     def _messenger_register_chat_closed(self, when):

@@ -173,8 +173,8 @@ class CrmLead(models.Model):
         groups = self._read_group(
             [
                 ("user_id", "in", users.ids),
-                ("answer_deadline", "!=", False),
-                ("answer_sla_state", "in", ("at_risk", "breached")),
+                ("messenger_answer_deadline", "!=", False),
+                ("messenger_answer_sla_state", "in", ("at_risk", "breached")),
                 *self._messenger_open_domain(),
             ],
             ["user_id"],

@@ -21,27 +21,27 @@ class CrmLead(models.Model):
     # One model, one file per concern, as Odoo's mail does for res.partner: see crm_lead.py.
     _inherit = "crm.lead"  # pylint: disable=consider-merging-classes-inherited
 
-    phone_kind = fields.Selection(
+    messenger_phone_kind = fields.Selection(
         phone.KINDS, string="Phone type", compute="_compute_phone_info", store=True
     )
-    phone_valid = fields.Boolean(compute="_compute_phone_info", store=True)
-    customer_tz = fields.Char(
+    messenger_phone_valid = fields.Boolean(compute="_compute_phone_info", store=True)
+    messenger_customer_tz = fields.Char(
         string="Customer time zone",
         compute="_compute_phone_info",
         store=True,
         help="From the phone number when it has a single zone, else the contact's, else the "
         "company's working hours'.",
     )
-    callback_state = fields.Selection(
+    messenger_callback_state = fields.Selection(
         CALLBACK_STATES, string="Call-back", readonly=True, copy=False, index=True
     )
-    callback_attempt_ids = fields.One2many(
+    messenger_callback_attempt_ids = fields.One2many(
         "messenger.callback.attempt", "lead_id", string="Call attempts", readonly=True
     )
-    callback_next_at = fields.Datetime(
+    messenger_callback_next_at = fields.Datetime(
         string="Next call", compute="_compute_callback_next_at", store=True
     )
-    callback_attempts_done = fields.Integer(
+    messenger_callback_attempts_done = fields.Integer(
         string="Calls made",
         compute="_compute_callback_attempts_done",
         store=True,
@@ -56,24 +56,26 @@ class CrmLead(models.Model):
             try:
                 info = phone.phone_info(lead.phone or "", company.country_id.code)
             except phone.InvalidPhone:
-                lead.phone_kind = lead.phone_valid = False
-                lead.customer_tz = fallback_tz
+                lead.messenger_phone_kind = lead.messenger_phone_valid = False
+                lead.messenger_customer_tz = fallback_tz
                 continue
-            lead.phone_kind = info.kind
-            lead.phone_valid = True
-            lead.customer_tz = info.tz or fallback_tz
+            lead.messenger_phone_kind = info.kind
+            lead.messenger_phone_valid = True
+            lead.messenger_customer_tz = info.tz or fallback_tz
 
-    @api.depends("callback_attempt_ids.state", "callback_attempt_ids.planned_at")
+    @api.depends(
+        "messenger_callback_attempt_ids.state", "messenger_callback_attempt_ids.planned_at"
+    )
     def _compute_callback_next_at(self):
         for lead in self:
-            planned = lead.callback_attempt_ids.filtered(lambda a: a.state == "planned")
-            lead.callback_next_at = min(planned.mapped("planned_at"), default=False)
+            planned = lead.messenger_callback_attempt_ids.filtered(lambda a: a.state == "planned")
+            lead.messenger_callback_next_at = min(planned.mapped("planned_at"), default=False)
 
-    @api.depends("callback_attempt_ids.state")
+    @api.depends("messenger_callback_attempt_ids.state")
     def _compute_callback_attempts_done(self):
         for lead in self:
-            lead.callback_attempts_done = len(
-                lead.callback_attempt_ids.filtered(lambda a: a.state == "done")
+            lead.messenger_callback_attempts_done = len(
+                lead.messenger_callback_attempt_ids.filtered(lambda a: a.state == "done")
             )
 
     @api.onchange("phone")
@@ -90,8 +92,8 @@ class CrmLead(models.Model):
         """Plan the first call of open leads with a valid phone and no plan yet."""
         for lead in self._messenger_open().filtered(
             lambda lead: (
-                lead.phone_valid
-                and not lead.callback_state
+                lead.messenger_phone_valid
+                and not lead.messenger_callback_state
                 and lead._messenger_company().messenger_callback
             )
         ):
@@ -110,21 +112,23 @@ class CrmLead(models.Model):
     def _callback_plan_next(self, now, exact=False):
         """Plan the next attempt: the next allowed slot, or `now` itself when `exact`."""
         self.ensure_one()
-        made = self.callback_attempt_ids.filtered(lambda a: a.state == "done")
+        made = self.messenger_callback_attempt_ids.filtered(lambda a: a.state == "done")
         slot = (
             now
             if exact
             else callback.next_slot(
                 now,
                 made.mapped("done_at"),
-                self.phone_kind,
-                self.customer_tz,
+                self.messenger_phone_kind,
+                self.messenger_customer_tz,
                 self._callback_rules(),
             )
         )
         number = len(made) + 1
         user = self.user_id or self.team_id.user_id or self.env.user
-        local = fields.Datetime.context_timestamp(self.with_context(tz=self.customer_tz), slot)
+        local = fields.Datetime.context_timestamp(
+            self.with_context(tz=self.messenger_customer_tz), slot
+        )
         activity = self.activity_schedule(
             "mail.mail_activity_data_call",
             date_deadline=fields.Datetime.context_timestamp(
@@ -147,7 +151,7 @@ class CrmLead(models.Model):
                 "activity_id": activity.id,
             }
         )
-        self.callback_state = "planned"
+        self.messenger_callback_state = "planned"
 
     # ------------------------------------------------------------------
     # Outcomes (one click each in the lead)
@@ -168,7 +172,9 @@ class CrmLead(models.Model):
     def _callback_log(self, outcome, call_at=None):
         """Record how the current call went and plan what follows."""
         for lead in self:
-            current = lead.callback_attempt_ids.filtered(lambda a: a.state == "planned")[:1]
+            current = lead.messenger_callback_attempt_ids.filtered(lambda a: a.state == "planned")[
+                :1
+            ]
             if not current:
                 raise UserError(
                     self.env._("No call is planned for %(lead)s.", lead=lead.display_name)
@@ -184,9 +190,9 @@ class CrmLead(models.Model):
     def _callback_follow_up(self, outcome, now, call_at):
         company = self._messenger_company()
         if outcome == "reached":
-            self.callback_state = "reached"
+            self.messenger_callback_state = "reached"
         elif outcome == "wrong_number":
-            self.callback_state = "wrong_number"
+            self.messenger_callback_state = "wrong_number"
             self.message_post(
                 body=Markup("<p>%s</p>")
                 % self.env._(
@@ -197,7 +203,7 @@ class CrmLead(models.Model):
         elif outcome == "call_later" and call_at:
             self._callback_plan_next(call_at, exact=True)
         elif (
-            len(self.callback_attempt_ids.filtered("done_at"))
+            len(self.messenger_callback_attempt_ids.filtered("done_at"))
             >= company.messenger_callback_attempts
         ):
             self._callback_exhausted()
@@ -206,7 +212,7 @@ class CrmLead(models.Model):
 
     def _callback_exhausted(self):
         """Every attempt failed: a messenger chat gets the bot's message, else the lead moves."""
-        self.callback_state = "exhausted"
+        self.messenger_callback_state = "exhausted"
         if self._callback_offer_messenger():
             return
         company = self._messenger_company()
@@ -226,10 +232,12 @@ class CrmLead(models.Model):
 
     def _callback_stop(self):
         """Won or lost: planned calls are cancelled with their activities."""
-        planned = self.callback_attempt_ids.filtered(lambda a: a.state == "planned")
+        planned = self.messenger_callback_attempt_ids.filtered(lambda a: a.state == "planned")
         planned.activity_id.unlink()
         planned.write({"state": "cancelled"})
-        self.filtered(lambda lead: lead.callback_state == "planned").callback_state = "stopped"
+        self.filtered(
+            lambda lead: lead.messenger_callback_state == "planned"
+        ).messenger_callback_state = "stopped"
 
     # ------------------------------------------------------------------
     # Cron: reminders and escalation

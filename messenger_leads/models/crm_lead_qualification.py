@@ -14,7 +14,7 @@ class CrmLead(models.Model):
     messenger_signal_ids = fields.One2many(
         "messenger.lead.signal", "lead_id", string="Behaviour signals", readonly=True
     )
-    qualification_score = fields.Integer(
+    messenger_qualification_score = fields.Integer(
         string="Score",
         compute="_compute_qualification_score",
         store=True,
@@ -22,7 +22,7 @@ class CrmLead(models.Model):
         aggregator="avg",
         help="The sum of the qualification criteria (1..5 each) and the behaviour signals.",
     )
-    qualification_grade = fields.Selection(
+    messenger_qualification_grade = fields.Selection(
         qualification.GRADES,
         string="Grade",
         compute="_compute_qualification_score",
@@ -58,15 +58,15 @@ class CrmLead(models.Model):
         for lead in self:
             company = lead._messenger_company()
             if not company.messenger_qualification:
-                lead.qualification_score = 0
-                lead.qualification_grade = False
+                lead.messenger_qualification_score = 0
+                lead.messenger_qualification_grade = False
                 continue
             total = qualification.score(
                 [int(line.points or 0) for line in lead.messenger_score_ids],
                 lead.messenger_signal_ids.mapped("points"),
             )
-            lead.qualification_score = total
-            lead.qualification_grade = qualification.grade(
+            lead.messenger_qualification_score = total
+            lead.messenger_qualification_grade = qualification.grade(
                 total, company.messenger_hot_score, company.messenger_warm_score
             )
 

@@ -1,4 +1,5 @@
 import datetime
+from collections import namedtuple
 
 from markupsafe import Markup
 
@@ -7,18 +8,28 @@ from odoo.tools.sql import create_index
 
 from ..tools import sla
 
+# The fields of a model with deadlines that sla_tick reads and writes.
+SlaFields = namedtuple("SlaFields", "deadline at_risk_at state escalated_at reassigned_at")
+
 
 class CrmLead(models.Model):
     # One model, one file per concern, as Odoo's mail does for res.partner: see crm_lead.py.
     _inherit = "crm.lead"  # pylint: disable=consider-merging-classes-inherited
+    _messenger_sla_fields = SlaFields(
+        deadline="messenger_response_deadline",
+        at_risk_at="messenger_sla_at_risk_at",
+        state="messenger_sla_state",
+        escalated_at="messenger_sla_escalated_at",
+        reassigned_at="messenger_sla_reassigned_at",
+    )
 
-    first_message_at = fields.Datetime(
+    messenger_first_message_at = fields.Datetime(
         string="First message",
         readonly=True,
         copy=False,
         help="When the customer first wrote (or the lead arrived, for forms and emails).",
     )
-    response_deadline = fields.Datetime(
+    messenger_response_deadline = fields.Datetime(
         string="Answer by",
         compute="_compute_response_deadline",
         store=True,
@@ -26,29 +37,29 @@ class CrmLead(models.Model):
         help="First message plus the channel's first-response target, counted in the team's "
         "working hours: a message at 22:00 is due the next working morning.",
     )
-    sla_at_risk_at = fields.Datetime(
+    messenger_sla_at_risk_at = fields.Datetime(
         string="At risk from",
         compute="_compute_response_deadline",
         store=True,
         copy=False,
         help="From then on the lead is at risk of missing its deadline.",
     )
-    first_response_at = fields.Datetime(
+    messenger_first_response_at = fields.Datetime(
         string="First answer",
         readonly=True,
         copy=False,
         help="When a person first answered: in the chat, by a logged call or by an email.",
     )
-    response_minutes = fields.Float(
+    messenger_response_minutes = fields.Float(
         string="Response time (working min)",
         compute="_compute_response",
         store=True,
         aggregator="avg",
     )
-    response_band = fields.Selection(
+    messenger_response_band = fields.Selection(
         sla.RESPONSE_BANDS, compute="_compute_response", store=True, string="Response band"
     )
-    sla_state = fields.Selection(
+    messenger_sla_state = fields.Selection(
         sla.SLA_STATES,
         string="First response",
         compute="_compute_sla_state",
@@ -57,14 +68,14 @@ class CrmLead(models.Model):
         copy=False,
         help="Refreshed every minute while the lead waits for its first answer.",
     )
-    sla_escalated_at = fields.Datetime(
+    messenger_sla_escalated_at = fields.Datetime(
         string="Escalated",
         readonly=True,
         copy=False,
         help="When the missed deadline was escalated to the team leader (once per lead).",
     )
 
-    sla_reassigned_at = fields.Datetime(
+    messenger_sla_reassigned_at = fields.Datetime(
         string="Reassigned",
         readonly=True,
         copy=False,
@@ -77,7 +88,7 @@ class CrmLead(models.Model):
         readonly=True,
         help="Each later customer message that nobody answered, with its own deadline.",
     )
-    answer_deadline = fields.Datetime(
+    messenger_answer_deadline = fields.Datetime(
         string="Current deadline",
         compute="_compute_answer_deadline",
         store=True,
@@ -85,7 +96,7 @@ class CrmLead(models.Model):
         help="The deadline running now: the first response's until a person answers, then "
         "that of the customer's oldest later message nobody answered yet.",
     )
-    answer_sla_state = fields.Selection(
+    messenger_answer_sla_state = fields.Selection(
         sla.SLA_STATES,
         string="Current response",
         compute="_compute_answer_deadline",
@@ -95,45 +106,49 @@ class CrmLead(models.Model):
     )
 
     @api.depends(
-        "first_message_at",
-        "channel_id.response_target_minutes",
+        "messenger_first_message_at",
+        "messenger_channel_id.response_target_minutes",
         "team_id.messenger_response_target_minutes",
-        "team_id.resource_calendar_id",
+        "team_id.messenger_resource_calendar_id",
     )
     def _compute_response_deadline(self):
         for lead in self:
-            lead.response_deadline, lead.sla_at_risk_at = lead._messenger_deadline(
-                lead.first_message_at, lead._messenger_response_target()
+            lead.messenger_response_deadline, lead.messenger_sla_at_risk_at = (
+                lead._messenger_deadline(
+                    lead.messenger_first_message_at, lead._messenger_response_target()
+                )
             )
 
-    @api.depends("first_message_at", "first_response_at")
+    @api.depends("messenger_first_message_at", "messenger_first_response_at")
     def _compute_response(self):
         for lead in self:
-            if not (lead.first_message_at and lead.first_response_at):
-                lead.response_minutes = 0.0
-                lead.response_band = False
+            if not (lead.messenger_first_message_at and lead.messenger_first_response_at):
+                lead.messenger_response_minutes = 0.0
+                lead.messenger_response_band = False
                 continue
-            minutes = lead._messenger_working_minutes(lead.first_message_at, lead.first_response_at)
-            lead.response_minutes = minutes
-            lead.response_band = sla.response_band(minutes)
+            minutes = lead._messenger_working_minutes(
+                lead.messenger_first_message_at, lead.messenger_first_response_at
+            )
+            lead.messenger_response_minutes = minutes
+            lead.messenger_response_band = sla.response_band(minutes)
 
-    @api.depends("response_deadline", "first_response_at")
+    @api.depends("messenger_response_deadline", "messenger_first_response_at")
     def _compute_sla_state(self):
         now = fields.Datetime.now()
         share = self._messenger_at_risk_share()
         for lead in self:
-            lead.sla_state = sla.sla_state(
+            lead.messenger_sla_state = sla.sla_state(
                 now,
-                lead.response_deadline,
-                lead.first_response_at,
+                lead.messenger_response_deadline,
+                lead.messenger_first_response_at,
                 lead._messenger_response_target(),
                 share,
             )
 
     @api.depends(
-        "response_deadline",
-        "sla_state",
-        "first_response_at",
+        "messenger_response_deadline",
+        "messenger_sla_state",
+        "messenger_first_response_at",
         "messenger_response_ids.response_deadline",
         "messenger_response_ids.sla_state",
         "messenger_response_ids.answered_at",
@@ -141,12 +156,14 @@ class CrmLead(models.Model):
     def _compute_answer_deadline(self):
         for lead in self:
             latest = lead.messenger_response_ids.sorted("message_at")[-1:]
-            if lead.first_response_at and latest:
-                lead.answer_deadline = not latest.answered_at and latest.response_deadline
-                lead.answer_sla_state = latest.sla_state
+            if lead.messenger_first_response_at and latest:
+                lead.messenger_answer_deadline = not latest.answered_at and latest.response_deadline
+                lead.messenger_answer_sla_state = latest.sla_state
             else:
-                lead.answer_deadline = not lead.first_response_at and lead.response_deadline
-                lead.answer_sla_state = lead.sla_state
+                lead.messenger_answer_deadline = (
+                    not lead.messenger_first_response_at and lead.messenger_response_deadline
+                )
+                lead.messenger_answer_sla_state = lead.messenger_sla_state
 
     def _messenger_deadline(self, start, target):
         """(deadline, at risk from) of an answer due `target` working minutes after `start`;
@@ -167,20 +184,23 @@ class CrmLead(models.Model):
         """Minutes to answer a later message: the channel's next-response target, else the
         first-response target."""
         self.ensure_one()
-        return self.channel_id.next_response_target_minutes or self._messenger_response_target()
+        return (
+            self.messenger_channel_id.next_response_target_minutes
+            or self._messenger_response_target()
+        )
 
     def _messenger_response_target(self):
         """Minutes to answer: the team's override, else the channel's target."""
         self.ensure_one()
         return self.team_id.messenger_response_target_minutes or (
-            self.channel_id.response_target_minutes
+            self.messenger_channel_id.response_target_minutes
         )
 
     def _messenger_calendar(self):
         """Working hours that count for this lead: its team's, else its company's."""
         self.ensure_one()
         return (
-            self.team_id.resource_calendar_id
+            self.team_id.messenger_resource_calendar_id
             or self.company_id.resource_calendar_id
             or self.env.company.resource_calendar_id
         )
@@ -211,7 +231,7 @@ class CrmLead(models.Model):
     def _messenger_reassign_breached(self):
         """Step two of an escalation: the next available salesperson takes over, once."""
         self._messenger_reassign_away()
-        self.write({"sla_reassigned_at": fields.Datetime.now()})
+        self.write({"messenger_sla_reassigned_at": fields.Datetime.now()})
 
     def _messenger_reassign_away(self):
         """Each lead to the next available salesperson other than its own."""
@@ -229,13 +249,13 @@ class CrmLead(models.Model):
             {
                 lead.id: self.env._(
                     "First-response deadline missed (answer was due %(deadline)s).",
-                    deadline=fields.Datetime.to_string(lead.response_deadline),
+                    deadline=fields.Datetime.to_string(lead.messenger_response_deadline),
                 )
                 for lead in self
             },
             self.env._("Missed first response: answer the customer now"),
         )
-        self.write({"sla_escalated_at": fields.Datetime.now()})
+        self.write({"messenger_sla_escalated_at": fields.Datetime.now()})
 
     def _messenger_escalate(self, notices, summary):
         """A chatter notice per lead ({lead id: text}) and an activity for the team leader.
@@ -279,28 +299,28 @@ def sla_tick(records, now):
     waiting deadlines become at risk and breached, each breach is escalated once and, where the
     team asks, reassigned once a while after the escalation.
 
-    Both models name their fields alike: response_deadline, sla_at_risk_at, sla_state,
-    sla_escalated_at, sla_reassigned_at, team_id. Three range queries on partial indexes (see
-    sla_indexes): the cron reads only what changes.
+    The model names its fields in `_messenger_sla_fields` and has a team_id. Three range queries
+    on partial indexes (see sla_indexes): the cron reads only what changes.
     """
-    records.search([("sla_state", "in", sla.WAITING), ("response_deadline", "<=", now)]).write(
-        {"sla_state": "breached"}
+    names = records._messenger_sla_fields
+    records.search([(names.state, "in", sla.WAITING), (names.deadline, "<=", now)]).write(
+        {names.state: "breached"}
     )
-    records.search([("sla_state", "=", "on_track"), ("sla_at_risk_at", "<=", now)]).write(
-        {"sla_state": "at_risk"}
+    records.search([(names.state, "=", "on_track"), (names.at_risk_at, "<=", now)]).write(
+        {names.state: "at_risk"}
     )
     records.search(
-        [("sla_state", "=", "breached"), ("sla_escalated_at", "=", False)]
+        [(names.state, "=", "breached"), (names.escalated_at, "=", False)]
     )._messenger_escalate_breach()
     records.search(
         [
-            ("sla_state", "=", "breached"),
-            ("sla_reassigned_at", "=", False),
+            (names.state, "=", "breached"),
+            (names.reassigned_at, "=", False),
             ("team_id.messenger_reassign_after_minutes", ">", 0),
         ]
     ).filtered(
         lambda record: (
-            record.sla_escalated_at
+            record[names.escalated_at]
             + datetime.timedelta(minutes=record.team_id.messenger_reassign_after_minutes)
             <= now
         )
@@ -309,11 +329,12 @@ def sla_tick(records, now):
 
 def sla_indexes(model):
     """The partial indexes sla_tick reads, on the table of `model`."""
+    names = model._messenger_sla_fields
     waiting = ", ".join(f"'{state}'" for state in sla.WAITING)
     for name, column, where in (
-        ("waiting", "response_deadline", f"sla_state IN ({waiting})"),
-        ("on_track", "sla_at_risk_at", "sla_state = 'on_track'"),
-        ("breached", "id", "sla_state = 'breached' AND sla_escalated_at IS NULL"),
+        ("waiting", names.deadline, f"{names.state} IN ({waiting})"),
+        ("on_track", names.at_risk_at, f"{names.state} = 'on_track'"),
+        ("breached", "id", f"{names.state} = 'breached' AND {names.escalated_at} IS NULL"),
     ):
         create_index(
             model.env.cr,

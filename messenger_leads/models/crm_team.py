@@ -12,7 +12,7 @@ QUEUE_PAGE = 20  # waiting leads looked at per step when a place frees up
 class CrmTeam(models.Model):
     _inherit = "crm.team"
 
-    resource_calendar_id = fields.Many2one(
+    messenger_resource_calendar_id = fields.Many2one(
         "resource.calendar",
         string="Working hours",
         default=lambda self: self.env.company.resource_calendar_id,
@@ -124,7 +124,7 @@ class CrmTeam(models.Model):
         )
         now = fields.Datetime.now()
         deadlines = self.messenger_prefer_in_time and [
-            deadline for deadline in leads.mapped("answer_deadline") if deadline
+            deadline for deadline in leads.mapped("messenger_answer_deadline") if deadline
         ]
         members, work_ends = self.crm_team_member_ids._messenger_available(
             now, exclude_users, until=max(deadlines or [now])
@@ -155,7 +155,7 @@ class CrmTeam(models.Model):
         for order, lead in enumerate(leads):
             if from_queue and not _anyone_has_room(pools):
                 break
-            live = lead.channel_id.code in LIVE_CHAT_CODES
+            live = lead.messenger_channel_id.code in LIVE_CHAT_CODES
             chosen, reason = self._messenger_choose(lead, pools[live], owners)
             if chosen:
                 # ordered within the same second, for the next lead and the next batch
@@ -179,9 +179,9 @@ class CrmTeam(models.Model):
         owner = owners.get(lead.partner_id.id)
         if owner in with_room:
             return with_room[owner], _("Returning customer: back to their salesperson")
-        hot = lead.qualification_grade == "hot"
+        hot = lead.messenger_qualification_grade == "hot"
         in_time = {
-            "deadline": self.messenger_prefer_in_time and lead.answer_deadline,
+            "deadline": self.messenger_prefer_in_time and lead.messenger_answer_deadline,
             "max_at_risk": self.messenger_max_at_risk,
         }
         chosen = assignment.choose(

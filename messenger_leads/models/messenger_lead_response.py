@@ -1,7 +1,7 @@
 from odoo import api, fields, models
 
 from ..tools import sla
-from .crm_lead_sla import sla_indexes
+from .crm_lead_sla import SlaFields, sla_indexes
 
 
 class MessengerLeadResponse(models.Model):
@@ -9,19 +9,26 @@ class MessengerLeadResponse(models.Model):
 
     Once a person gave the lead its first answer, each later message of the customer starts a
     deadline of its own, unless an earlier one still waits: a customer writing twice before
-    the answer has one deadline, from the first unanswered message. The fields are named like
-    the lead's first-response ones, so that the SLA cron (crm_lead_sla.sla_tick) runs on both.
+    the answer has one deadline, from the first unanswered message. The SLA cron
+    (crm_lead_sla.sla_tick) runs on both models, each naming its fields in _messenger_sla_fields.
     """
 
     _name = "messenger.lead.response"
     _description = "Next-response deadline"
     _order = "message_at desc, id desc"
     _rec_name = "lead_id"
+    _messenger_sla_fields = SlaFields(
+        deadline="response_deadline",
+        at_risk_at="sla_at_risk_at",
+        state="sla_state",
+        escalated_at="sla_escalated_at",
+        reassigned_at="sla_reassigned_at",
+    )
 
     lead_id = fields.Many2one("crm.lead", required=True, ondelete="cascade", index=True)
     company_id = fields.Many2one(related="lead_id.company_id", store=True, index=True)
     team_id = fields.Many2one(related="lead_id.team_id", store=True, string="Sales team")
-    channel_id = fields.Many2one(related="lead_id.channel_id", store=True)
+    channel_id = fields.Many2one(related="lead_id.messenger_channel_id", store=True)
     user_id = fields.Many2one(
         "res.users",
         string="Salesperson",
@@ -71,10 +78,10 @@ class MessengerLeadResponse(models.Model):
 
     @api.depends(
         "message_at",
-        "lead_id.channel_id.next_response_target_minutes",
-        "lead_id.channel_id.response_target_minutes",
+        "lead_id.messenger_channel_id.next_response_target_minutes",
+        "lead_id.messenger_channel_id.response_target_minutes",
         "lead_id.team_id.messenger_response_target_minutes",
-        "lead_id.team_id.resource_calendar_id",
+        "lead_id.team_id.messenger_resource_calendar_id",
     )
     def _compute_response_deadline(self):
         for response in self:
@@ -121,7 +128,7 @@ class MessengerLeadResponse(models.Model):
             [
                 {"lead_id": lead.id, "message_at": when}
                 for lead in leads - waiting.lead_id
-                if lead.first_response_at and lead.first_response_at <= when
+                if lead.messenger_first_response_at and lead.messenger_first_response_at <= when
             ]
         )
 

@@ -34,13 +34,13 @@ class MessengerLeadScore(models.Model):
 
     @api.depends(
         "criterion_id.source",
-        "lead_id.channel_id.score_points",
+        "lead_id.messenger_channel_id.score_points",
         "lead_id.campaign_id.messenger_readiness_points",
     )
     def _compute_points(self):
         for line in self:
             automatic = {
-                "channel": line.lead_id.channel_id.score_points,
+                "channel": line.lead_id.messenger_channel_id.score_points,
                 "campaign": line.lead_id.campaign_id.messenger_readiness_points,
             }.get(line.criterion_id.source)
             line.points = str(automatic) if automatic else line.points or "0"

@@ -23,7 +23,7 @@ class ResUsers(models.Model):
         end = pytz.utc.localize(max(until or now, now) + datetime.timedelta(minutes=1))
         ends = {}
         by_calendar = self.grouped(
-            lambda user: user.resource_calendar_id or team.resource_calendar_id
+            lambda user: user.resource_calendar_id or team.messenger_resource_calendar_id
         )
         for calendar, users in by_calendar.items():
             if not calendar:

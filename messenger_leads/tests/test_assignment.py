@@ -30,7 +30,7 @@ class TestAssignment(TransactionCase):
             {
                 "name": "Engine team",
                 "user_id": cls.leader.id,
-                "resource_calendar_id": always.id,
+                "messenger_resource_calendar_id": always.id,
                 "messenger_assignment": "round_robin",
                 "messenger_require_presence": False,  # presence has its own tests
             }
@@ -292,7 +292,7 @@ class TestAssignment(TransactionCase):
         )
         self.env.company.messenger_hot_score = 5
         (hot,) = self.leads(1, campaign_id=hot_campaign.id)
-        self.assertEqual(hot.qualification_grade, "hot")
+        self.assertEqual(hot.messenger_qualification_grade, "hot")
         self.assertEqual(hot.user_id, self.ann)
         self.assertIn("Hot lead to a top converter (50% won)", hot.messenger_assignment_reason)
         self.env.company.messenger_hot_score = 50
@@ -303,20 +303,20 @@ class TestAssignment(TransactionCase):
         self.team.messenger_require_presence = True
         telegram = self.env.ref("messenger_leads.messenger_channel_telegram")
         self.env["bus.presence"].create({"user_id": self.bob.id, "status": "online"})
-        (chat,) = self.leads(1, channel_id=telegram.id)
+        (chat,) = self.leads(1, messenger_channel_id=telegram.id)
         self.assertEqual(chat.user_id, self.bob, "only bob is online")
         (form,) = self.leads(
-            1, channel_id=self.env.ref("messenger_leads.messenger_channel_web_form").id
+            1, messenger_channel_id=self.env.ref("messenger_leads.messenger_channel_web_form").id
         )
         self.assertEqual(form.user_id, self.ann, "forms do not need presence")
         self.members[1].messenger_chat_capacity = 0
-        (chat,) = self.leads(1, channel_id=telegram.id)
+        (chat,) = self.leads(1, messenger_channel_id=telegram.id)
         self.assertEqual(chat.user_id, self.leader, "bob has no room for another chat")
 
     def test_a_salesperson_coming_online_takes_the_waiting_chats_at_once(self):
         self.team.write({"messenger_require_presence": True, "messenger_nobody_available": "queue"})
         telegram = self.env.ref("messenger_leads.messenger_channel_telegram")
-        chats = self.leads(2, channel_id=telegram.id)
+        chats = self.leads(2, messenger_channel_id=telegram.id)
         self.assertFalse(chats.user_id, "nobody online: they wait")
         self.env["bus.presence"].create({"user_id": self.cid.id, "status": "online"})
         self.assertEqual(chats.user_id, self.cid, "both, the moment cid is online")
@@ -326,14 +326,14 @@ class TestAssignment(TransactionCase):
             {
                 "name": "Ann",
                 "user_id": self.ann.id,
-                "calendar_id": self.team.resource_calendar_id.id,
+                "calendar_id": self.team.messenger_resource_calendar_id.id,
             }
         )
         self.env["resource.calendar.leaves"].create(
             {
                 "name": "Vacation",
                 "resource_id": resource.id,
-                "calendar_id": self.team.resource_calendar_id.id,
+                "calendar_id": self.team.messenger_resource_calendar_id.id,
                 "date_from": dt(2020, 1, 1),
                 "date_to": dt(2099, 1, 1),
             }
@@ -354,8 +354,8 @@ class TestAssignment(TransactionCase):
         )
         telegram = self.env.ref("messenger_leads.messenger_channel_telegram")
         with freeze_time("2026-11-23 09:58:00"):
-            (lead,) = self.leads(1, channel_id=telegram.id)
-        self.assertEqual(lead.response_deadline, dt(2026, 11, 23, 10, 3))
+            (lead,) = self.leads(1, messenger_channel_id=telegram.id)
+        self.assertEqual(lead.messenger_response_deadline, dt(2026, 11, 23, 10, 3))
         self.assertEqual(lead.user_id, self.bob)
         self.assertEqual(
             lead.messenger_assignment_reason,
@@ -364,7 +364,7 @@ class TestAssignment(TransactionCase):
         )
         with freeze_time("2026-11-23 09:58:00"):
             self.team.messenger_prefer_in_time = False
-            (lead,) = self.leads(1, channel_id=telegram.id)
+            (lead,) = self.leads(1, messenger_channel_id=telegram.id)
         self.assertEqual(lead.user_id, self.ann, "not asked: her turn")
 
     def test_a_salesperson_buried_in_leads_at_risk_is_passed_over(self):
@@ -372,10 +372,10 @@ class TestAssignment(TransactionCase):
         self.team.messenger_max_at_risk = 1
         telegram = self.env.ref("messenger_leads.messenger_channel_telegram")
         with freeze_time("2026-11-23 07:00:00"):
-            self.leads(1, channel_id=telegram.id, user_id=self.ann.id)
+            self.leads(1, messenger_channel_id=telegram.id, user_id=self.ann.id)
         with freeze_time("2026-11-23 07:04:30"):
             self.env["crm.lead"]._cron_messenger_sla()
-            (lead,) = self.leads(1, channel_id=telegram.id)
+            (lead,) = self.leads(1, messenger_channel_id=telegram.id)
         self.assertEqual(lead.user_id, self.bob, "Ann has a lead at risk")
         self.assertIn("can answer before the deadline", lead.messenger_assignment_reason)
 
@@ -383,7 +383,9 @@ class TestAssignment(TransactionCase):
         self.team.messenger_reassign_after_minutes = 10
         telegram = self.env.ref("messenger_leads.messenger_channel_telegram")
         with freeze_time("2026-11-23 07:00:00"):
-            (lead,) = self.leads(1, channel_id=telegram.id, first_message_at=dt(2026, 11, 23, 7))
+            (lead,) = self.leads(
+                1, messenger_channel_id=telegram.id, messenger_first_message_at=dt(2026, 11, 23, 7)
+            )
         first = lead.user_id
         with freeze_time("2026-11-23 07:06:00"):
             self.env["crm.lead"]._cron_messenger_sla()
@@ -400,7 +402,9 @@ class TestAssignment(TransactionCase):
         self.team.messenger_reassign_after_minutes = 10
         telegram = self.env.ref("messenger_leads.messenger_channel_telegram")
         with freeze_time("2026-11-23 07:00:00"):
-            (lead,) = self.leads(1, channel_id=telegram.id, first_message_at=dt(2026, 11, 23, 7))
+            (lead,) = self.leads(
+                1, messenger_channel_id=telegram.id, messenger_first_message_at=dt(2026, 11, 23, 7)
+            )
             lead._messenger_register_first_response(dt(2026, 11, 23, 7, 1))
         with freeze_time("2026-11-23 07:30:00"):
             lead._messenger_register_customer_message(dt(2026, 11, 23, 7, 30))

@@ -40,13 +40,18 @@ class TestCallback(TransactionCase):
         )
 
     def planned(self, lead):
-        return lead.callback_attempt_ids.filtered(lambda a: a.state == "planned")
+        return lead.messenger_callback_attempt_ids.filtered(lambda a: a.state == "planned")
 
     @freeze_time("2026-11-24 08:00:00")  # 11:00 in Moscow
     def test_first_call_is_planned_at_once_as_a_call_activity(self):
         lead = self.lead()
         self.assertEqual(
-            (lead.phone_sanitized, lead.phone_kind, lead.customer_tz, lead.callback_state),
+            (
+                lead.phone_sanitized,
+                lead.messenger_phone_kind,
+                lead.messenger_customer_tz,
+                lead.messenger_callback_state,
+            ),
             ("+79161234567", "mobile", "Europe/Moscow", "planned"),
         )
         (attempt,) = self.planned(lead)
@@ -56,7 +61,7 @@ class TestCallback(TransactionCase):
         )
         self.assertEqual(attempt.activity_id.user_id, self.seller)
         self.assertIn("Call-back 1 of 7 at 11:00", attempt.activity_id.summary)
-        self.assertEqual(lead.callback_next_at, attempt.planned_at)
+        self.assertEqual(lead.messenger_callback_next_at, attempt.planned_at)
 
     def test_seven_unanswered_calls_make_the_lead_unreachable(self):
         with freeze_time("2026-11-24 08:00:00"):
@@ -67,7 +72,7 @@ class TestCallback(TransactionCase):
             slots.append(attempt.planned_at)
             with freeze_time(attempt.planned_at + timedelta(minutes=3)):
                 lead.action_callback_no_answer()
-        self.assertEqual(lead.callback_state, "exhausted")
+        self.assertEqual(lead.messenger_callback_state, "exhausted")
         self.assertFalse(lead.active)
         self.assertEqual(
             lead.lost_reason_id, self.env.ref("messenger_leads.crm_lost_reason_unreachable")
@@ -96,11 +101,11 @@ class TestCallback(TransactionCase):
     def test_reached_and_wrong_number_stop_the_plan(self):
         lead = self.lead()
         lead.action_callback_reached()
-        self.assertEqual(lead.callback_state, "reached")
+        self.assertEqual(lead.messenger_callback_state, "reached")
         self.assertFalse(self.planned(lead))
         other = self.lead(phone="+7 926 000-00-01")
         other.action_callback_wrong_number()
-        self.assertEqual(other.callback_state, "wrong_number")
+        self.assertEqual(other.messenger_callback_state, "wrong_number")
         self.assertFalse(self.planned(other))
         self.assertIn("Wrong number", other.message_ids[0].body)
 
@@ -120,7 +125,7 @@ class TestCallback(TransactionCase):
         lead = self.lead()
         activity = self.planned(lead).activity_id
         lead.action_set_won()
-        self.assertEqual(lead.callback_state, "stopped")
+        self.assertEqual(lead.messenger_callback_state, "stopped")
         self.assertFalse(activity.exists())
         lost = self.lead(phone="+7 926 000-00-02")
         lost.action_set_lost()
@@ -129,10 +134,13 @@ class TestCallback(TransactionCase):
     def test_invalid_phone_is_kept_and_plans_nothing(self):
         lead = self.lead(phone="12-34")
         self.assertEqual(
-            (lead.phone, lead.phone_valid, lead.callback_state), ("12-34", False, False)
+            (lead.phone, lead.messenger_phone_valid, lead.messenger_callback_state),
+            ("12-34", False, False),
         )
         lead.phone = "+7 916 765-43-21"
-        self.assertEqual((lead.phone, lead.callback_state), ("+7 916 765-43-21", "planned"))
+        self.assertEqual(
+            (lead.phone, lead.messenger_callback_state), ("+7 916 765-43-21", "planned")
+        )
 
     def test_invalid_phone_gets_a_clear_warning_in_the_form(self):
         form = Form(self.env["crm.lead"])
@@ -163,11 +171,13 @@ class TestCallback(TransactionCase):
         )
         lead = self.lead(phone="+7 917 765-43-21")
         self.assertEqual(
-            (lead.phone_sanitized, lead.phone_valid, lead.phone_kind),
+            (lead.phone_sanitized, lead.messenger_phone_valid, lead.messenger_phone_kind),
             ("+79177654321", True, "mobile"),
         )
         national = self.lead(phone="8 917 765-43-21")
-        self.assertEqual((national.phone, national.phone_valid), ("8 917 765-43-21", False))
+        self.assertEqual(
+            (national.phone, national.messenger_phone_valid), ("8 917 765-43-21", False)
+        )
         form = Form(self.env["res.partner"])
         form.name = "Typed at home"
         with self.assertLogs("odoo.tests.form", "WARNING") as logged:

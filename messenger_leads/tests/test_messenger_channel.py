@@ -46,20 +46,24 @@ class TestMessengerChannel(TransactionCase):
         )
         lead_id = self.env["mail.thread"].message_process("crm.lead", raw)
         lead = self.env["crm.lead"].browse(lead_id)
-        self.assertEqual(lead.channel_id, self.email)
-        self.assertEqual(str(lead.first_message_at), "2026-11-23 09:00:00", "the e-mail's time")
-        self.assertTrue(lead.response_deadline, "a first-response deadline, like any channel")
-        form_alias = {"channel_id": self.web_form.id}
+        self.assertEqual(lead.messenger_channel_id, self.email)
+        self.assertEqual(
+            str(lead.messenger_first_message_at), "2026-11-23 09:00:00", "the e-mail's time"
+        )
+        self.assertTrue(
+            lead.messenger_response_deadline, "a first-response deadline, like any channel"
+        )
+        form_alias = {"messenger_channel_id": self.web_form.id}
         lead_id = self.env["mail.thread"].message_process(
             "crm.lead", raw.replace("quote-20-chairs", "form-1"), custom_values=form_alias
         )
-        self.assertEqual(self.env["crm.lead"].browse(lead_id).channel_id, self.web_form)
+        self.assertEqual(self.env["crm.lead"].browse(lead_id).messenger_channel_id, self.web_form)
 
     def test_channel_from_source(self):
         lead = self.env["crm.lead"].create(
             {"name": "From Telegram", "source_id": self.telegram.source_id.id}
         )
-        self.assertEqual(lead.channel_id, self.telegram)
+        self.assertEqual(lead.messenger_channel_id, self.telegram)
 
     def test_channel_from_medium_when_source_is_unknown(self):
         lead = self.env["crm.lead"].create(
@@ -69,7 +73,7 @@ class TestMessengerChannel(TransactionCase):
                 "medium_id": self.env.ref("utm.utm_medium_email").id,
             }
         )
-        self.assertEqual(lead.channel_id, self.email)
+        self.assertEqual(lead.messenger_channel_id, self.email)
 
     def test_website_form_lead_is_a_web_form(self):
         # website_crm gives every form lead the medium Website; a UTM cookie may add a source
@@ -82,39 +86,45 @@ class TestMessengerChannel(TransactionCase):
                 {"name": "Chat", "medium_id": website.id, "source_id": self.web_chat.source_id.id},
             ]
         )
-        self.assertEqual(form_lead.channel_id, self.web_form)
-        self.assertEqual(form_lead_with_cookie.channel_id, self.web_form)
-        self.assertTrue(form_lead.response_deadline, "a first-response deadline, like any channel")
-        self.assertEqual(chat_lead.channel_id, self.web_chat, "a chat is known by its source")
+        self.assertEqual(form_lead.messenger_channel_id, self.web_form)
+        self.assertEqual(form_lead_with_cookie.messenger_channel_id, self.web_form)
+        self.assertTrue(
+            form_lead.messenger_response_deadline, "a first-response deadline, like any channel"
+        )
+        self.assertEqual(
+            chat_lead.messenger_channel_id, self.web_chat, "a chat is known by its source"
+        )
 
     def test_explicit_channel_is_kept(self):
         lead = self.env["crm.lead"].create(
             {
                 "name": "Set by the bridge",
-                "channel_id": self.telegram.id,
+                "messenger_channel_id": self.telegram.id,
                 "medium_id": self.env.ref("utm.utm_medium_email").id,
             }
         )
-        self.assertEqual(lead.channel_id, self.telegram)
+        self.assertEqual(lead.messenger_channel_id, self.telegram)
         lead.source_id = self.web_form.source_id
-        self.assertEqual(lead.channel_id, self.telegram, "a known channel is never overwritten")
+        self.assertEqual(
+            lead.messenger_channel_id, self.telegram, "a known channel is never overwritten"
+        )
 
     def test_no_channel_without_utm(self):
         lead = self.env["crm.lead"].create({"name": "Typed in by hand"})
-        self.assertFalse(lead.channel_id)
+        self.assertFalse(lead.messenger_channel_id)
 
     def test_channel_is_searchable_and_groupable(self):
         self.env["crm.lead"].create(
             [
-                {"name": "A", "channel_id": self.telegram.id},
-                {"name": "B", "channel_id": self.telegram.id},
-                {"name": "C", "channel_id": self.email.id},
+                {"name": "A", "messenger_channel_id": self.telegram.id},
+                {"name": "B", "messenger_channel_id": self.telegram.id},
+                {"name": "C", "messenger_channel_id": self.email.id},
             ]
         )
         groups = dict(
             self.env["crm.lead"]._read_group(
-                [("channel_id", "in", (self.telegram | self.email).ids)],
-                ["channel_id"],
+                [("messenger_channel_id", "in", (self.telegram | self.email).ids)],
+                ["messenger_channel_id"],
                 ["__count"],
             )
         )

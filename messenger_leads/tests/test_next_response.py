@@ -35,7 +35,11 @@ class TestNextResponse(TransactionCase):
             )
         )
         cls.team = cls.env["crm.team"].create(
-            {"name": "Next team", "resource_calendar_id": cls.moscow.id, "user_id": cls.leader.id}
+            {
+                "name": "Next team",
+                "messenger_resource_calendar_id": cls.moscow.id,
+                "user_id": cls.leader.id,
+            }
         )
         # Monday 10:00 Moscow: the customer's first message, answered two minutes later
         with freeze_time("2026-11-23 07:00:00"):
@@ -43,8 +47,8 @@ class TestNextResponse(TransactionCase):
                 {
                     "name": "Next lead",
                     "team_id": cls.team.id,
-                    "channel_id": cls.telegram.id,
-                    "first_message_at": dt(2026, 11, 23, 7),
+                    "messenger_channel_id": cls.telegram.id,
+                    "messenger_first_message_at": dt(2026, 11, 23, 7),
                     "user_id": cls.seller.id,
                 }
             )
@@ -69,13 +73,13 @@ class TestNextResponse(TransactionCase):
             self.env["crm.lead"]._cron_messenger_sla()
 
     def test_answered_in_time(self):
-        self.assertEqual(self.lead.sla_state, "met")
-        self.assertFalse(self.lead.answer_deadline, "answered: nothing runs")
+        self.assertEqual(self.lead.messenger_sla_state, "met")
+        self.assertFalse(self.lead.messenger_answer_deadline, "answered: nothing runs")
         self.customer_writes(dt(2026, 11, 23, 7, 10))
         response = self.lead.messenger_response_ids
         self.assertEqual(response.response_deadline, dt(2026, 11, 23, 7, 15))
         self.assertEqual(
-            (self.lead.answer_deadline, self.lead.answer_sla_state),
+            (self.lead.messenger_answer_deadline, self.lead.messenger_answer_sla_state),
             (dt(2026, 11, 23, 7, 15), "on_track"),
             "the running deadline is the next response's",
         )
@@ -85,8 +89,11 @@ class TestNextResponse(TransactionCase):
             (response.answered_at, response.sla_state, response.response_minutes),
             (dt(2026, 11, 23, 7, 14), "met", 4),
         )
-        self.assertEqual((self.lead.answer_deadline, self.lead.answer_sla_state), (False, "met"))
-        self.assertEqual(self.lead.sla_state, "met", "the first response stays as it was")
+        self.assertEqual(
+            (self.lead.messenger_answer_deadline, self.lead.messenger_answer_sla_state),
+            (False, "met"),
+        )
+        self.assertEqual(self.lead.messenger_sla_state, "met", "the first response stays as it was")
 
     def test_an_answer_in_the_same_second_as_the_message_answers_it(self):
         """A message received at 07:10:00.4 (the receipt clock keeps microseconds) and answered
@@ -95,7 +102,7 @@ class TestNextResponse(TransactionCase):
         response = self.lead.messenger_response_ids
         self.answer(dt(2026, 11, 23, 7, 10, 0, 900_000))
         self.assertEqual(response.answered_at, dt(2026, 11, 23, 7, 10))
-        self.assertFalse(self.lead.answer_deadline, "answered: nothing runs")
+        self.assertFalse(self.lead.messenger_answer_deadline, "answered: nothing runs")
 
     def test_answered_late_is_escalated_once(self):
         self.customer_writes(dt(2026, 11, 23, 7, 20))
@@ -104,7 +111,7 @@ class TestNextResponse(TransactionCase):
         self.assertEqual(response.sla_state, "at_risk")
         self.cron("2026-11-23 07:26:00")
         self.assertEqual(response.sla_state, "breached")
-        self.assertEqual(self.lead.answer_sla_state, "breached")
+        self.assertEqual(self.lead.messenger_answer_sla_state, "breached")
         self.assertEqual(response.sla_escalated_at, dt(2026, 11, 23, 7, 26))
         self.assertEqual(self.lead.activity_ids.user_id, self.leader)
         self.assertIn("Next-response deadline missed", self.lead.message_ids[0].body)
@@ -113,7 +120,7 @@ class TestNextResponse(TransactionCase):
         self.answer(dt(2026, 11, 23, 7, 45))
         self.assertEqual((response.sla_state, response.response_minutes), ("met_late", 25))
         self.assertEqual(response.user_id, self.seller, "counted against its salesperson")
-        self.assertEqual(self.lead.sla_state, "met")
+        self.assertEqual(self.lead.messenger_sla_state, "met")
 
     def test_a_customer_writing_twice_has_one_deadline_from_the_first_message(self):
         self.customer_writes(dt(2026, 11, 23, 7, 10))
@@ -127,10 +134,10 @@ class TestNextResponse(TransactionCase):
         self.assertEqual(len(self.lead.messenger_response_ids), 2, "answered: a new deadline")
 
     def test_no_deadline_before_the_first_answer(self):
-        lead = self.lead.copy({"first_message_at": dt(2026, 11, 23, 7)})
+        lead = self.lead.copy({"messenger_first_message_at": dt(2026, 11, 23, 7)})
         lead._messenger_register_customer_message(dt(2026, 11, 23, 7, 3))
         self.assertFalse(lead.messenger_response_ids, "the first-response clock runs")
-        self.assertEqual(lead.answer_deadline, lead.response_deadline)
+        self.assertEqual(lead.messenger_answer_deadline, lead.messenger_response_deadline)
 
     def test_channel_target_and_working_hours(self):
         self.telegram.next_response_target_minutes = 30

@@ -40,17 +40,17 @@ class TestQualification(TransactionCase):
         return {line.criterion_id: line.points for line in lead.messenger_score_ids}
 
     def test_every_criterion_gets_a_line_and_automatic_ones_are_filled(self):
-        lead = self.lead(channel_id=self.telegram.id, campaign_id=self.quote_campaign.id)
+        lead = self.lead(messenger_channel_id=self.telegram.id, campaign_id=self.quote_campaign.id)
         points = self.points(lead)
         self.assertEqual(
             (points[self.fit], points[self.need], points[self.readiness], points[self.channel]),
             ("0", "0", "5", "4"),
         )
-        self.assertEqual(lead.qualification_score, 9)
-        self.assertEqual(lead.qualification_grade, "cold")
+        self.assertEqual(lead.messenger_qualification_score, 9)
+        self.assertEqual(lead.messenger_qualification_grade, "cold")
 
     def test_salesperson_scores_and_grade_follows(self):
-        lead = self.lead(channel_id=self.telegram.id, campaign_id=self.quote_campaign.id)
+        lead = self.lead(messenger_channel_id=self.telegram.id, campaign_id=self.quote_campaign.id)
         self.commit_tracking()  # a lead created in this transaction has nothing to track yet
         with Form(lead) as form:
             for index in range(len(form.messenger_score_ids)):
@@ -59,40 +59,42 @@ class TestQualification(TransactionCase):
                         line.points = "4"
                     if line.criterion_id == self.need:
                         line.points = "3"
-        self.assertEqual(lead.qualification_score, 16)
-        self.assertEqual(lead.qualification_grade, "hot")
+        self.assertEqual(lead.messenger_qualification_score, 16)
+        self.assertEqual(lead.messenger_qualification_grade, "hot")
         self.commit_tracking()
         tracked = lead.message_ids.tracking_value_ids.filtered(
-            lambda value: value.field_id.name == "qualification_score"
+            lambda value: value.field_id.name == "messenger_qualification_score"
         )
         self.assertEqual(tracked[:1].new_value_integer, 16, "score changes are in the chatter")
 
     def test_channel_change_rescores_the_channel_criterion(self):
-        lead = self.lead(channel_id=self.telegram.id)
-        lead.channel_id = self.env.ref("messenger_leads.messenger_channel_email")
-        self.assertEqual(self.points(lead)[self.channel], str(lead.channel_id.score_points))
+        lead = self.lead(messenger_channel_id=self.telegram.id)
+        lead.messenger_channel_id = self.env.ref("messenger_leads.messenger_channel_email")
+        self.assertEqual(
+            self.points(lead)[self.channel], str(lead.messenger_channel_id.score_points)
+        )
 
     def test_behaviour_signals_count_once(self):
-        lead = self.lead(channel_id=self.telegram.id)
-        before = lead.qualification_score
+        lead = self.lead(messenger_channel_id=self.telegram.id)
+        before = lead.messenger_qualification_score
         lead._messenger_register_signal("phone_shared")
         lead._messenger_register_signal("phone_shared")
         lead._messenger_register_signal("bot_blocked")
-        self.assertEqual(lead.qualification_score, before + 3 - 5)
+        self.assertEqual(lead.messenger_qualification_score, before + 3 - 5)
         self.assertEqual(len(lead.messenger_signal_ids), 2)
 
     def test_signal_points_are_configurable(self):
         self.env.ref("messenger_leads.signal_phone_shared").points = 6
         lead = self.lead()
         lead._messenger_register_signal("phone_shared")
-        self.assertEqual(lead.qualification_score, 6)
+        self.assertEqual(lead.messenger_qualification_score, 6)
 
     def test_thresholds_in_settings_regrade_leads(self):
-        lead = self.lead(channel_id=self.telegram.id, campaign_id=self.quote_campaign.id)
-        self.assertEqual(lead.qualification_grade, "cold")
+        lead = self.lead(messenger_channel_id=self.telegram.id, campaign_id=self.quote_campaign.id)
+        self.assertEqual(lead.messenger_qualification_grade, "cold")
         settings = self.env["res.config.settings"].create({"messenger_warm_score": 8})
         settings.execute()
-        self.assertEqual(lead.qualification_grade, "warm")
+        self.assertEqual(lead.messenger_qualification_grade, "warm")
 
     def test_big_budget_goes_to_a_person_once(self):
         lead = self.lead(user_id=False)
@@ -109,11 +111,13 @@ class TestQualification(TransactionCase):
 
     def test_switched_off(self):
         self.company.messenger_qualification = False
-        lead = self.lead(channel_id=self.telegram.id)
+        lead = self.lead(messenger_channel_id=self.telegram.id)
         lead._messenger_register_signal("phone_shared")
         self.assertFalse(lead.messenger_score_ids)
         self.assertFalse(lead.messenger_signal_ids)
-        self.assertEqual((lead.qualification_score, lead.qualification_grade), (0, False))
+        self.assertEqual(
+            (lead.messenger_qualification_score, lead.messenger_qualification_grade), (0, False)
+        )
 
     def test_new_criterion_reaches_open_leads(self):
         lead = self.lead()

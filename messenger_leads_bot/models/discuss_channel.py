@@ -100,13 +100,13 @@ class DiscussChannel(models.Model):
             "name": _("%(channel)s: %(visitor)s", channel=web_chat.name, visitor=name),
             "partner_id": visitor.id,
             "contact_name": name,
-            "channel_id": web_chat.id,
+            "messenger_channel_id": web_chat.id,
             "source_id": web_chat.source_id.id,
             "medium_id": web_chat.medium_id.id,
             "team_id": team.id,
             "user_id": False,
             "company_id": team.company_id.id or self.env.company.id,
-            "first_message_at": message.date,
+            "messenger_first_message_at": message.date,
             "description": Markup("<p>%s</p>") % html2plaintext(message.body or ""),
         }
 

@@ -210,7 +210,9 @@ class MessengerBotAccount(models.Model):
         """The working intervals (naive UTC) of the account's team, else of its company, from
         `start` to a minute past `end`."""
         self.ensure_one()
-        calendar = self.team_id.resource_calendar_id or self.company_id.resource_calendar_id
+        calendar = (
+            self.team_id.messenger_resource_calendar_id or self.company_id.resource_calendar_id
+        )
         if not calendar:
             return []
         return calendar._messenger_utc_intervals(start, end + datetime.timedelta(minutes=1))

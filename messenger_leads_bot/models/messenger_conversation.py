@@ -73,7 +73,7 @@ class MessengerConversation(models.Model):
         store=True,
         help="The lead's deadline running now: the first response's, then the next ones'.",
     )
-    sla_state = fields.Selection(related="lead_id.answer_sla_state")
+    sla_state = fields.Selection(related="lead_id.messenger_answer_sla_state")
     company_id = fields.Many2one(related="account_id.company_id", store=True)
 
     _sql_constraints = [
@@ -94,10 +94,10 @@ class MessengerConversation(models.Model):
             )
             conversation.display_name = f"{conversation.channel_id.name or ''} · {who}"
 
-    @api.depends("lead_id.answer_deadline")
+    @api.depends("lead_id.messenger_answer_deadline")
     def _compute_answer_by(self):
         for conversation in self:
-            conversation.answer_by = conversation.lead_id.answer_deadline
+            conversation.answer_by = conversation.lead_id.messenger_answer_deadline
 
     # ------------------------------------------------------------------
     # Inbound
@@ -196,11 +196,11 @@ class MessengerConversation(models.Model):
             ),
             "partner_id": self.partner_id.id,
             "contact_name": self.partner_id.name,
-            "channel_id": channel.id,
+            "messenger_channel_id": channel.id,
             "source_id": channel.source_id.id,
             "medium_id": channel.medium_id.id,
             "company_id": account.company_id.id,
-            "first_message_at": event.date.replace(tzinfo=None),
+            "messenger_first_message_at": event.date.replace(tzinfo=None),
             # the team's engine picks the salesperson; without a team the lead waits
             # unassigned in the company's pipeline (never the webhook's public user's)
             "team_id": account.team_id.id,

@@ -147,5 +147,5 @@ class MessengerConversation(models.Model):
         """When an automated message may reach the customer: now, or the start of the window of
         their day (their lead's time zone: the number's, the contact's or the company's)."""
         self.ensure_one()
-        tz = self.lead_id.customer_tz or self.partner_id.tz or "UTC"
+        tz = self.lead_id.messenger_customer_tz or self.partner_id.tz or "UTC"
         return self.account_id.company_id._messenger_civil_time(fields.Datetime.now(), tz)

@@ -62,7 +62,7 @@ def always_open_team(env):
         }
     )
     return env["crm.team"].create(
-        {"name": "Bot team", "user_id": leader.id, "resource_calendar_id": always_open.id}
+        {"name": "Bot team", "user_id": leader.id, "messenger_resource_calendar_id": always_open.id}
     )
 
 
@@ -170,7 +170,7 @@ class BotCase(MessengerCase, TransactionCase):
         cls.api = cls.enterClassContext(FakeBotApi())
         cls.team = always_open_team(cls.env)
         cls.leader = cls.team.user_id
-        cls.always_open = cls.team.resource_calendar_id
+        cls.always_open = cls.team.messenger_resource_calendar_id
         cls.account = cls.env["messenger.bot.account"].create(
             {
                 "name": "@test_shop_bot",

@@ -200,13 +200,13 @@ class TestAccessHardening(BotCase):
         lead = self.chat(9311).lead_id
         self.env["link.tracker"]._messenger_track_links("See https://shop.example/b", lead)
         tracker = self.env["link.tracker"].search([("messenger_lead_id", "=", lead.id)])
-        score = lead.qualification_score
+        score = lead.messenger_qualification_score
         points = self.env.ref("messenger_leads.signal_link_clicked").points
         clicks = self.env["link.tracker.click"].sudo()  # as the public /r/ route does
         for ip in ("192.0.2.1", "192.0.2.2", "192.0.2.1", "198.51.100.7"):
             clicks.add_click(tracker.code, ip=ip)
         self.assertEqual(tracker.count, 4)
-        self.assertEqual(lead.qualification_score, score + points)
+        self.assertEqual(lead.messenger_qualification_score, score + points)
         self.assertEqual(
             lead.messenger_signal_ids.signal_id.mapped("code").count("link_clicked"), 1
         )

@@ -127,7 +127,9 @@ class TestAvito(MessengerCase, HttpCase):
         self.assertEqual(self.post(notification).text, "ok")
         conversation = self.conversation("u2i-l1")
         lead = conversation.lead_id
-        self.assertEqual(lead.channel_id, self.env.ref("messenger_leads.messenger_channel_avito"))
+        self.assertEqual(
+            lead.messenger_channel_id, self.env.ref("messenger_leads.messenger_channel_avito")
+        )
         self.assertEqual(lead.source_id, self.env.ref("messenger_leads.utm_source_avito"))
         self.assertEqual(
             (

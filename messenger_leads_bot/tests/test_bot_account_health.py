@@ -188,7 +188,7 @@ class TestBotAccountHealth(BotCase):
             self.env["messenger.bot.account"]._cron_health_alerts()
 
     def test_silence_alert_fires_once_during_working_hours(self):
-        self.team.resource_calendar_id = self.office_hours
+        self.team.messenger_resource_calendar_id = self.office_hours
         self.receive(tg_update(9420, "Hello"))
         last = self.env["messenger.update"].search([("account_id", "=", self.account.id)])
         self.set_create_date(last, "2026-11-23 08:00:00")  # a Monday, before work
@@ -213,7 +213,7 @@ class TestBotAccountHealth(BotCase):
         self.assertEqual(len(self.account.activity_ids), len(admins))
 
     def test_no_silence_alert_outside_working_hours(self):
-        self.team.resource_calendar_id = self.office_hours
+        self.team.messenger_resource_calendar_id = self.office_hours
         self.receive(tg_update(9421, "Hello"))
         last = self.env["messenger.update"].search([("account_id", "=", self.account.id)])
         self.set_create_date(last, "2026-11-23 10:00:00")

@@ -20,7 +20,7 @@ class TestCivilHours(BotCase):
         conversation = self.conversation(chat_id)
         conversation.partner_id.tz = "Europe/Moscow"
         conversation.lead_id.phone = False  # the zone is the contact's
-        self.assertEqual(conversation.lead_id.customer_tz, "Europe/Moscow")
+        self.assertEqual(conversation.lead_id.messenger_customer_tz, "Europe/Moscow")
         return conversation
 
     def rows(self, conversation):

@@ -19,7 +19,7 @@ class TestDemo(TransactionCase):
                 conversations = account.conversation_ids
                 self.assertGreaterEqual(len(conversations), 2, "a few conversations")
                 for conversation in conversations:
-                    self.assertEqual(conversation.lead_id.channel_id, channel)
+                    self.assertEqual(conversation.lead_id.messenger_channel_id, channel)
                     self.assertEqual(conversation.lead_id.partner_id, conversation.partner_id)
                 authors = (
                     self.env["mail.message"]

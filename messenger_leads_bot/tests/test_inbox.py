@@ -62,7 +62,7 @@ class TestInbox(InboxCase):
         self.assertEqual(conversation.inbox_state, "waiting_us")
         waited_from = conversation.waiting_since
         self.assertTrue(waited_from)
-        self.assertEqual(conversation.answer_by, conversation.lead_id.response_deadline)
+        self.assertEqual(conversation.answer_by, conversation.lead_id.messenger_response_deadline)
         self.receive(tg_update(9501, "Hello?"))
         self.assertEqual(conversation.last_customer_text, "Hello?")
         self.assertEqual(conversation.waiting_since, waited_from, "waits since the first one")
@@ -77,7 +77,7 @@ class TestInbox(InboxCase):
         # the chat began an hour ago and was answered half an hour ago (the test's messages are
         # all dated when its transaction began: the receipt clock)
         now = conversation.last_message_at
-        lead.first_message_at = now - datetime.timedelta(hours=1)
+        lead.messenger_first_message_at = now - datetime.timedelta(hours=1)
         with freeze_time(now - datetime.timedelta(minutes=30)):
             self.reply(conversation, self.seller)
         self.assertFalse(conversation.answer_by)
@@ -121,8 +121,8 @@ class TestInbox(InboxCase):
         later, sooner, answered_early, answered_late = (
             self.chat(chat_id, self.seller) for chat_id in (9521, 9522, 9523, 9524)
         )
-        later.lead_id.first_message_at = now - datetime.timedelta(minutes=1)
-        sooner.lead_id.first_message_at = now - datetime.timedelta(minutes=3)
+        later.lead_id.messenger_first_message_at = now - datetime.timedelta(minutes=1)
+        sooner.lead_id.messenger_first_message_at = now - datetime.timedelta(minutes=3)
         self.assertLess(sooner.answer_by, later.answer_by)
         for conversation in answered_early | answered_late:
             self.reply(conversation, self.seller)
@@ -272,7 +272,7 @@ class TestMessageDates(InboxCase):
         stored = self.receive(tg_update(9701, "Hello from the past", date=0))
         conversation = self.conversation(9701)
         self.assertEqual(conversation.last_message_at, stored.create_date)
-        self.assertEqual(conversation.lead_id.first_message_at, stored.create_date)
+        self.assertEqual(conversation.lead_id.messenger_first_message_at, stored.create_date)
         self.assertGreater(conversation.answer_by, stored.create_date)
 
     def test_a_date_after_the_receipt_is_replaced_by_the_receipt_time(self):

@@ -21,7 +21,9 @@ class TestInboxTour(HttpCase, InboxCase):
         calm = self.customer_chat(9801, "Calm", "Just looking around")
         done = self.customer_chat(9803, "Done", "Thanks, that is all")
         urgent = self.customer_chat(9802, "Urgent", "I need it today")
-        urgent.lead_id.first_message_at = fields.Datetime.now() - datetime.timedelta(minutes=3)
+        urgent.lead_id.messenger_first_message_at = fields.Datetime.now() - datetime.timedelta(
+            minutes=3
+        )
         self.assertLess(urgent.answer_by, calm.answer_by)
         self.start_tour(
             "/odoo/action-messenger_leads_bot.messenger_conversation_action_incoming",

@@ -112,7 +112,7 @@ class TestLeadChatTour(HttpCase, LeadChatCase):
         conversation = self.customer_chat(9913, "Hello?", self.seller)
         company = conversation.company_id
         conversation.partner_id.tz = "UTC"
-        self.assertEqual(conversation.lead_id.customer_tz, "UTC")
+        self.assertEqual(conversation.lead_id.messenger_customer_tz, "UTC")
         # a window of the customer's day that begins in two hours: it is night for them
         start = (fields.Datetime.now().hour + 2) % 24
         company.write({"messenger_automated_from": start, "messenger_automated_until": start + 1})

@@ -231,7 +231,9 @@ class TestMax(MessengerCase, HttpCase):
         self.assertEqual(self.post(max_message(21, "Есть ли диван Осло?")).text, "ok")
         conversation = self.conversation(21)
         lead = conversation.lead_id
-        self.assertEqual(lead.channel_id, self.env.ref("messenger_leads.messenger_channel_max"))
+        self.assertEqual(
+            lead.messenger_channel_id, self.env.ref("messenger_leads.messenger_channel_max")
+        )
         self.assertEqual(lead.source_id, self.env.ref("messenger_leads.utm_source_max"))
         self.assertEqual(conversation.partner_id.name, "Анна Иванова")
         self.assertIn("Есть ли диван Осло?", self.customer_messages(21).body)

@@ -214,7 +214,7 @@ class MetaMessagingCase(MessengerCase):
         conversation = self.conversation(psid)
         lead = conversation.lead_id
         channel = self.env.ref(self.provider.channel_xmlid)
-        self.assertEqual((lead.channel_id, lead.source_id), (channel, channel.source_id))
+        self.assertEqual((lead.messenger_channel_id, lead.source_id), (channel, channel.source_id))
         self.assertEqual(lead.team_id, self.team)
         self.assertEqual(conversation.partner_id.name, "Olga Smirnova", "asked of the Graph API")
         self.assertIn("Price of the sofa?", self.customer_messages(psid).body)

@@ -24,7 +24,7 @@ class TestSendLater(InboxCase):
         conversation = self.conversation(chat_id)
         conversation.partner_id.tz = tz
         conversation.lead_id.write({"phone": False, "user_id": self.seller.id})  # the contact's
-        self.assertEqual(conversation.lead_id.customer_tz, tz)
+        self.assertEqual(conversation.lead_id.messenger_customer_tz, tz)
         return conversation
 
     def reply(self, conversation, at_civil_hour=False):

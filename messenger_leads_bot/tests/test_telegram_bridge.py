@@ -18,10 +18,10 @@ class TestTelegramBridge(BotCase):
         self.assertEqual(conversation.external_username, "maria601")
         self.assertEqual(lead.partner_id, conversation.partner_id)
         self.assertEqual(
-            lead.channel_id, self.env.ref("messenger_leads.messenger_channel_telegram")
+            lead.messenger_channel_id, self.env.ref("messenger_leads.messenger_channel_telegram")
         )
-        self.assertEqual(lead.source_id, lead.channel_id.source_id)
-        self.assertEqual(lead.medium_id, lead.channel_id.medium_id)
+        self.assertEqual(lead.source_id, lead.messenger_channel_id.source_id)
+        self.assertEqual(lead.medium_id, lead.messenger_channel_id.medium_id)
         self.assertEqual(lead.campaign_id.name, "spring_sale")
         self.assertEqual(lead.team_id, self.team)
         thread = conversation.discuss_channel_id
@@ -254,7 +254,7 @@ class TestTelegramBridge(BotCase):
                 }
             )
         ]
-        self.team.resource_calendar_id = closed
+        self.team.messenger_resource_calendar_id = closed
         self.receive(tg_update(613, "Hello"))
         (ack,) = self.env["messenger.outbox"].search(
             [("conversation_id", "=", self.conversation(613).id)]
@@ -274,9 +274,9 @@ class TestTelegramBridge(BotCase):
         self.receive(tg_update(618, "Hello"))
         lead = self.conversation(618).lead_id
         lead.phone = "+7 916 555-00-18"
-        self.assertEqual(lead.callback_state, "planned")
+        self.assertEqual(lead.messenger_callback_state, "planned")
         lead.action_callback_no_answer()
-        self.assertEqual(lead.callback_state, "exhausted")
+        self.assertEqual(lead.messenger_callback_state, "exhausted")
         self.assertTrue(lead.active, "the chat is tried before the lead is closed")
         last = self.env["messenger.outbox"].search(
             [("conversation_id", "=", self.conversation(618).id)]
@@ -675,12 +675,12 @@ class TestAssignedOnArrival(BotCase):
         self.assertIn(
             seller.partner_id, conversation.discuss_channel_id.channel_member_ids.partner_id
         )
-        self.assertTrue(conversation.lead_id.first_message_at)
-        self.assertEqual(conversation.lead_id.sla_state, "on_track")
+        self.assertTrue(conversation.lead_id.messenger_first_message_at)
+        self.assertEqual(conversation.lead_id.messenger_sla_state, "on_track")
         conversation.discuss_channel_id.with_user(seller).message_post(
             body="Hello!", message_type="comment", subtype_xmlid="mail.mt_comment"
         )
-        self.assertEqual(conversation.lead_id.sla_state, "met")
+        self.assertEqual(conversation.lead_id.messenger_sla_state, "met")
 
     def test_the_next_salesperson_joins_the_thread_when_the_lead_is_reassigned(self):
         first, second = (

@@ -102,7 +102,8 @@ class TestViber(MessengerCase, HttpCase):
         self.assertEqual(self.post(viber_event("U3=")).text, "ok")
         conversation = self.conversation("U3=")
         self.assertEqual(
-            conversation.lead_id.channel_id, self.env.ref("messenger_leads.messenger_channel_viber")
+            conversation.lead_id.messenger_channel_id,
+            self.env.ref("messenger_leads.messenger_channel_viber"),
         )
         self.deliver()
         (ack,) = self.api.sent_to("U3=")

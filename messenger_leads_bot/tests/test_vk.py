@@ -179,7 +179,9 @@ class TestVk(MessengerCase, HttpCase):
         self.assertEqual((answer.status_code, answer.text), (200, "ok"))
         conversation = self.conversation(21)
         lead = conversation.lead_id
-        self.assertEqual(lead.channel_id, self.env.ref("messenger_leads.messenger_channel_vk"))
+        self.assertEqual(
+            lead.messenger_channel_id, self.env.ref("messenger_leads.messenger_channel_vk")
+        )
         self.assertEqual(lead.source_id, self.env.ref("messenger_leads.utm_source_vk"))
         partner = conversation.partner_id
         self.assertEqual(partner.name, "Анна Иванова", "the name from users.get")

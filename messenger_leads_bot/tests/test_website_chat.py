@@ -58,21 +58,23 @@ class TestWebsiteChat(TransactionCase):
         self.visitor_says(chat, guest, "Do you deliver to Kazan?")
         lead = chat.messenger_lead_id
         self.assertEqual(
-            lead.channel_id, self.env.ref("messenger_leads.messenger_channel_web_chat")
+            lead.messenger_channel_id, self.env.ref("messenger_leads.messenger_channel_web_chat")
         )
         self.assertEqual((lead.team_id, lead.user_id), (self.team, self.operator))
         self.assertEqual(lead.contact_name, "Visitor 42")
-        self.assertTrue(lead.response_deadline, "web chat: a 5-minute first-response target")
+        self.assertTrue(
+            lead.messenger_response_deadline, "web chat: a 5-minute first-response target"
+        )
         bot = chat.message_ids.filtered(lambda m: m.author_id == self.env.ref("base.partner_root"))
         self.assertIn("within 5 minutes", bot.body)
         self.visitor_says(chat, guest, "Hello?")
         self.assertEqual(len(chat.messenger_lead_id), 1, "one lead per chat")
-        self.assertFalse(lead.first_response_at)
+        self.assertFalse(lead.messenger_first_response_at)
         chat.with_user(self.operator).message_post(
             body="Yes, in two days.", message_type="comment", subtype_xmlid="mail.mt_comment"
         )
-        self.assertTrue(lead.first_response_at, "the operator's answer stops the clock")
-        self.assertEqual(lead.sla_state, "met")
+        self.assertTrue(lead.messenger_first_response_at, "the operator's answer stops the clock")
+        self.assertEqual(lead.messenger_sla_state, "met")
 
     def test_lead_command_names_the_chat_lead_instead_of_a_second_one(self):
         self.livechat.messenger_team_id = self.team

@@ -159,7 +159,7 @@ class TestWhatsAppWebhook(MessengerCase, HttpCase):
         conversation = self.conversation("79160000002")
         lead = conversation.lead_id
         self.assertEqual(
-            lead.channel_id, self.env.ref("messenger_leads.messenger_channel_whatsapp")
+            lead.messenger_channel_id, self.env.ref("messenger_leads.messenger_channel_whatsapp")
         )
         self.assertEqual(conversation.partner_id.phone, "+79160000002", "WhatsApp gives the number")
         self.assertEqual(lead.team_id, self.team)

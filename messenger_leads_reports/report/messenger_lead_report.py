@@ -76,7 +76,7 @@ class MessengerLeadReport(models.Model):
                 lead.id AS lead_id,
                 lead.create_date,
                 lead.date_closed,
-                lead.channel_id,
+                lead.messenger_channel_id AS channel_id,
                 lead.source_id,
                 lead.medium_id,
                 lead.campaign_id,
@@ -85,10 +85,10 @@ class MessengerLeadReport(models.Model):
                 lead.stage_id,
                 lead.lost_reason_id,
                 lead.company_id,
-                lead.qualification_grade,
-                lead.response_band,
-                lead.sla_state,
-                EXTRACT(hour FROM lead.first_message_at AT TIME ZONE 'UTC'
+                lead.messenger_qualification_grade AS qualification_grade,
+                lead.messenger_response_band AS response_band,
+                lead.messenger_sla_state AS sla_state,
+                EXTRACT(hour FROM lead.messenger_first_message_at AT TIME ZONE 'UTC'
                         AT TIME ZONE COALESCE(calendar.tz, 'UTC'))::int AS arrival_hour,
                 1 AS lead_count,
                 step.qualified::int AS qualified_count,
@@ -108,17 +108,17 @@ class MessengerLeadReport(models.Model):
                 CASE WHEN step.won THEN
                     EXTRACT(epoch FROM lead.date_closed - lead.create_date) / 86400.0
                 END AS deal_cycle_days,
-                CASE WHEN lead.first_response_at IS NOT NULL
-                    THEN lead.response_minutes END AS response_minutes,
-                CASE WHEN lead.sla_state IN %(decided)s THEN
-                    (CASE WHEN lead.sla_state = 'met' THEN 100.0 ELSE 0.0 END)
+                CASE WHEN lead.messenger_first_response_at IS NOT NULL
+                    THEN lead.messenger_response_minutes END AS response_minutes,
+                CASE WHEN lead.messenger_sla_state IN %(decided)s THEN
+                    (CASE WHEN lead.messenger_sla_state = 'met' THEN 100.0 ELSE 0.0 END)
                 END AS within_target_rate,
-                (lead.sla_state IN %(missed)s)::int AS breach_count,
-                lead.qualification_score,
-                CASE WHEN lead.callback_state IS NOT NULL
-                    THEN lead.callback_attempts_done END AS call_attempts,
+                (lead.messenger_sla_state IN %(missed)s)::int AS breach_count,
+                lead.messenger_qualification_score AS qualification_score,
+                CASE WHEN lead.messenger_callback_state IS NOT NULL
+                    THEN lead.messenger_callback_attempts_done END AS call_attempts,
                 (channel.code IN %(live_codes)s
-                    AND lead.first_response_at IS NOT NULL)::int AS chat_count,
+                    AND lead.messenger_first_response_at IS NOT NULL)::int AS chat_count,
                 NULLIF(lead.messenger_rating, 0) AS customer_rating
             """,
             live_codes=LIVE_CHAT_CODES,
@@ -140,9 +140,10 @@ class MessengerLeadReport(models.Model):
         return SQL(
             """
             LEFT JOIN crm_stage stage ON stage.id = lead.stage_id
-            LEFT JOIN messenger_channel channel ON channel.id = lead.channel_id
+            LEFT JOIN messenger_channel channel ON channel.id = lead.messenger_channel_id
             LEFT JOIN crm_team team ON team.id = lead.team_id
-            LEFT JOIN resource_calendar calendar ON calendar.id = team.resource_calendar_id
+            LEFT JOIN resource_calendar calendar
+                   ON calendar.id = team.messenger_resource_calendar_id
             CROSS JOIN LATERAL (
                 SELECT COALESCE(stage.is_won, false) AS won,
                        COALESCE(%(lost)s, false) AS lost,
@@ -153,7 +154,7 @@ class MessengerLeadReport(models.Model):
             ) funnel
             CROSS JOIN LATERAL (
                 SELECT funnel.won, funnel.lost, funnel.opportunity,
-                       funnel.opportunity OR lead.qualification_grade IN ('hot', 'warm')
+                       funnel.opportunity OR lead.messenger_qualification_grade IN ('hot', 'warm')
                            AS qualified
             ) step
             """,

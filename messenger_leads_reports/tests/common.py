@@ -40,7 +40,11 @@ class ReportCase(TransactionCase):
             }
         )
         cls.team = env["crm.team"].create(
-            {"name": "Report team", "resource_calendar_id": calendar.id, "user_id": cls.manager.id}
+            {
+                "name": "Report team",
+                "messenger_resource_calendar_id": calendar.id,
+                "user_id": cls.manager.id,
+            }
         )
         cls.telegram = env.ref("messenger_leads.messenger_channel_telegram")
         cls.web_form = env.ref("messenger_leads.messenger_channel_web_form")
@@ -70,7 +74,7 @@ class ReportCase(TransactionCase):
                     "type": "opportunity",
                     "team_id": cls.team.id,
                     "user_id": user.id,
-                    "channel_id": channel.id,
+                    "messenger_channel_id": channel.id,
                     "stage_id": stage.id,
                     "expected_revenue": revenue,
                 }
@@ -85,10 +89,15 @@ class ReportCase(TransactionCase):
             env.cr.execute(
                 """
                 UPDATE crm_lead
-                   SET create_date = %(created)s, qualification_grade = %(grade)s,
-                       qualification_score = %(score)s, first_message_at = %(first)s,
-                       first_response_at = %(answer)s, response_minutes = %(minutes)s,
-                       response_band = %(band)s, sla_state = %(sla)s, messenger_rating = %(rating)s
+                   SET create_date = %(created)s,
+                       messenger_qualification_grade = %(grade)s,
+                       messenger_qualification_score = %(score)s,
+                       messenger_first_message_at = %(first)s,
+                       messenger_first_response_at = %(answer)s,
+                       messenger_response_minutes = %(minutes)s,
+                       messenger_response_band = %(band)s,
+                       messenger_sla_state = %(sla)s,
+                       messenger_rating = %(rating)s
                  WHERE id = %(id)s
                 """,
                 {
@@ -124,7 +133,7 @@ class ReportCase(TransactionCase):
                 }
             )
         env.cr.execute(
-            "UPDATE crm_lead SET callback_state = 'planned' WHERE id IN %s",
+            "UPDATE crm_lead SET messenger_callback_state = 'planned' WHERE id IN %s",
             ((cls.leads["L2"].id, cls.leads["L3"].id),),
         )
         env.invalidate_all()

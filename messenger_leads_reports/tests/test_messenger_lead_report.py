@@ -39,7 +39,7 @@ class TestMessengerLeadReport(ReportCase):
         where = type(report)._where
 
         def telegram_only(model):  # what an addon's override of _where would return
-            return SQL("%s AND lead.channel_id = %s", where(model), self.telegram.id)
+            return SQL("%s AND lead.messenger_channel_id = %s", where(model), self.telegram.id)
 
         with patch.object(type(report), "_where", telegram_only):
             report.init()
@@ -250,20 +250,22 @@ class TestMessengerLeadReport(ReportCase):
                 "phone": "+7 916 123-45-67",
                 "team_id": self.team.id,
                 "user_id": self.alice.id,
-                "channel_id": self.telegram.id,
+                "messenger_channel_id": self.telegram.id,
             }
         )
-        self.assertEqual((lead.callback_state, lead.callback_attempts_done), ("planned", 0))
+        self.assertEqual(
+            (lead.messenger_callback_state, lead.messenger_callback_attempts_done), ("planned", 0)
+        )
         lead.with_user(self.alice).action_callback_no_answer()
         lead.with_user(self.alice).action_callback_busy()
-        self.assertEqual(lead.callback_attempts_done, 2)
+        self.assertEqual(lead.messenger_callback_attempts_done, 2)
         self.env.flush_all()
         row = self.env["messenger.lead.report"].search([("lead_id", "=", lead.id)])
         self.assertEqual(row.call_attempts, 2.0)
         lead.with_user(self.alice).action_callback_reached()
         self.env.flush_all()
         self.env.invalidate_all()
-        self.assertEqual((lead.callback_attempts_done, row.call_attempts), (3, 3.0))
+        self.assertEqual((lead.messenger_callback_attempts_done, row.call_attempts), (3, 3.0))
 
     def test_salespeople_see_their_own_figures(self):
         total = self.dashboard(user=self.alice)["funnel"]["total"]

@@ -66,7 +66,7 @@ def make_team(env, label, calendar, strategy):
     return env["crm.team"].create(
         {
             "name": f"Bench team {label}",
-            "resource_calendar_id": calendar.id,
+            "messenger_resource_calendar_id": calendar.id,
             "messenger_assignment": strategy,
             "messenger_nobody_available": "queue",
             "messenger_require_presence": True,
@@ -179,7 +179,7 @@ class Arrivals:
                 "token": "bench:token",
                 "api_url": "http://127.0.0.1:9",  # never called: nothing commits
                 "team_id": team.id,
-                "channel_id": env.ref("messenger_leads.messenger_channel_telegram").id,
+                "messenger_channel_id": env.ref("messenger_leads.messenger_channel_telegram").id,
             }
         )
         self.update_ids = iter(range(1, 10**9))

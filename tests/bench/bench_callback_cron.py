@@ -20,7 +20,8 @@ def main():
         cr.execute(
             """
             INSERT INTO crm_lead (name, type, active, team_id, user_id, company_id, phone,
-                                  phone_valid, phone_kind, customer_tz, callback_state,
+                                  messenger_phone_valid, messenger_phone_kind,
+                                  messenger_customer_tz, messenger_callback_state,
                                   create_date, write_date, create_uid, write_uid)
             SELECT 'call-back lead ' || n, 'opportunity', true, %(team)s, 1, %(company)s,
                    '+7916' || lpad(n::text, 7, '0'), true, 'mobile', 'Europe/Moscow',

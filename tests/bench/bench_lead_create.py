@@ -14,7 +14,7 @@ def main():
             leads = env["crm.lead"].create(values)
             env.flush_all()
         queries = env.cr.sql_log_count - queries_before
-        assert set(leads.mapped("channel_id.code")) == {"telegram"}
+        assert set(leads.mapped("messenger_channel_id.code")) == {"telegram"}
     report("lead_create", LEADS / timer.seconds, "leads/s", ">= 50 leads/s")
     report("lead_create", queries / LEADS, "queries/lead", "<= 10 queries/lead")
 

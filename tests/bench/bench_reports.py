@@ -111,10 +111,11 @@ def generate(env, users):
     env.cr.execute(
         """
         INSERT INTO crm_lead (
-            name, type, active, probability, company_id, team_id, user_id, channel_id,
-            stage_id, lost_reason_id, expected_revenue, qualification_grade,
-            qualification_score, first_message_at, first_response_at, response_minutes,
-            response_band, sla_state, callback_state, messenger_rating, create_date,
+            name, type, active, probability, company_id, team_id, user_id, messenger_channel_id,
+            stage_id, lost_reason_id, expected_revenue, messenger_qualification_grade,
+            messenger_qualification_score, messenger_first_message_at,
+            messenger_first_response_at, messenger_response_minutes, messenger_response_band,
+            messenger_sla_state, messenger_callback_state, messenger_rating, create_date,
             date_closed, write_date, create_uid, write_uid)
         SELECT 'bench lead ' || n, 'opportunity', NOT lost, CASE WHEN won THEN 100
                WHEN lost THEN 0 ELSE 10 END, %(company)s,
@@ -174,12 +175,12 @@ def generate(env, users):
             create_date, write_date, create_uid, write_uid)
         SELECT lead.id, k, lead.create_date + k * interval '2 hours', lead.user_id,
                CASE WHEN k <= calls THEN 'done'
-                    WHEN lead.callback_state = 'planned' THEN 'planned'
+                    WHEN lead.messenger_callback_state = 'planned' THEN 'planned'
                     ELSE 'cancelled' END,
                CASE WHEN k <= calls THEN lead.create_date + k * interval '2 hours' END,
                CASE WHEN k > calls THEN NULL
-                    WHEN k = calls AND lead.callback_state IN ('reached', 'wrong_number')
-                        THEN lead.callback_state
+                    WHEN k = calls AND lead.messenger_callback_state IN ('reached', 'wrong_number')
+                        THEN lead.messenger_callback_state
                     ELSE 'no_answer' END,
                lead.create_date, lead.create_date, 1, 1
           FROM crm_lead lead
@@ -187,8 +188,8 @@ def generate(env, users):
             SELECT substr(lead.name, 12)::int %% (%(attempts)s + 1) AS calls
          ) plan
          CROSS JOIN LATERAL generate_series(
-            1, calls + (lead.callback_state IN ('planned', 'stopped'))::int) AS k
-         WHERE lead.name LIKE 'bench lead %%' AND lead.callback_state IS NOT NULL
+            1, calls + (lead.messenger_callback_state IN ('planned', 'stopped'))::int) AS k
+         WHERE lead.name LIKE 'bench lead %%' AND lead.messenger_callback_state IS NOT NULL
         """,
         {"attempts": env.company.messenger_callback_attempts},
     )
@@ -196,7 +197,7 @@ def generate(env, users):
     env.cr.execute(
         """
         UPDATE crm_lead lead
-           SET callback_attempts_done = attempts.done
+           SET messenger_callback_attempts_done = attempts.done
           FROM (
             SELECT lead_id, count(*) AS done
               FROM messenger_callback_attempt

@@ -4,8 +4,8 @@ from benchlib import Timer, count, odoo_env, report
 
 WAITING = 100_000
 DUE = 1_000
-WAITING_SQL = "sla_state IN ('on_track', 'at_risk')"
-DUE_SQL = "response_deadline <= now() at time zone 'UTC'"
+WAITING_SQL = "messenger_sla_state IN ('on_track', 'at_risk')"
+DUE_SQL = "messenger_response_deadline <= now() at time zone 'UTC'"
 
 
 def main():
@@ -18,8 +18,9 @@ def main():
         # in 1 to 48 hours, the last DUE ones passed their deadline a minute ago.
         cr.execute(
             """
-            INSERT INTO crm_lead (name, type, active, team_id, channel_id, company_id,
-                                  first_message_at, response_deadline, sla_at_risk_at, sla_state,
+            INSERT INTO crm_lead (name, type, active, team_id, messenger_channel_id, company_id,
+                                  messenger_first_message_at, messenger_response_deadline,
+                                  messenger_sla_at_risk_at, messenger_sla_state,
                                   create_date, write_date, create_uid, write_uid)
             SELECT 'bench lead ' || n, 'opportunity', true, %(team)s, %(channel)s, %(company)s,
                    now() at time zone 'UTC' - interval '5 minutes',
@@ -51,7 +52,9 @@ def main():
             env["crm.lead"]._cron_messenger_sla()
             env.flush_all()
         queries = cr.sql_log_count - queries_before
-        escalated = count(cr, "SELECT count(*) FROM crm_lead WHERE sla_escalated_at IS NOT NULL")
+        escalated = count(
+            cr, "SELECT count(*) FROM crm_lead WHERE messenger_sla_escalated_at IS NOT NULL"
+        )
         assert escalated == DUE, f"the cron escalated {escalated} leads, {DUE} were due"
         cr.execute(f"EXPLAIN SELECT id FROM crm_lead WHERE {WAITING_SQL} AND {DUE_SQL}")
         plan = [row[0] for row in cr.fetchall()]

@@ -4,6 +4,7 @@ import { registry } from "@web/core/registry";
 import { standardFieldProps } from "@web/views/fields/standard_field_props";
 
 const DAY = 24 * 3600;
+const DEFAULT_STATE_FIELD = "messenger_sla_state";
 
 /** Seconds left as "4:59", "1:05:00" or "-2:10" (late); past a day "2 d" or "2 d overdue". */
 export function formatCountdown(seconds) {
@@ -47,9 +48,10 @@ class TickingField extends Component {
 }
 
 /** A badge on a response deadline that ticks every second, coloured by the record's SLA state
- * (`sla_state`: the deadline's). */
+ * (the field named by the `state_field` option; a lead's `messenger_sla_state` by default). */
 export class SlaCountdown extends TickingField {
     static template = "messenger_leads.SlaCountdown";
+    static props = { ...standardFieldProps, stateField: String };
 
     get deadline() {
         const value = this.props.record.data[this.props.name]; // a luxon DateTime
@@ -57,16 +59,16 @@ export class SlaCountdown extends TickingField {
     }
 
     get answered() {
-        return ANSWERED.includes(this.props.record.data.sla_state);
+        return ANSWERED.includes(this.props.record.data[this.props.stateField]);
     }
 
     get slaState() {
-        const { sla_state } = this.props.record.data;
+        const state = this.props.record.data[this.props.stateField];
         if (this.answered || !this.deadline) {
-            return sla_state;
+            return state;
         }
         // between two cron runs the client knows better: the deadline has passed
-        return this.deadline < this.state.now ? "breached" : sla_state;
+        return this.deadline < this.state.now ? "breached" : state;
     }
 
     get badgeClass() {
@@ -85,7 +87,10 @@ export const slaCountdown = {
     component: SlaCountdown,
     displayName: _t("First-response countdown"),
     supportedTypes: ["datetime"],
-    fieldDependencies: [{ name: "sla_state", type: "selection" }],
+    extractProps: ({ options }) => ({ stateField: options.state_field || DEFAULT_STATE_FIELD }),
+    fieldDependencies: ({ options }) => [
+        { name: options.state_field || DEFAULT_STATE_FIELD, type: "selection" },
+    ],
 };
 
 registry.category("fields").add("messenger_sla_countdown", slaCountdown);
