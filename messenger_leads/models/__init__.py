@@ -20,3 +20,4 @@ from . import messenger_lead_response
 from . import res_config_settings
 from . import res_users
 from . import bus_presence
+from . import ir_model

@@ -10,3 +10,4 @@ from . import test_phone_rules
 from . import test_callback_rules
 from . import test_callback
 from . import test_next_response
+from . import test_gc_freeze
