@@ -15,9 +15,8 @@ import itertools
 import json
 import secrets
 import time
-from urllib.parse import parse_qs, urlparse
 
-from .fake_bot_api import FakeBotApi, FakeHandler
+from .fake_bot_api import FakeBotApi, routed_handler
 
 MAX_TEXT_LENGTH = 1000
 OWN_ID = 94235311  # the business's Avito user id
@@ -236,39 +235,4 @@ class FakeAvitoApi(FakeBotApi):
         return 200, message
 
     def _handler(self):
-        api = self
-
-        class Handler(FakeHandler):
-            def _serve(self):
-                parsed = urlparse(self.path)
-                if parsed.path.startswith("/media/"):
-                    name = parsed.path.rsplit("/", 1)[-1]
-                    self.send_download(api, name, api.media.get(name))
-                    return
-                query = {k: v[0] for k, v in parse_qs(parsed.query).items()}
-                length = int(self.headers.get("Content-Length") or 0)
-                raw = self.rfile.read(length) if length else b""
-                if "json" in (self.headers.get("Content-Type") or ""):
-                    body = json.loads(raw or b"{}")
-                else:
-                    body = {k: v[0] for k, v in parse_qs(raw.decode()).items()}
-                status, answer, *headers = api._route(
-                    self.command, parsed.path, query, body, self.headers.get("Authorization")
-                )
-                if status <= 0:
-                    time.sleep(-status)
-                    self.close_connection = True  # no answer at all: a network failure
-                    return
-                data = json.dumps(answer).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                for name, value in (headers[0] if headers else {}).items():
-                    self.send_header(name, value)
-                self.end_headers()
-                self.wfile.write(data)
-
-            do_GET = _serve
-            do_POST = _serve
-
-        return Handler
+        return routed_handler(self, self._route)

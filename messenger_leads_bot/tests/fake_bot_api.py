@@ -68,11 +68,13 @@ class FakeHandler(BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length") or 0)
         return json.loads(self.rfile.read(length)) if length else {}
 
-    def send_json(self, status, body):
+    def send_json(self, status, body, headers=None):
         data = json.dumps(body).encode()
         self.send_response(status)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(data)))
+        for name, value in (headers or {}).items():
+            self.send_header(name, value)
         self.end_headers()
         self.wfile.write(data)
 
@@ -92,6 +94,42 @@ class FakeHandler(BaseHTTPRequestHandler):
             self.end_headers()
             return
         self.send_file(content)
+
+
+def routed_handler(api, route):
+    """A request handler for a fake API that answers every request with
+    route(method, path, query, body, authorization) -> (status, answer[, headers]).
+
+    Files under /media/ are what customers sent (`api.media`); a body is JSON when its
+    Content-Type says so, else a form; a status <= 0 waits that many seconds and drops the
+    connection without an answer, as a network failure does."""
+
+    class Handler(FakeHandler):
+        def _serve(self):
+            parsed = urlparse(self.path)
+            if parsed.path.startswith("/media/"):
+                name = parsed.path.rsplit("/", 1)[-1]
+                self.send_download(api, name, api.media.get(name))
+                return
+            query = {k: v[0] for k, v in parse_qs(parsed.query).items()}
+            length = int(self.headers.get("Content-Length") or 0)
+            raw = self.rfile.read(length) if length else b""
+            if "json" in (self.headers.get("Content-Type") or ""):
+                body = json.loads(raw or b"{}")
+            else:
+                body = {k: v[0] for k, v in parse_qs(raw.decode()).items()}
+            status, answer, *headers = route(
+                self.command, parsed.path, query, body, self.headers.get("Authorization")
+            )
+            if status <= 0:
+                time.sleep(-status)
+                self.close_connection = True
+                return
+            self.send_json(status, answer, headers[0] if headers else None)
+
+        do_GET = do_POST = do_DELETE = _serve
+
+    return Handler
 
 
 class FakeBotApi:

@@ -9,12 +9,10 @@ With `tls=(certfile, keyfile)` it serves HTTPS with that certificate.
 """
 
 import itertools
-import json
 import ssl
 import time
-from urllib.parse import parse_qs, urlparse
 
-from .fake_bot_api import FakeBotApi, FakeHandler
+from .fake_bot_api import FakeBotApi, routed_handler
 
 MAX_TEXT_LENGTH = 4000
 
@@ -129,36 +127,4 @@ class FakeMaxApi(FakeBotApi):
             time.sleep(0.05)
 
     def _handler(self):
-        api = self
-
-        class Handler(FakeHandler):
-            def _route(self):
-                parsed = urlparse(self.path)
-                if parsed.path.startswith("/media/"):
-                    name = parsed.path.rsplit("/", 1)[-1]
-                    self.send_download(api, name, api.media.get(name))
-                    return
-                query = {k: v[0] for k, v in parse_qs(parsed.query).items()}
-                length = int(self.headers.get("Content-Length") or 0)
-                body = json.loads(self.rfile.read(length)) if length else {}
-                status, answer, headers = api._max(
-                    self.command, parsed.path, query, body, self.headers.get("Authorization")
-                )
-                if status <= 0:
-                    time.sleep(-status)
-                    self.close_connection = True  # no answer at all: a network failure
-                    return
-                data = json.dumps(answer).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                for name, value in headers.items():
-                    self.send_header(name, value)
-                self.end_headers()
-                self.wfile.write(data)
-
-            do_GET = _route
-            do_POST = _route
-            do_DELETE = _route
-
-        return Handler
+        return routed_handler(self, self._max)
