@@ -4,14 +4,16 @@ crons process them in batches.
 
 The bot's team is of a realistic size with room for every customer: 10 salespeople online,
 each with room for the run's open leads and live chats, so every new customer's lead is really
-assigned to one of them. Four loads on the same server, one after the other:
+assigned to one of them. Four loads, one after the other:
 - 100 customers writing 10 messages each from 8 concurrent senders: how fast and how many the
   webhook accepts, and how fast the intake processes them all;
 - a sustained 20 updates a second, one in five from a new customer who then writes on: from
   the webhook receiving each new customer's first message to its acknowledgement handed to the
   messenger (the message in its Discuss thread, its lead and salesperson come before, in the
   same transaction);
-- a burst of 2,000 updates in 10 seconds: every webhook answered, all processed, none lost;
+- a burst of 2,000 updates in 10 seconds from 32 concurrent connections: every webhook
+  answered, all processed, none lost; run after the other loads, on a server with the README's
+  production HTTP workers for this machine (2 a core);
 - Odoo's own Discuss: a user posting as many messages into channels through
   /mail/message/post, the floor under every update since each customer message is posted into
   its Discuss thread.
@@ -46,6 +48,8 @@ MESSAGES_PER_NEWCOMER = 5  # one in five updates from a new customer
 BURST_UPDATES = round(2_000 * SCALE)
 BURST_SECONDS = 10
 BURST_CHATS = round(200 * SCALE)
+BURST_SENDERS = 32  # concurrent connections, as Telegram opens up to 40 to one webhook
+BURST_WORKERS = 2 * (os.cpu_count() or 1)
 SERVER_SIDE_CUSTOMERS = max(2, round(20 * SCALE))
 OTHERS = sorted(code for code in MESSENGERS if code != "telegram")
 CUSTOMERS_EACH = max(2, round(20 * SCALE))  # each other messenger's customers
@@ -222,7 +226,7 @@ def burst_load(bot, first_chat):
         return latencies
 
     stored_before = stored_updates(bot)
-    latencies = run_senders(post_chat, updates, clients=32)
+    latencies = run_senders(post_chat, updates, clients=BURST_SENDERS)
     sent = time.monotonic() - began
     processed = wait_processed(bot) - began
     stored = stored_updates(bot) - stored_before
@@ -354,15 +358,33 @@ def server_side_costs(registry, bench_env, account_id, first_chat):
         report("ingest", statistics.median(c[2] for c in costs), f"queries, {label}", "-")
 
 
-def main():
+def odoo_server(log_name, workers):
     state = os.path.dirname(os.environ["ODOO_CONF"])
-    server = OdooServer(
+    return OdooServer(
         os.environ["ODOO_CONF"],
         os.environ["ML_BENCH_DB"],
-        os.path.join(state, "log", "bench-ingest-odoo.log"),
-        workers=2,
+        os.path.join(state, "log", log_name),
+        workers=workers,
         cron_workers=2,
     )
+
+
+def burst_on_a_production_sized_server(api, registry, bench_env, first_chat):
+    """The burst against Odoo with the README's production HTTP workers for this machine (2 a
+    core, see Scaling): their listen queue (8 connections a worker) holds the burst's
+    concurrent connections; 2 workers' queue of 16 made some wait for the kernel's retry."""
+    server = odoo_server("bench-ingest-burst-odoo.log", BURST_WORKERS)
+    server.start()
+    try:
+        bot = BotAccount(server, server.rpc("admin", "admin"), api, f"burst{int(time.time())}")
+        staff_team(registry, bench_env, bot)
+        return burst_load(bot, first_chat)
+    finally:
+        server.stop()
+
+
+def main():
+    server = odoo_server("bench-ingest-odoo.log", 2)
     first_chat = 7_000_000 + int(time.time()) % 100_000 * 10_000
     chats = [first_chat + i for i in range(CUSTOMERS)]
     # odoo_env() only for Odoo's registry in this process (it reads the configuration, which
@@ -377,7 +399,6 @@ def main():
             acknowledged = sum(1 for chat in chats if api.sent_to(chat))
             assigned = assigned_customers(bot, chats, salespeople)
             end_to_end = sustained_load(bot, api, first_chat + 1_000)
-            burst = burst_load(bot, first_chat + 5_000)
             channels = [
                 bot.admin.call("discuss.channel", "create", {"name": f"bench {chat}"})
                 for chat in chats
@@ -389,6 +410,7 @@ def main():
             others = messenger_loads(server, registry, bench_env, first_chat + 9_500)
         finally:
             server.stop()
+        burst = burst_on_a_production_sized_server(api, registry, bench_env, first_chat + 5_000)
         report("ingest", processed_rate, "updates/s processed (webhook to thread, lead, ack)", "-")
         report("ingest", discuss_rate, "posts/s Odoo's own Discuss (the floor)", "-")
         report(
@@ -414,7 +436,12 @@ def main():
         report(
             "ingest", sent, f"s to send a burst of {BURST_UPDATES} updates", f"~{BURST_SECONDS} s"
         )
-        report("ingest", max(latencies), "s slowest webhook answer in the burst", "<= 2 s")
+        report(
+            "ingest",
+            max(latencies),
+            f"s slowest webhook answer in the burst ({BURST_WORKERS} HTTP workers)",
+            "<= 2 s",
+        )
         report("ingest", redelivered, "connections of the burst dropped, sent again", "0")
         report("ingest", processed, "s until the whole burst was processed", "-")
         report("ingest", BURST_UPDATES - stored, "updates of the burst lost", "0")
