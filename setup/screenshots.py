@@ -151,10 +151,16 @@ def main():
     url = sys.argv[1] if len(sys.argv) > 1 else "http://127.0.0.1:8069"
     database = sys.argv[2] if len(sys.argv) > 2 else "messenger_leads"
     OUT.mkdir(parents=True, exist_ok=True)
-    _cookie, http = session_cookie(url, database, "anna")
-    lead_id = demo_lead(http, url)
+    sessions = {}  # login -> (cookie, requests session): each user logs in once
+
+    def session_of(login):
+        if login not in sessions:
+            sessions[login] = session_cookie(url, database, login)
+        return sessions[login]
+
+    lead_id = demo_lead(session_of("anna")[1], url)
     for name, login, path, height in pages(lead_id):
-        cookie, _http = session_cookie(url, database, login)
+        cookie = session_of(login)[0]
         # a browser of its own for each page, as a user opening it: the web client of an
         # earlier page would see its bus notifications gone and call this page out of date
         browser = Chromium()
