@@ -64,23 +64,24 @@ class MessengerConversionTarget(models.Model):
 
         A target with a team reads that team's leads of its channel, one without the channel's
         leads of every team. Days are UTC days, as the periods' bounds are compared; the read is
-        the user's, so record rules apply.
+        the user's, of the leads analysis's daily totals, so record rules apply.
         """
         dated = self.filtered(lambda target: target.date_from and target.date_to)
         daily = defaultdict(lambda: [0, 0])  # (channel, team or None for all, day): [leads, won]
         if dated:
             domain = [
                 ("channel_id", "in", dated.channel_id.ids),
-                ("create_date", ">=", min(dated.mapped("date_from"))),
-                ("create_date", "<", fields.Date.add(max(dated.mapped("date_to")), days=1)),
+                ("day", ">=", min(dated.mapped("date_from"))),
+                ("day", "<=", max(dated.mapped("date_to"))),
             ]
-            report = self.env["messenger.lead.report"].with_context(tz="UTC")
-            for channel, team, day_start, leads, won in report._read_group(
+            for channel, team, day, leads, won in self.env[
+                "messenger.lead.report.aggregate"
+            ]._read_totals(
+                "days",
                 domain,
-                ["channel_id", "team_id", "create_date:day"],
+                ["channel_id", "team_id", "day:day"],
                 ["lead_count:sum", "won_count:sum"],
             ):
-                day = fields.Date.to_date(day_start)
                 for key in ((channel.id, team.id, day), (channel.id, None, day)):
                     daily[key][0] += leads
                     daily[key][1] += won
