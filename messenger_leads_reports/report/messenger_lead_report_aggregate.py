@@ -157,16 +157,21 @@ class MessengerLeadReportAggregate(models.Model):
         return [row[:-1] for row in rows if row[-1]]
 
     def _refresh(self):
-        """Build the totals again if something the analysis reads besides the leads changed."""
+        """Write what the transaction changed (the triggers add it up), and build the totals
+        again if something the analysis reads besides the leads changed."""
+        self.env.flush_all()
         cr = self.env.cr
         cr.execute(SQL("SELECT 1 FROM %s LIMIT 1", SQL.identifier(STALE_TABLE)))
         if cr.rowcount:
             self._rebuild()
 
+    @api.model
     def _rebuild(self):
         """Replace every row by the analysis's totals, in one statement: a lead changed
         meanwhile keeps its change's rows (the statement does not see them) and is read as
-        before its change."""
+        before its change. Also daily, by a cron: a lead changed by a transaction that began
+        before a stage (or team, channel, calendar) change was committed is counted by its
+        change's rows as the stage was; this puts it right."""
         self.env.cr.execute(SQL("SELECT pg_advisory_xact_lock(%s)", LOCK))
         self.env.cr.execute(
             SQL(
@@ -208,7 +213,12 @@ class MessengerLeadReportAggregate(models.Model):
         each with its keys and its measures times `sign`."""
         report = self.env["messenger.lead.report"]
         measures = [
-            SQL("%s * COALESCE(report.%s, 0) AS %s", sign, SQL.identifier(name), SQL.identifier(name))
+            SQL(
+                "%s * COALESCE(report.%s, 0) AS %s",
+                sign,
+                SQL.identifier(name),
+                SQL.identifier(name),
+            )
             for name in SUMS
         ]
         for name in AVERAGES:
@@ -318,10 +328,12 @@ class MessengerLeadReportAggregate(models.Model):
             for index, (operation, rows) in enumerate(bodies.items())
         )
         function = f"{self._table}_leads"
-        body = _literal(cr, SQL("BEGIN %s END IF; RETURN NULL; END", branches))
         cr.execute(
-            f"CREATE OR REPLACE FUNCTION {function}() RETURNS trigger LANGUAGE plpgsql AS "
-            f"$body$ {body} $body$"
+            SQL(
+                "CREATE OR REPLACE FUNCTION %s() RETURNS trigger LANGUAGE plpgsql AS %s",
+                SQL.identifier(function),
+                _literal(cr, SQL("BEGIN %s END IF; RETURN NULL; END", branches)),
+            )
         )
         transitions = {
             "INSERT": "NEW TABLE AS new_rows",
@@ -344,8 +356,17 @@ class MessengerLeadReportAggregate(models.Model):
             )
         stale = f"{self._table}_stale"
         cr.execute(
-            f"CREATE OR REPLACE FUNCTION {stale}() RETURNS trigger LANGUAGE plpgsql AS "
-            f"$body$ BEGIN INSERT INTO {STALE_TABLE} DEFAULT VALUES; RETURN NULL; END $body$"
+            SQL(
+                "CREATE OR REPLACE FUNCTION %s() RETURNS trigger LANGUAGE plpgsql AS %s",
+                SQL.identifier(stale),
+                _literal(
+                    cr,
+                    SQL(
+                        "BEGIN INSERT INTO %s DEFAULT VALUES; RETURN NULL; END",
+                        SQL.identifier(STALE_TABLE),
+                    ),
+                ),
+            )
         )
         for table, events in DEPENDENCIES.items():
             name = SQL.identifier(f"{stale}_{table}")
@@ -362,15 +383,11 @@ class MessengerLeadReportAggregate(models.Model):
 
 
 def _sums():
-    return SQL(", ").join(
-        SQL("SUM(%s)", SQL.identifier(name)) for name in measure_columns()
-    )
+    return SQL(", ").join(SQL("SUM(%s)", SQL.identifier(name)) for name in measure_columns())
 
 
 def _nonzero():
-    return SQL(" OR ").join(
-        SQL("SUM(%s) <> 0", SQL.identifier(name)) for name in measure_columns()
-    )
+    return SQL(" OR ").join(SQL("SUM(%s) <> 0", SQL.identifier(name)) for name in measure_columns())
 
 
 def _literal(cr, query):
