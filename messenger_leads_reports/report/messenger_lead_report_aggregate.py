@@ -60,15 +60,24 @@ KINDS = {
     "minutes": ("month", ("company_id", "user_id", "team_id", "response_minutes")),
     "days": ("day", ("company_id", "user_id", "team_id", "channel_id")),
 }
-KEY_TYPES = {"qualification_grade": "varchar", "response_band": "varchar"}
-KEY_TYPES.update(arrival_hour="integer", response_minutes="double precision")
+KEY_TYPES = {  # the others are ids
+    "qualification_grade": "varchar",
+    "response_band": "varchar",
+    "arrival_hour": "integer",
+    "response_minutes": "double precision",
+}
 STALE_TABLE = "messenger_lead_report_aggregate_stale"
-# what the leads analysis reads besides the leads, and the columns of them it reads
+# what the leads analysis reads besides the leads: the changes that make the totals stale
 DEPENDENCIES = {
-    "crm_stage": ("INSERT OR DELETE OR UPDATE OF is_won, sequence"),
-    "messenger_channel": ("UPDATE OF code"),
-    "crm_team": ("UPDATE OF resource_calendar_id"),
-    "resource_calendar": ("UPDATE OF tz"),
+    "crm_stage": "INSERT OR DELETE OR UPDATE OF is_won, sequence",
+    "messenger_channel": "UPDATE OF code",
+    "crm_team": "UPDATE OF resource_calendar_id",
+    "resource_calendar": "UPDATE OF tz",
+}
+LEAD_EVENTS = {  # the triggers on crm_lead and the transition tables each one reads
+    "INSERT": "NEW TABLE AS new_rows",
+    "UPDATE": "OLD TABLE AS old_rows NEW TABLE AS new_rows",
+    "DELETE": "OLD TABLE AS old_rows",
 }
 LOCK = 20_201_120  # pg_advisory_xact_lock key of the rebuild and the compaction
 
@@ -335,12 +344,7 @@ class MessengerLeadReportAggregate(models.Model):
                 _literal(cr, SQL("BEGIN %s END IF; RETURN NULL; END", branches)),
             )
         )
-        transitions = {
-            "INSERT": "NEW TABLE AS new_rows",
-            "UPDATE": "OLD TABLE AS old_rows NEW TABLE AS new_rows",
-            "DELETE": "OLD TABLE AS old_rows",
-        }
-        for operation, transition in transitions.items():
+        for operation, transition in LEAD_EVENTS.items():
             name = SQL.identifier(f"{function}_{operation.lower()}")
             cr.execute(SQL("DROP TRIGGER IF EXISTS %s ON %s", name, leads))
             cr.execute(
@@ -380,6 +384,15 @@ class MessengerLeadReportAggregate(models.Model):
                     SQL.identifier(stale),
                 )
             )
+
+    def _drop_triggers(self):
+        """Remove the triggers and their functions (the addon is uninstalled: writes to the
+        leads and stages must not call them)."""
+        cr = self.env.cr
+        functions = (f"{self._table}_leads", f"{self._table}_stale")
+        for function in functions:
+            cr.execute(SQL("DROP FUNCTION IF EXISTS %s() CASCADE", SQL.identifier(function)))
+        cr.execute(SQL("DROP TABLE IF EXISTS %s", SQL.identifier(STALE_TABLE)))
 
 
 def _sums():

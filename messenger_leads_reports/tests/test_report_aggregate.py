@@ -126,3 +126,14 @@ class TestReportAggregate(ReportCase):
                 expected = self.env.cr.fetchone()[0]
                 self.assertEqual(funnel.percentile(list(counts.items()), fraction), expected)
         self.assertIsNone(funnel.percentile([], 0.5))
+
+    def test_uninstalling_removes_the_triggers(self):
+        """Without the addon, writing a lead or a stage must not call its triggers."""
+        self.env["messenger.lead.report.aggregate"]._drop_triggers()
+        self.env.cr.execute(
+            "SELECT count(*) FROM pg_trigger WHERE tgname LIKE 'messenger_lead_report_aggregate%%'"
+        )
+        self.assertEqual(self.env.cr.fetchone()[0], 0)
+        self.leads["L3"].stage_id = self.won
+        self.proposition.is_won = True
+        self.env.flush_all()
