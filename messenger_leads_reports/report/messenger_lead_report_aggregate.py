@@ -284,7 +284,9 @@ class MessengerLeadReportAggregate(models.Model):
             SQL(" UNION ALL ").join(selects),
         )
 
-    def init(self):
+    def _create(self):
+        """(Re)create the table, the triggers and the totals from the view's parts. The view's
+        init calls it: an addon that extends the view's parts extends its totals."""
         cr = self.env.cr
         table = SQL.identifier(self._table)
         keys = SQL(", ").join(

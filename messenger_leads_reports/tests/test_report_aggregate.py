@@ -1,4 +1,5 @@
 import random
+from unittest.mock import patch
 
 from odoo.tests import tagged
 from odoo.tools import SQL
@@ -72,6 +73,19 @@ class TestReportAggregate(ReportCase):
                 {"name": "Report: too expensive", "count": 1},
             ],
         )
+
+    def test_an_addon_extending_the_view_extends_the_totals(self):
+        report = type(self.env["messenger.lead.report"])
+        where = report._where
+
+        def telegram_only(model):  # what an addon's override of _where would return
+            return SQL("%s AND lead.channel_id = %s", where(model), self.telegram.id)
+
+        with patch.object(report, "_where", telegram_only):
+            self.env["messenger.lead.report"].init()  # what installing that addon runs
+            self.assertEqual(list(self.funnel_counts()), ["Telegram"])
+            self.leads["L7"].channel_id = self.telegram  # the triggers read it too
+            self.assertEqual(self.funnel_counts()["Telegram"], [7, 5, 4, 2])
 
     def test_a_stage_made_won_counts_its_leads_at_once(self):
         """What the analysis reads besides the leads (here a stage) marks the totals stale:
