@@ -99,8 +99,9 @@ class MessengerLeadReportAggregate(models.Model):
     _select/_join/_where) as rows of their own: rows are only ever added, so that writers never
     wait for each other; a cron adds them up now and then (`_compact`). A change of what the
     analysis reads besides the leads (a stage made won, a team's working hours...) marks the
-    totals stale: the next read builds them again from the analysis (`_refresh`). Record rules
-    are those of the analysis: a salesperson reads the rows of their own leads.
+    totals stale: the next read builds them again from the analysis (`_refresh`). Its record
+    rules are the analysis's, on the same fields: a salesperson reads the rows of their own
+    leads, nobody those of another company.
     """
 
     _name = "messenger.lead.report.aggregate"
