@@ -166,6 +166,61 @@ class MessengerLeadReportAggregate(models.Model):
         )
         return [row[:-1] for row in rows if row[-1]]
 
+    @api.model
+    def _read_periods(self, periods):
+        """[(leads, won)] of each (channel id, team id or False for every team, first day, last
+        day) of `periods`, added up from the daily totals in one read with the user's record
+        rules."""
+        self._refresh()
+        query = self._search(
+            [
+                ("kind", "=", "days"),
+                ("channel_id", "in", list({channel for channel, *_rest in periods})),
+                ("day", ">=", min(first for *_rest, first, _last in periods)),
+                ("day", "<=", max(last for *_rest, last in periods)),
+            ]
+        )
+        values = SQL(", ").join(
+            SQL(
+                "(%s::int, %s::int, %s::int, %s::date, %s::date)",
+                position,
+                channel,
+                team or None,
+                first,
+                last,
+            )
+            for position, (channel, team, first, last) in enumerate(periods)
+        )
+        query.add_join(
+            "JOIN",
+            "period",
+            SQL(
+                "(SELECT * FROM (VALUES %s) AS period (position, channel_id, team_id,"
+                " first_day, last_day))",
+                values,
+            ),
+            SQL(
+                "period.channel_id = %(channel)s"
+                " AND (period.team_id IS NULL OR period.team_id = %(team)s)"
+                " AND %(day)s BETWEEN period.first_day AND period.last_day",
+                channel=SQL.identifier(query.table, "channel_id"),
+                team=SQL.identifier(query.table, "team_id"),
+                day=SQL.identifier(query.table, "day"),
+            ),
+        )
+        query.groupby = SQL("period.position")
+        figures = {
+            position: (leads, won)
+            for position, leads, won in self.env.execute_query(
+                query.select(
+                    SQL("period.position"),
+                    SQL("SUM(%s)", SQL.identifier(query.table, "lead_count")),
+                    SQL("SUM(%s)", SQL.identifier(query.table, "won_count")),
+                )
+            )
+        }
+        return [figures.get(position, (0, 0)) for position in range(len(periods))]
+
     def _refresh(self):
         """Write what the transaction changed (the triggers add it up), and build the totals
         again if something the analysis reads besides the leads changed."""

@@ -206,14 +206,14 @@ class TestMessengerLeadReport(ReportCase):
             ]
         )
         totals = type(self.env["messenger.lead.report.aggregate"])
-        read_group = totals._read_group
+        search = totals._search
         reads = []
 
         def counted(model, *args, **kwargs):
             reads.append(model.env.uid)
-            return read_group(model, *args, **kwargs)
+            return search(model, *args, **kwargs)
 
-        self.patch(totals, "_read_group", counted)
+        self.patch(totals, "_search", counted)
         for user, telegram, web_form in (
             (self.manager, (6, 2, 33.3), (4, 0, 0.0)),
             (self.alice, (3, 1, 33.3), (2, 0, 0.0)),  # her own leads: L1 L2 L3, L7 L10
