@@ -23,6 +23,7 @@
         "web.assets_backend": ["messenger_leads_reports/static/src/**/*"],
         "web.assets_tests": ["messenger_leads_reports/static/tests/tours/**/*"],
     },
+    "uninstall_hook": "uninstall_hook",
     "installable": True,
     "application": False,
 }

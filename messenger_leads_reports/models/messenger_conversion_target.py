@@ -1,5 +1,3 @@
-from collections import defaultdict
-
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 
@@ -60,39 +58,24 @@ class MessengerConversionTarget(models.Model):
 
     @api.depends("channel_id", "team_id", "date_from", "date_to", "target_rate")
     def _compute_actual(self):
-        """One grouped read for all the targets, by channel, team and day, summed per target.
+        """One read of the leads analysis's daily totals for all the targets, added up per
+        target by the database.
 
         A target with a team reads that team's leads of its channel, one without the channel's
         leads of every team. Days are UTC days, as the periods' bounds are compared; the read is
         the user's, so record rules apply.
         """
         dated = self.filtered(lambda target: target.date_from and target.date_to)
-        daily = defaultdict(lambda: [0, 0])  # (channel, team or None for all, day): [leads, won]
+        figures = {}
         if dated:
-            domain = [
-                ("channel_id", "in", dated.channel_id.ids),
-                ("create_date", ">=", min(dated.mapped("date_from"))),
-                ("create_date", "<", fields.Date.add(max(dated.mapped("date_to")), days=1)),
+            periods = [
+                (target.channel_id.id, target.team_id.id, target.date_from, target.date_to)
+                for target in dated
             ]
-            report = self.env["messenger.lead.report"].with_context(tz="UTC")
-            for channel, team, day_start, leads, won in report._read_group(
-                domain,
-                ["channel_id", "team_id", "create_date:day"],
-                ["lead_count:sum", "won_count:sum"],
-            ):
-                day = fields.Date.to_date(day_start)
-                for key in ((channel.id, team.id, day), (channel.id, None, day)):
-                    daily[key][0] += leads
-                    daily[key][1] += won
+            read = self.env["messenger.lead.report.aggregate"]._read_periods(periods)
+            figures = dict(zip(dated, read, strict=True))
         for target in self:
-            leads = won = 0
-            if target in dated:
-                team = target.team_id.id or None
-                day, last = target.date_from, target.date_to
-                while day <= last:
-                    day_leads, day_won = daily.get((target.channel_id.id, team, day), (0, 0))
-                    leads, won = leads + day_leads, won + day_won
-                    day = fields.Date.add(day, days=1)
+            leads, won = figures.get(target, (0, 0))
             target.lead_count = leads
             target.won_count = won
             target.actual_rate = funnel.rate(won, leads) or 0.0

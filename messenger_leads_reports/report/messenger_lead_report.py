@@ -174,3 +174,4 @@ class MessengerLeadReport(models.Model):
 
     def init(self):
         create_view(self)
+        self.env["messenger.lead.report.aggregate"]._create()

@@ -2,6 +2,7 @@
 
 import datetime
 import itertools
+import math
 
 STEPS = ("lead_count", "qualified_count", "opportunity_count", "won_count")
 PERIODS = ("this_month", "last_month", "last_3_months", "this_year")
@@ -21,6 +22,26 @@ def largest_drop(rates):
     """Index of the step that loses the most (lowest conversion), None if no step has data."""
     known = [(value, index) for index, value in enumerate(rates) if value is not None]
     return min(known)[1] if known else None
+
+
+def percentile(counts, fraction):
+    """PostgreSQL's percentile_cont(fraction) of the values counted in `counts` ([(value,
+    how many times)], any order): the value at that fraction of the sorted values, interpolated
+    between the two nearest. None when there is no value."""
+    total = sum(count for _value, count in counts)
+    if not total:
+        return None
+    position = fraction * (total - 1)
+    first, second = math.floor(position), math.ceil(position)
+    found = {}
+    seen = 0
+    for value, count in sorted(counts):
+        for row in (first, second):
+            if row not in found and row < seen + count:
+                found[row] = value
+        seen += count
+    low, high = found[first], found[second]
+    return low if first == second else low + (high - low) * (position - first)
 
 
 def period_bounds(period, today):

@@ -503,7 +503,10 @@ def test_each_role_reads_only_its_own(world):
         "messenger.update", "search", [["conversation_id", "=", conversation["id"]]]
     )
     report = world.admin.call("messenger.lead.report", "search", [["lead_id", "=", lead]])
-    assert outbox and update and report
+    [company] = world.admin.call("crm.lead", "read", [lead], fields=["company_id"])
+    company_totals = [["company_id", "=", company["company_id"][0]]]
+    totals = world.admin.call("messenger.lead.report.aggregate", "search", company_totals)
+    assert outbox and update and report and totals
     strangers = {
         "another team's salesperson": (
             world.own_docs,
@@ -523,6 +526,7 @@ def test_each_role_reads_only_its_own(world):
                 ("messenger.outbox", outbox[0]),
                 ("messenger.update", update[0]),
                 ("messenger.lead.report", report[0]),
+                ("messenger.lead.report.aggregate", totals[0]),
             ],
         ),
         "another team's all-documents salesperson": (
@@ -537,6 +541,9 @@ def test_each_role_reads_only_its_own(world):
             refused("reads", user.call, model, "read", [record], fields=["display_name"])
     assert (
         world.foreign.call("messenger.lead.report", "search_count", [["lead_id", "=", lead]]) == 0
+    )
+    assert (
+        world.foreign.call("messenger.lead.report.aggregate", "search_count", company_totals) == 0
     )
 
 
