@@ -1,7 +1,7 @@
 {
     "name": "Messenger Leads: reports",
     "summary": "Funnel by channel, response times, manager KPIs, targets for messenger leads",
-    "version": "18.0.1.1.0",
+    "version": "18.0.1.2.0",
     "category": "Sales/CRM",
     "website": "https://github.com/messenger-leads/messenger-leads",
     "author": "Messenger Leads",

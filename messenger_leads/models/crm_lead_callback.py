@@ -24,7 +24,9 @@ class CrmLead(models.Model):
     messenger_phone_kind = fields.Selection(
         phone.KINDS, string="Phone type", compute="_compute_phone_info", store=True
     )
-    messenger_phone_valid = fields.Boolean(compute="_compute_phone_info", store=True)
+    messenger_phone_valid = fields.Boolean(
+        string="Phone Valid", compute="_compute_phone_info", store=True
+    )
     messenger_customer_tz = fields.Char(
         string="Customer time zone",
         compute="_compute_phone_info",

@@ -71,7 +71,7 @@ STALE_TABLE = "messenger_lead_report_aggregate_stale"
 DEPENDENCIES = {
     "crm_stage": "INSERT OR DELETE OR UPDATE OF is_won, sequence",
     "messenger_channel": "UPDATE OF code",
-    "crm_team": "UPDATE OF resource_calendar_id",
+    "crm_team": "UPDATE OF messenger_resource_calendar_id",
     "resource_calendar": "UPDATE OF tz",
 }
 LEAD_EVENTS = {  # the triggers on crm_lead and the transition tables each one reads

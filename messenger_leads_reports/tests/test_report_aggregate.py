@@ -55,7 +55,7 @@ class TestReportAggregate(ReportCase):
         self.leads["L2"].action_set_lost(lost_reason_id=self.no_need.id)
         self.leads["L10"].unlink()
         self.env.cr.execute(
-            "UPDATE crm_lead SET qualification_grade = 'hot' WHERE id = %s",
+            "UPDATE crm_lead SET messenger_qualification_grade = 'hot' WHERE id = %s",
             (self.leads["L8"].id,),
         )
         data = self.dashboard()
@@ -79,12 +79,12 @@ class TestReportAggregate(ReportCase):
         where = report._where
 
         def telegram_only(model):  # what an addon's override of _where would return
-            return SQL("%s AND lead.channel_id = %s", where(model), self.telegram.id)
+            return SQL("%s AND lead.messenger_channel_id = %s", where(model), self.telegram.id)
 
         with patch.object(report, "_where", telegram_only):
             self.env["messenger.lead.report"].init()  # what installing that addon runs
             self.assertEqual(list(self.funnel_counts()), ["Telegram"])
-            self.leads["L7"].channel_id = self.telegram  # the triggers read it too
+            self.leads["L7"].messenger_channel_id = self.telegram  # the triggers read it too
             self.assertEqual(self.funnel_counts()["Telegram"], [7, 5, 4, 2])
 
     def test_a_stage_made_won_counts_its_leads_at_once(self):
