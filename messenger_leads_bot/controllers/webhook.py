@@ -16,12 +16,12 @@ def _answer(status, text):
 
 
 def _account(account_id, provider):
-    """The active account of that id and messenger, or None (one query: a webhook call pays
-    for each)."""
-    account = (
-        request.env["messenger.bot.account"]
-        .sudo()
-        .search_fetch([("id", "=", account_id), ("provider", "=", provider)], ["provider"])
+    """The active account of that id and messenger, with what checking a request reads of it,
+    or None (one query: a webhook call pays for each)."""
+    accounts = request.env["messenger.bot.account"].sudo()
+    account = accounts.search_fetch(
+        [("id", "=", account_id), ("provider", "=", provider)],
+        ["provider", *accounts._credential_fields],
     )
     return account or None
 

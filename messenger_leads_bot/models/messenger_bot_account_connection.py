@@ -116,6 +116,22 @@ class MessengerBotAccount(models.Model):
     def _webhook_path(self, provider, account_id):
         return WEBHOOK_ROUTE.format(provider=provider, account_id=account_id)
 
+    # the fields _credentials reads: a webhook fetches them with the account, in one query
+    _credential_fields = (
+        "token",
+        "api_url",
+        "webhook_secret",
+        "app_secret",
+        "whatsapp_phone_number_id",
+        "name",
+        "ca_bundle",
+        "confirmation_code",
+        "client_id",
+        "client_secret",
+        "access_token",
+        "access_token_expires_at",
+    )
+
     def _credentials(self):
         """What the adapter needs of this account; secrets: only for the bridge."""
         account = self.sudo()
