@@ -229,12 +229,8 @@ class CrmLead(models.Model):
         sla_tick(self.env["messenger.lead.response"], now)
 
     def _messenger_reassign_breached(self):
-        """Step two of an escalation: the next available salesperson takes over, once."""
-        self._messenger_reassign_away()
-        self.write({"messenger_sla_reassigned_at": fields.Datetime.now()})
-
-    def _messenger_reassign_away(self):
-        """Each lead to the next available salesperson other than its own."""
+        """Step two of an escalation: each lead to the next available salesperson other than
+        its own."""
         for lead in self:
             lead._messenger_assign(exclude_users=lead.user_id)
 
@@ -255,7 +251,6 @@ class CrmLead(models.Model):
             },
             self.env._("Missed first response: answer the customer now"),
         )
-        self.write({"messenger_sla_escalated_at": fields.Datetime.now()})
 
     def _messenger_escalate(self, notices, summary):
         """A chatter notice per lead ({lead id: text}) and an activity for the team leader.
@@ -299,8 +294,10 @@ def sla_tick(records, now):
     waiting deadlines become at risk and breached, each breach is escalated once and, where the
     team asks, reassigned once a while after the escalation.
 
-    The model names its fields in `_messenger_sla_fields` and has a team_id. Three range queries
-    on partial indexes (see sla_indexes): the cron reads only what changes.
+    The model names its fields in `_messenger_sla_fields` and has a team_id; its
+    `_messenger_escalate_breach` and `_messenger_reassign_breached` act, and the cron marks each
+    step done. Three range queries on partial indexes (see sla_indexes): the cron reads only what
+    changes.
     """
     names = records._messenger_sla_fields
     records.search([(names.state, "in", sla.WAITING), (names.deadline, "<=", now)]).write(
@@ -309,10 +306,10 @@ def sla_tick(records, now):
     records.search([(names.state, "=", "on_track"), (names.at_risk_at, "<=", now)]).write(
         {names.state: "at_risk"}
     )
-    records.search(
-        [(names.state, "=", "breached"), (names.escalated_at, "=", False)]
-    )._messenger_escalate_breach()
-    records.search(
+    breached = records.search([(names.state, "=", "breached"), (names.escalated_at, "=", False)])
+    breached._messenger_escalate_breach()
+    breached.write({names.escalated_at: now})
+    due = records.search(
         [
             (names.state, "=", "breached"),
             (names.reassigned_at, "=", False),
@@ -324,7 +321,9 @@ def sla_tick(records, now):
             + datetime.timedelta(minutes=record.team_id.messenger_reassign_after_minutes)
             <= now
         )
-    )._messenger_reassign_breached()
+    )
+    due._messenger_reassign_breached()
+    due.write({names.reassigned_at: now})
 
 
 def sla_indexes(model):

@@ -158,9 +158,7 @@ class MessengerLeadResponse(models.Model):
             },
             self.env._("Missed next response: the customer waits for your answer"),
         )
-        self.write({"sla_escalated_at": fields.Datetime.now()})
 
     def _messenger_reassign_breached(self):
-        """Step two of an escalation, as for a first response: once per deadline."""
-        self.lead_id._messenger_reassign_away()
-        self.write({"sla_reassigned_at": fields.Datetime.now()})
+        """Step two of an escalation, as for a first response."""
+        self.lead_id._messenger_reassign_breached()
