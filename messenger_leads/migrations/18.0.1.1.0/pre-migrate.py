@@ -51,19 +51,36 @@ SUBVIEW_TAGS = {"list", "tree", "form", "kanban", "graph", "pivot", "calendar", 
 
 def migrate(cr, version):
     for model, names in RENAMED.items():
-        for old in names:
-            rename_field(cr, model, old, f"messenger_{old}")
-        rename_in_views(cr, model, {old: f"messenger_{old}" for old in names})
+        renames = {old: f"messenger_{old}" for old in names}
+        for old, new in renames.items():
+            rename_field(cr, model, old, new)
+        rename = _renamer(renames)
+        rename_in_views(cr, model, rename)
+        rename_in_filters(cr, model, rename)
 
 
-def rename_in_views(cr, model, renames):
+def _renamer(renames):
+    """A function renaming the fields of `renames` ({old: new}) where a text names them: not
+    a longer name, nor a field of another model reached by a dotted path."""
+    word = re.compile(r"(?<![\w.])(" + "|".join(map(re.escape, renames)) + r")\b")
+    return lambda text: word.sub(lambda match: renames[match.group(1)], text)
+
+
+def rename_in_filters(cr, model, rename):
+    """Saved filters (favorites) of `model`: their domain, context (group by) and order."""
+    cr.execute("SELECT id, domain, context, sort FROM ir_filters WHERE model_id = %s", [model])
+    for filter_id, *texts in cr.fetchall():
+        renamed = [rename(text) if text else text for text in texts]
+        if renamed != texts:
+            cr.execute(
+                "UPDATE ir_filters SET domain = %s, context = %s, sort = %s WHERE id = %s",
+                [*renamed, filter_id],
+            )
+
+
+def rename_in_views(cr, model, rename):
     """Our views of `model`, as stored, name the new fields: the update validates each view it
     loads combined with the others, still stored as the previous release wrote them."""
-    word = re.compile(r"(?<![\w.])(" + "|".join(map(re.escape, renames)) + r")\b")
-
-    def rename(text):
-        return word.sub(lambda match: renames[match.group(1)], text)
-
     cr.execute(
         """SELECT view.id, view.arch_db FROM ir_ui_view view
              JOIN ir_model_data data ON data.model = 'ir.ui.view' AND data.res_id = view.id
@@ -94,7 +111,7 @@ def _rename_element(element, rename):
 
 def rename_field(cr, model, old, new):
     """Rename a stored field of `model` declared by this module: column, index, foreign key,
-    ir.model.fields, its and its selection values' xml ids, saved filters and export lists."""
+    ir.model.fields, its and its selection values' xml ids, export lists."""
     table = model.replace(".", "_")
     if column_exists(cr, table, old) and not column_exists(cr, table, new):
         rename_column(cr, table, old, new)
@@ -138,15 +155,6 @@ def rename_field(cr, model, old, new):
             _like_prefix(f"selection__{table}__{old}__"),
         ],
     )
-    word = re.compile(rf"(?<![\w.]){re.escape(old)}\b")
-    cr.execute("SELECT id, domain, context, sort FROM ir_filters WHERE model_id = %s", [model])
-    for filter_id, *texts in cr.fetchall():
-        renamed = [word.sub(new, text) if text else text for text in texts]
-        if renamed != texts:
-            cr.execute(
-                "UPDATE ir_filters SET domain = %s, context = %s, sort = %s WHERE id = %s",
-                [*renamed, filter_id],
-            )
     cr.execute(
         """UPDATE ir_exports_line line SET name = regexp_replace(line.name, %s, %s)
              FROM ir_exports export
