@@ -14,6 +14,7 @@ from . import messenger_update
 from . import messenger_outbox
 from . import mail_message
 from . import discuss_channel
+from . import discuss_channel_batch
 from . import im_livechat_channel
 from . import crm_lead
 from . import crm_team

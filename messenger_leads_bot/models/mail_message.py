@@ -23,6 +23,9 @@ class MailMessage(models.Model):
     )
 
     def _to_store(self, store, /, *, fields=None, **kwargs):
+        batched = self.env.context.get("messenger_new_messages")
+        if batched and fields is None and not kwargs and batched.builds_later(self):
+            return None  # for the notification of its posting, built with its batch's others
         result = super()._to_store(store, fields=fields, **kwargs)
         for message in self.filtered("messenger_delivery_state"):
             store.add(message, {"messenger_delivery_state": message.messenger_delivery_state})

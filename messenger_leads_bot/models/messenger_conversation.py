@@ -1,6 +1,7 @@
 import dataclasses
 
 from odoo import _, api, fields, models
+from odoo.osv import expression
 
 from ..tools.clock import message_time
 
@@ -137,6 +138,28 @@ class MessengerConversation(models.Model):
             conversation._apply_shared_phone(event.phone, vouched=event.phone_is_senders)
         conversation._bot_answer(event, is_new_lead, message)
         return conversation
+
+    @api.model
+    def _prefetch_chats(self, chats):
+        """Read the known chats among `chats` ((account id, chat id) pairs) with their customers,
+        leads and Discuss threads, a few queries for all of them: bridged one by one, each would
+        read its own, and a batch's updates are mostly of different chats. Locking each chat
+        later changes nothing read here: the transaction reads one snapshot throughout, and a
+        chat changed since fails the lock (the batch is then taken again)."""
+        if not chats:
+            return
+        conversations = self.search(
+            expression.OR(
+                [("account_id", "=", account_id), ("external_chat_id", "=", chat_id)]
+                for account_id, chat_id in chats
+            )
+        )
+        conversations.partner_id.mapped("name")
+        conversations.lead_id.stage_id.mapped("is_won")
+        # what Discuss reads of a thread when a message is posted into it (its last_interest_dt
+        # write compares the thread's basic information before and after)
+        for thread in conversations.discuss_channel_id:
+            thread._channel_basic_info()
 
     @api.model
     def _lock_or_create(self, account, chat_id):

@@ -9,6 +9,7 @@ from odoo.service.model import PG_CONCURRENCY_EXCEPTIONS_TO_RETRY
 from odoo.tools import SQL
 
 from ..adapters import NotConfirmed
+from .discuss_channel_batch import BatchedNewMessages
 
 _logger = logging.getLogger(__name__)
 
@@ -189,9 +190,19 @@ class MessengerUpdate(models.Model):
         still leased to this worker are bridged: one whose lease ran out meanwhile is another
         worker's now, never processed twice."""
         events = {update: update._events() for update in self}
+        self.env["messenger.conversation"]._prefetch_chats(
+            {
+                (update.account_id.id, event.chat_id)
+                for update, update_events in events.items()
+                if not isinstance(update_events, Exception)
+                for event in update_events
+            }
+        )
+        new_messages = BatchedNewMessages()
         try:
             for update in self._still_leased(lease).sorted("id"):
-                update._bridge(events[update])
+                update.with_context(messenger_new_messages=new_messages)._bridge(events[update])
+            new_messages.send()
             if auto_commit:
                 self.env.cr.commit()  # pylint: disable=invalid-commit
         except PG_CONCURRENCY_EXCEPTIONS_TO_RETRY:

@@ -1,8 +1,12 @@
+import json
 from datetime import timedelta
 from unittest.mock import patch
 
 from odoo import fields
 from odoo.tests import tagged
+
+from odoo.addons.bus.models.bus import json_dump
+from odoo.addons.mail.tools.discuss import Store
 
 from ..models.messenger_update import INTAKE_BATCH_SIZE, INTAKE_CRONS, MAX_PROCESS_ATTEMPTS
 from .common import BotCase, tg_update
@@ -109,6 +113,46 @@ class TestIntake(BotCase):
         self.assertEqual(self.env["messenger.update"]._cron_process_received(), 5)
         self.assertEqual(set(stored.mapped("state")), {"done"})
         self.assertEqual(len(stored.conversation_id.lead_id), len(chats))
+
+    def test_a_batchs_messages_reach_the_open_threads_as_discuss_sends_them(self):
+        """Their notifications are built together when the batch ends: each as Discuss sends it
+        for a message posted, in the order posted; none for an update that failed."""
+        conversations = type(self.env["messenger.conversation"])
+        register = conversations._register_customer_message
+
+        def failing_for_933(conversation, event):
+            if conversation.external_chat_id == "933":
+                raise ValueError("broken after its message was posted")
+            return register(conversation, event)
+
+        self.env["bus.bus"].search([]).unlink()
+        for chat_id, text in ((931, "First"), (932, "Hello"), (931, "Second"), (933, "Lost?")):
+            self.store(tg_update(chat_id, f"{text}\n\nA second paragraph of {chat_id}."))
+        with patch.object(conversations, "_register_customer_message", failing_for_933):
+            self.env["messenger.update"]._cron_process_received()
+        self.env.cr.precommit.run()  # the bus writes its notifications when the transaction commits
+
+        notified = [
+            json.loads(row.message)["payload"]
+            for row in self.env["bus.bus"].search([], order="id")
+            if json.loads(row.message)["type"] == "discuss.channel/new_message"
+        ]
+        posted = self.thread_messages(self.conversation(931)) | self.thread_messages(
+            self.conversation(932)
+        )
+        self.assertEqual(
+            [payload["data"]["mail.message"][0]["id"] for payload in notified],
+            sorted(posted.ids),
+            "one notification a message posted, in the order posted",
+        )
+        self.assertIn("Second", posted.sorted("id")[-1].body + posted.sorted("id")[-2].body)
+        self.assertFalse(self.conversation(933), "the failed update's thread went with it")
+        for payload in notified:
+            message = posted.browse(payload["data"]["mail.message"][0]["id"])
+            self.assertEqual(payload["id"], message.res_id)
+            self.assertEqual(
+                payload["data"], json.loads(json_dump(Store(message).get_result())), "as Discuss"
+            )
 
     def test_a_batchs_files_are_fetched_before_any_chat_is_locked(self):
         self.api.files["in1"] = ("photos/in_1.jpg", b"\xff\xd8first")
