@@ -200,9 +200,10 @@ def post_in_thread(user, conversation, text):
     )
 
 
-def all_processed(admin, account_id, seconds=30):
+def all_processed(admin, account_id, seconds=30, interval=0.05):
     """Whether the intake crons processed every update the account's webhook stored, within
-    `seconds`: the webhook only stores, the updates are processed in the background."""
+    `seconds` (asking every `interval` seconds): the webhook only stores, the updates are
+    processed in the background."""
     deadline = time.monotonic() + seconds
     while admin.call(
         "messenger.update",
@@ -211,7 +212,7 @@ def all_processed(admin, account_id, seconds=30):
     ):
         if time.monotonic() > deadline:
             return False
-        time.sleep(0.05)
+        time.sleep(interval)
     return True
 
 
@@ -343,9 +344,9 @@ class BotAccount:
             self.all_processed()
         return response
 
-    def all_processed(self, seconds=30):
+    def all_processed(self, seconds=30, interval=0.05):
         """Whether the intake processed every update of the account within `seconds`."""
-        return all_processed(self.admin, self.id, seconds)
+        return all_processed(self.admin, self.id, seconds, interval)
 
     def post_max(self, update, secret=None):
         """POST an update (a dict) or a raw body (bytes) as MAX would, with its secret header."""
