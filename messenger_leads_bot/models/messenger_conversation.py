@@ -142,10 +142,11 @@ class MessengerConversation(models.Model):
     @api.model
     def _prefetch_chats(self, chats):
         """Read the known chats among `chats` ((account id, chat id) pairs) with their customers,
-        leads and Discuss threads, a few queries for all of them: bridged one by one, each would
-        read its own, and a batch's updates are mostly of different chats. Locking each chat
-        later changes nothing read here: the transaction reads one snapshot throughout, and a
-        chat changed since fails the lock (the batch is then taken again)."""
+        leads (their stage and qualification signals) and Discuss threads, a few queries for all
+        of them: bridged one by one, each would read its own, and a batch's updates are mostly of
+        different chats. Locking each chat later changes nothing read here: the transaction reads
+        one snapshot throughout, and a chat changed since fails the lock (the batch is then taken
+        again)."""
         if not chats:
             return
         conversations = self.search(
@@ -156,6 +157,7 @@ class MessengerConversation(models.Model):
         )
         conversations.partner_id.mapped("name")
         conversations.lead_id.stage_id.mapped("is_won")
+        conversations.lead_id.messenger_signal_ids.mapped("signal_id")
         # what Discuss reads of a thread when a message is posted into it (its last_interest_dt
         # write compares the thread's basic information before and after)
         for thread in conversations.discuss_channel_id:
