@@ -145,8 +145,8 @@ class MessengerConversation(models.Model):
         leads (their stage and qualification signals) and Discuss threads, a few queries for all
         of them: bridged one by one, each would read its own, and a batch's updates are mostly of
         different chats. Locking each chat later changes nothing read here: the transaction reads
-        one snapshot throughout, and a chat changed since fails the lock (the batch is then taken
-        again)."""
+        one snapshot throughout, and a chat changed since fails the lock (its update goes back to
+        the queue)."""
         if not chats:
             return
         conversations = self.search(

@@ -200,26 +200,40 @@ class MessengerUpdate(models.Model):
         )
         new_messages = BatchedNewMessages()
         try:
-            for update in self._still_leased(lease).sorted("id"):
-                update.with_context(messenger_new_messages=new_messages)._bridge(events[update])
+            leased = self._still_leased(lease).sorted("id")
+            for index, update in enumerate(leased):
+                try:
+                    update.with_context(messenger_new_messages=new_messages)._bridge(events[update])
+                except PG_CONCURRENCY_EXCEPTIONS_TO_RETRY:
+                    # another transaction changed what it writes (mostly: the other intake
+                    # worker assigned a lead of the same team meanwhile); its savepoint is rolled
+                    # back: the updates bridged before it are kept, it and the rest go back
+                    leased[index:]._give_back(lease)
+                    break
             new_messages.send()
             if auto_commit:
                 self.env.cr.commit()  # pylint: disable=invalid-commit
         except PG_CONCURRENCY_EXCEPTIONS_TO_RETRY:
             if not auto_commit:
                 raise
-            # another transaction changed a chat of this batch: the batch is given back, due at
-            # once, without counting an attempt
+            # another transaction changed a chat of this batch outside any update's savepoint:
+            # the batch is given back
             self.env.cr.rollback()
-            self.env.cr.execute(
-                """
-                UPDATE messenger_update
-                   SET next_attempt_at = now() at time zone 'UTC', attempts = attempts - 1
-                 WHERE id IN %s AND state = 'received' AND next_attempt_at = %s
-                """,
-                (tuple(self.ids), lease),
-            )
+            self._give_back(lease)
             self.env.cr.commit()  # pylint: disable=invalid-commit
+
+    def _give_back(self, lease):
+        """These leased updates are due again at once, without counting an attempt: taken by
+        the next batch, in their chats' order."""
+        self.env.cr.execute(
+            """
+            UPDATE messenger_update
+               SET next_attempt_at = now() at time zone 'UTC', attempts = attempts - 1
+             WHERE id IN %s AND state = 'received' AND next_attempt_at = %s
+            """,
+            (tuple(self.ids), lease),
+        )
+        self.invalidate_recordset(["next_attempt_at", "attempts"])
 
     def _still_leased(self, lease):
         """Those of these updates still leased until `lease` (to this worker), locked."""

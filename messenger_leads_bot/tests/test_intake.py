@@ -2,6 +2,8 @@ import json
 from datetime import timedelta
 from unittest.mock import patch
 
+from psycopg2.errors import SerializationFailure
+
 from odoo import fields
 from odoo.tests import tagged
 
@@ -113,6 +115,39 @@ class TestIntake(BotCase):
         self.assertEqual(self.env["messenger.update"]._cron_process_received(), 5)
         self.assertEqual(set(stored.mapped("state")), {"done"})
         self.assertEqual(len(stored.conversation_id.lead_id), len(chats))
+
+    def test_an_update_that_fails_to_serialise_goes_back_with_the_rest_not_the_batch(self):
+        """Two intake workers assigning a new lead of the same team at once: the later one fails
+        to serialise. The updates its batch bridged before are kept; that one and the rest are
+        due again at once, no attempt counted, and bridged in order by the next batch."""
+        before = self.store(tg_update(951, "I was first"))
+        racing = self.store(tg_update(952, "A new customer"))
+        after = self.store(tg_update(953, "Another one"))
+        racing_again = self.store(tg_update(952, "My second message"))
+        conversations = type(self.env["messenger.conversation"])
+        ensure_open_lead = conversations._ensure_open_lead
+
+        def racing_assignment(conversation, event):
+            if conversation.external_chat_id == "952":
+                raise SerializationFailure("could not serialize access due to concurrent update")
+            return ensure_open_lead(conversation, event)
+
+        batch = self.take()
+        self.assertEqual(batch, before | racing | after | racing_again)
+        with patch.object(conversations, "_ensure_open_lead", racing_assignment):
+            self.process(batch)
+        self.assertEqual(before.state, "done")
+        self.assertTrue(self.conversation(951).lead_id)
+        self.assertFalse(self.conversation(952), "its work went with its savepoint")
+        given_back = racing | after | racing_again
+        self.assertEqual(set(given_back.mapped("state")), {"received"})
+        self.assertEqual(given_back.mapped("attempts"), [0, 0, 0], "no attempt counted")
+        self.assertLessEqual(max(given_back.mapped("next_attempt_at")), fields.Datetime.now())
+
+        self.env["messenger.update"]._cron_process_received()
+        self.assertEqual(set(given_back.mapped("state")), {"done"})
+        bodies = self.customer_messages(952).mapped("body")
+        self.assertEqual(bodies, ["<p>A new customer</p>", "<p>My second message</p>"])
 
     def test_a_batchs_messages_reach_the_open_threads_as_discuss_sends_them(self):
         """Their notifications are built together when the batch ends: each as Discuss sends it
