@@ -163,7 +163,10 @@ class TestIntake(BotCase):
         self.env["bus.bus"].search([]).unlink()
         for chat_id, text in ((931, "First"), (932, "Hello"), (931, "Second"), (933, "Lost?")):
             self.store(tg_update(chat_id, f"{text}\n\nA second paragraph of {chat_id}."))
-        with patch.object(conversations, "_register_customer_message", failing_for_933):
+        with (
+            patch.object(conversations, "_register_customer_message", failing_for_933),
+            self.assertLogs("odoo.addons.messenger_leads_bot.models.messenger_update", "ERROR"),
+        ):
             self.env["messenger.update"]._cron_process_received()
         self.env.cr.precommit.run()  # the bus writes its notifications when the transaction commits
 

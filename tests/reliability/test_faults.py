@@ -10,8 +10,9 @@ servers and cluster, each fake API failing as its messenger does (Avito's on sen
 intake reads each message back through it, which must go on).
 
 After recovery every update is stored once, every chat has its lead, its acknowledgement and its
-salesperson's reply each delivered exactly once, every injected failure was consumed by a send,
-and the outbox is empty.
+salesperson's reply each delivered exactly once (but one acknowledgement the kill or the crash may
+catch between its send and its commit, see SENDS_ONCE_BY_KEY), every injected failure was consumed
+by a send, and the outbox is empty.
 """
 
 import contextlib
@@ -303,7 +304,9 @@ def test_nothing_lost_or_doubled_through_faults(cluster, server, second_server, 
     assert party.consumed == party.injected_on_acks + party.injected_on_replies, (
         "an injected failure met no send"
     )
-    assert party.acks == [1] * CHATS, "each acknowledgement delivered exactly once"
+    assert acks_but_one_resent(party.acks, "telegram") == [1] * CHATS, (
+        "each acknowledgement delivered exactly once (but the one the kill may catch)"
+    )
     assert party.answers == [1] * CHATS, "each salesperson's reply delivered exactly once"
 
 
@@ -368,9 +371,11 @@ def test_every_messenger_loses_and_doubles_nothing_through_faults(
 
 
 # Messengers whose send takes a key that makes a repeated send arrive once (VK's random_id).
-# The others cannot tell a resend: a worker SIGKILLed after the messenger took a message and
-# before its commit sends it again after the restart (README, Reliability). That window is what
-# this suite's kill may hit for one acknowledgement of a messenger; anything more is a failure.
+# The others cannot tell a resend: a worker SIGKILLed, or PostgreSQL crashing, after the messenger
+# took a message and before its commit sends it again after the restart (README, Reliability).
+# That window is what this suite's kill or crash may hit for one acknowledgement of a messenger
+# (Telegram's too: seen once, the crash between a sent round and its commit); anything more is a
+# failure.
 SENDS_ONCE_BY_KEY = {"vk"}
 
 
