@@ -3,12 +3,20 @@ from odoo import models
 from odoo.addons.mail.tools.discuss import Store
 
 NEW_MESSAGE = "discuss.channel/new_message"
+CONTEXT_KEY = "messenger_new_messages"
+
+
+def batched_new_messages(env):
+    """The batch keeping back the new-message notifications of what is posted in `env`, or None.
+    Only the intake puts one in a context: a JSON-RPC caller's value under the key is no batch."""
+    batched = env.context.get(CONTEXT_KEY)
+    return batched if isinstance(batched, BatchedNewMessages) else None
 
 
 class BatchedNewMessages:
     """The new-message notifications of the messages a batch posts into Discuss threads, kept
     until the batch ends and then sent, in the order posted, with the same payloads Discuss
-    sends. Bridging runs in an environment with one in its context (messenger_new_messages).
+    sends. Bridging runs in an environment with one in its context (CONTEXT_KEY).
 
     Discuss builds a message's data for its notification as soon as it is posted, a dozen small
     queries each (author, attachments, subtype, ratings...). Built when the batch ends, they read
@@ -43,9 +51,9 @@ class BatchedNewMessages:
             # as Discuss built it, in the poster's environment, with the batch's messages read
             # together
             data = Store(
-                message.with_context(messenger_new_messages=None).with_prefetch(existing.ids)
+                message.with_context(**{CONTEXT_KEY: None}).with_prefetch(existing.ids)
             ).get_result()
-            thread.with_context(messenger_new_messages=None)._bus_send(
+            thread.with_context(**{CONTEXT_KEY: None})._bus_send(
                 NEW_MESSAGE, {**payload, "data": data}
             )
 
@@ -56,7 +64,7 @@ class DiscussChannel(models.Model):
     _inherit = "discuss.channel"  # pylint: disable=consider-merging-classes-inherited
 
     def _notify_thread(self, message, msg_vals=False, **kwargs):
-        batched = self.env.context.get("messenger_new_messages")
+        batched = batched_new_messages(self.env)
         if batched is None:
             return super()._notify_thread(message, msg_vals=msg_vals, **kwargs)
         batched.posting[self.id] = message
@@ -66,7 +74,7 @@ class DiscussChannel(models.Model):
             batched.posting.pop(self.id, None)
 
     def _bus_send(self, notification_type, message, /, *, subchannel=None):
-        batched = self.env.context.get("messenger_new_messages")
+        batched = batched_new_messages(self.env)
         if (
             batched is not None
             and notification_type == NEW_MESSAGE

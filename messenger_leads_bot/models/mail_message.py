@@ -1,5 +1,7 @@
 from odoo import fields, models
 
+from .discuss_channel_batch import batched_new_messages
+
 
 class MailMessage(models.Model):
     _inherit = "mail.message"
@@ -23,7 +25,7 @@ class MailMessage(models.Model):
     )
 
     def _to_store(self, store, /, *, fields=None, **kwargs):
-        batched = self.env.context.get("messenger_new_messages")
+        batched = batched_new_messages(self.env)
         if batched and fields is None and not kwargs and batched.builds_later(self):
             return None  # for the notification of its posting, built with its batch's others
         result = super()._to_store(store, fields=fields, **kwargs)

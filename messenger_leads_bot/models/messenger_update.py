@@ -9,7 +9,7 @@ from odoo.service.model import PG_CONCURRENCY_EXCEPTIONS_TO_RETRY
 from odoo.tools import SQL
 
 from ..adapters import NotConfirmed
-from .discuss_channel_batch import BatchedNewMessages
+from .discuss_channel_batch import CONTEXT_KEY, BatchedNewMessages
 
 _logger = logging.getLogger(__name__)
 
@@ -203,7 +203,7 @@ class MessengerUpdate(models.Model):
             leased = self._still_leased(lease).sorted("id")
             for index, update in enumerate(leased):
                 try:
-                    update.with_context(messenger_new_messages=new_messages)._bridge(events[update])
+                    update.with_context(**{CONTEXT_KEY: new_messages})._bridge(events[update])
                 except PG_CONCURRENCY_EXCEPTIONS_TO_RETRY:
                     # another transaction changed what it writes (mostly: the other intake
                     # worker assigned a lead of the same team meanwhile); its savepoint is rolled

@@ -5,7 +5,7 @@ from unittest.mock import patch
 from psycopg2.errors import SerializationFailure
 
 from odoo import fields
-from odoo.tests import tagged
+from odoo.tests import new_test_user, tagged
 
 from odoo.addons.bus.models.bus import json_dump
 from odoo.addons.mail.tools.discuss import Store
@@ -191,6 +191,29 @@ class TestIntake(BotCase):
             self.assertEqual(
                 payload["data"], json.loads(json_dump(Store(message).get_result())), "as Discuss"
             )
+
+    def test_a_callers_context_cannot_hold_back_a_notification(self):
+        """A salesperson's JSON-RPC call may name the intake's context key with any JSON value:
+        their message is posted and its notification sent as usual."""
+        self.store(tg_update(961, "Hello"))
+        self.env["messenger.update"]._cron_process_received()
+        conversation = self.conversation(961)
+        seller = new_test_user(self.env, "intake_seller", groups="sales_team.group_sale_salesman")
+        self.env["crm.team.member"].create({"crm_team_id": self.team.id, "user_id": seller.id})
+        conversation.lead_id.user_id = seller  # joins the thread
+        self.env["bus.bus"].search([]).unlink()
+        for value in ({"posting": {}, "kept": []}, [1], "yes", 1):
+            thread = conversation.discuss_channel_id.with_context(messenger_new_messages=value)
+            message = thread.with_user(seller).message_post(
+                body=f"Answer {value}", message_type="comment", subtype_xmlid="mail.mt_comment"
+            )
+            self.env.cr.precommit.run()
+            notified = [
+                json.loads(row.message)["payload"]["data"]["mail.message"][0]["id"]
+                for row in self.env["bus.bus"].search([])
+                if json.loads(row.message)["type"] == "discuss.channel/new_message"
+            ]
+            self.assertIn(message.id, notified, f"notified with {value!r} in the context")
 
     def test_a_batchs_files_are_fetched_before_any_chat_is_locked(self):
         self.api.files["in1"] = ("photos/in_1.jpg", b"\xff\xd8first")
