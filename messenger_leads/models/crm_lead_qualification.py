@@ -84,20 +84,23 @@ class CrmLead(models.Model):
 
     def _messenger_register_signal(self, code):
         """The customer did something that counts (messenger.behaviour.signal), once per lead."""
-        signal = self.env["messenger.behaviour.signal"].search([("code", "=", code)], limit=1)
         leads = self.filtered(
             lambda lead: (
                 lead.messenger_qualification
-                and signal
-                and signal not in lead.messenger_signal_ids.signal_id
+                and code not in lead.messenger_signal_ids.signal_id.mapped("code")
             )
         )
-        self.env["messenger.lead.signal"].create(
-            [
-                {"lead_id": lead.id, "signal_id": signal.id, "points": signal.points}
-                for lead in leads
-            ]
+        # most calls are a chat's later messages, whose lead has the signal: no search then
+        signal = leads and self.env["messenger.behaviour.signal"].search(
+            [("code", "=", code)], limit=1
         )
+        if signal:
+            self.env["messenger.lead.signal"].create(
+                [
+                    {"lead_id": lead.id, "signal_id": signal.id, "points": signal.points}
+                    for lead in leads
+                ]
+            )
 
     def _messenger_set_criterion_points(self, criterion, points):
         """Score one criterion on the lead (e.g. from a qualification answer in the chat)."""

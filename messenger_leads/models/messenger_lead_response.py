@@ -123,13 +123,16 @@ class MessengerLeadResponse(models.Model):
         # to the second, as Odoo keeps a person's answer (fields.Datetime.now()): a message and
         # its answer in the same second are in order
         when = when.replace(microsecond=0)
-        waiting = self.sudo().search([("lead_id", "in", leads.ids), ("answered_at", "=", False)])
+        answered = leads.filtered(
+            lambda lead: (
+                lead.messenger_first_response_at and lead.messenger_first_response_at <= when
+            )
+        )
+        if not answered:  # before a person's first answer, as most messages of a new chat
+            return
+        waiting = self.sudo().search([("lead_id", "in", answered.ids), ("answered_at", "=", False)])
         self.sudo().create(
-            [
-                {"lead_id": lead.id, "message_at": when}
-                for lead in leads - waiting.lead_id
-                if lead.messenger_first_response_at and lead.messenger_first_response_at <= when
-            ]
+            [{"lead_id": lead.id, "message_at": when} for lead in answered - waiting.lead_id]
         )
 
     @api.model
