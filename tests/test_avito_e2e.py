@@ -7,6 +7,7 @@ creates nothing, and the API sync repairs the messages whose webhooks Avito drop
 webhook only promises the notification is stored: every effect is waited for.
 """
 
+import concurrent.futures
 import time
 
 import pytest
@@ -150,3 +151,36 @@ def test_avito_rate_limited_send_is_retried(avito_bot, avito_api):
     avito_bot.post_avito(avito_api.buyer_writes(chat_id, buyer(7), "Hello", item=SOFA))
     wait_for(lambda: avito_api.failures_returned, "the 429")
     assert len(avito_bot.sent_after_retries(chat_id, 30)) == 1
+
+
+def test_avito_token_renewed_by_the_sync_and_the_intake_at_once(avito_bot, avito_api):
+    """The token expired; the API sync and the intake both ask Avito for a new one at the same
+    moment (each takes 1.5 s). Whichever keeps its token second fails to serialise as it saves
+    it, before any call that needed it, and is taken again with the other's: the buyer is
+    acknowledged within seconds (not after a lease of 30 s), and once."""
+    avito_bot.admin.call(
+        "messenger.bot.account",
+        "write",
+        [avito_bot.id],
+        {"access_token_expires_at": "2020-01-01 00:00:00"},
+    )
+    issued = avito_api.tokens_issued
+    avito_api.token_seconds = 1.5
+    try:
+        with concurrent.futures.ThreadPoolExecutor(1) as pool:
+            sync = pool.submit(
+                run_cron, avito_bot.admin, "messenger_leads_bot.ir_cron_messenger_api_sync"
+            )
+            time.sleep(0.3)  # the sync is waiting for its token
+            started = time.monotonic()
+            notification = avito_api.buyer_writes(chat(8), buyer(8), "Ещё есть?", item=SOFA)
+            assert avito_bot.post_avito(notification).text == "ok"
+            sync.result()
+        assert avito_api.wait_sent(chat(8), 1, timeout=30), "acknowledged"
+        took = time.monotonic() - started
+    finally:
+        avito_api.token_seconds = 0.0
+    print(f"\nacknowledged in {took:.1f} s, the sync renewing the token at the same moment")
+    assert avito_api.tokens_issued - issued == 2, "both asked for one at once"
+    assert took < 10, "no batch waited for its lease to run out"
+    assert len(avito_bot.customer_messages(chat(8))) == 1

@@ -157,15 +157,25 @@ class MessengerBotAccount(models.Model):
 
     def _save_access_token(self, access_token, expires_at):
         """Keep the access token the client credentials gave, for every worker until it
-        expires (see Credentials.token_saver)."""
-        self.sudo().write(
-            {
-                "access_token": access_token,
-                "access_token_expires_at": datetime.fromtimestamp(expires_at, UTC).replace(
-                    tzinfo=None
-                ),
-            }
+        expires (see Credentials.token_saver).
+
+        Written at once, not when the transaction ends: when another worker renewed it at the
+        same moment (two intake lanes, the intake and a delivery), this transaction fails to
+        serialise here, before the call that needed the token, and is retried with the token
+        the other one kept; later, it failed after a reply was sent (and sent again on the
+        retry) or in the middle of the intake's batch."""
+        fields_written = ("access_token", "access_token_expires_at")
+        account = self.sudo()
+        account.write(
+            dict(
+                zip(
+                    fields_written,
+                    (access_token, datetime.fromtimestamp(expires_at, UTC).replace(tzinfo=None)),
+                    strict=True,
+                )
+            )
         )
+        account.flush_recordset(fields_written)
 
     def _client(self):
         self.ensure_one()

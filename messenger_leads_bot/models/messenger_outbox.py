@@ -241,6 +241,8 @@ class MessengerOutbox(models.Model):
         ]
         try:
             results = account._client().send_texts(messages)
+        except PG_CONCURRENCY_EXCEPTIONS_TO_RETRY:
+            raise  # another worker renewed the access token at the same moment: retried with theirs
         except Exception as exc:  # one account's trouble must not stop the others
             # a missing token, a messenger's odd answer: these rows count a failed attempt, the
             # other accounts' rows of the round are sent and committed as usual

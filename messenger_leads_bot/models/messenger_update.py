@@ -189,17 +189,19 @@ class MessengerUpdate(models.Model):
         any chat is locked (bridging locks it): a slow download holds no chat. Only the updates
         still leased to this worker are bridged: one whose lease ran out meanwhile is another
         worker's now, never processed twice."""
-        events = {update: update._events() for update in self}
-        self.env["messenger.conversation"]._prefetch_chats(
-            {
-                (update.account_id.id, event.chat_id)
-                for update, update_events in events.items()
-                if not isinstance(update_events, Exception)
-                for event in update_events
-            }
-        )
         new_messages = BatchedNewMessages()
         try:
+            # reading them may save an access token another worker renewed at the same moment:
+            # that conflict is the batch's, given back whole (below)
+            events = {update: update._events() for update in self}
+            self.env["messenger.conversation"]._prefetch_chats(
+                {
+                    (update.account_id.id, event.chat_id)
+                    for update, update_events in events.items()
+                    if not isinstance(update_events, Exception)
+                    for event in update_events
+                }
+            )
             leased = self._still_leased(lease).sorted("id")
             for index, update in enumerate(leased):
                 try:
@@ -216,8 +218,8 @@ class MessengerUpdate(models.Model):
         except PG_CONCURRENCY_EXCEPTIONS_TO_RETRY:
             if not auto_commit:
                 raise
-            # another transaction changed a chat of this batch outside any update's savepoint:
-            # the batch is given back
+            # another transaction changed what this batch wrote outside any update's savepoint
+            # (an access token saved while reading them, a chat): the batch is given back
             self.env.cr.rollback()
             self._give_back(lease)
             self.env.cr.commit()  # pylint: disable=invalid-commit
@@ -260,6 +262,8 @@ class MessengerUpdate(models.Model):
                 account._fetch_file(account._fetch_sender(event))
                 for event in account._confirmed(events)
             ]
+        except PG_CONCURRENCY_EXCEPTIONS_TO_RETRY:
+            raise  # another worker's doing, not this update's: its batch is taken again
         except Exception as exc:  # any malformed body: kept as failed, with why
             return exc
 

@@ -2,13 +2,13 @@
 Odoo here.
 
 It issues OAuth2 tokens at POST /token (client credentials; `tokens_issued` counts them,
-`expires_in` sets their life) and refuses any other call without a live one (401). Chats and
-messages are made with `buyer_writes(...)`, which returns the v3 webhook notification Avito
-would send; a notification for a message it does not have is what a forger sends
-(`forged(...)`). Sends are recorded in `sent` (a text over 1,000 characters is refused, as
-Avito does); `fail_next("send", 429, retry_after=1)` answers 429 with Retry-After, status 0
-drops the connection; `blocked_chats.add(chat_id)` answers 403. Images are served at
-`media_url(name)`.
+`expires_in` sets their life, `token_seconds` how long each takes) and refuses any other call
+without a live one (401). Chats and messages are made with `buyer_writes(...)`, which returns
+the v3 webhook notification Avito would send; a notification for a message it does not have is
+what a forger sends (`forged(...)`). Sends are recorded in `sent` (a text over 1,000 characters
+is refused, as Avito does); `fail_next("send", 429, retry_after=1)` answers 429 with
+Retry-After, status 0 drops the connection; `blocked_chats.add(chat_id)` answers 403. Images
+are served at `media_url(name)`.
 """
 
 import itertools
@@ -29,6 +29,7 @@ class FakeAvitoApi(FakeBotApi):
         self.expires_in = 86400
         self.tokens = {}  # access token -> when it expires (monotonic)
         self.tokens_issued = 0
+        self.token_seconds = 0.0
         self.chats = {}  # chat id -> chat (as GET chat answers)
         self.messages = {}  # chat id -> [message], oldest first
         self.media = {}  # name -> bytes
@@ -119,6 +120,7 @@ class FakeAvitoApi(FakeBotApi):
             form.get("client_secret"),
         ) != (self.client_id, self.client_secret):
             return 400, {"error": "invalid_client", "error_description": "bad credentials"}
+        time.sleep(self.token_seconds)
         token = secrets.token_urlsafe(24)
         with self._lock:
             self.tokens[token] = time.monotonic() + self.expires_in

@@ -258,6 +258,15 @@ class TestAvito(MessengerCase, HttpCase):
 
     # -- the API ---------------------------------------------------------------
 
+    def test_a_renewed_token_is_written_at_once(self):
+        """Before the call that needed it: a worker that renewed it at the same moment makes
+        this transaction fail then, not after a reply went out (sent again on the retry)."""
+        self.account._save_access_token("fresh-token", time.time() + 3600)
+        self.env.cr.execute(
+            "SELECT access_token FROM messenger_bot_account WHERE id = %s", [self.account.id]
+        )
+        self.assertEqual(self.env.cr.fetchone()[0], "fresh-token")
+
     def test_token_obtained_once_renewed_near_expiry_and_never_logged(self):
         recorder = Recorder()
         root, sql = logging.getLogger(), logging.getLogger("odoo.sql_db")

@@ -149,6 +149,35 @@ class TestIntake(BotCase):
         bodies = self.customer_messages(952).mapped("body")
         self.assertEqual(bodies, ["<p>A new customer</p>", "<p>My second message</p>"])
 
+    def test_a_conflict_while_reading_an_update_is_the_batchs_not_the_updates(self):
+        """Confirming an update through its messenger's API saves an access token another worker
+        renewed at the same moment: the transaction fails to serialise. That is no failure of
+        the update: the batch goes back whole (the cron rolls it back and gives it back, see
+        _process_batch; a test transaction sees it raised), none kept as failed with that
+        error, all bridged once taken again."""
+        first = self.store(tg_update(961, "Hello"))
+        second = self.store(tg_update(962, "Is it in stock?"))
+        accounts = type(self.env["messenger.bot.account"])
+        confirmed = accounts._confirmed
+
+        def renewed_elsewhere(account, events):
+            if events and events[0].chat_id == "962":
+                raise SerializationFailure("could not serialize access due to concurrent update")
+            return confirmed(account, events)
+
+        batch = self.take()
+        self.assertEqual(batch, first | second)
+        with (
+            patch.object(accounts, "_confirmed", renewed_elsewhere),
+            self.assertRaises(SerializationFailure),
+        ):
+            self.process(batch)
+        self.assertEqual(set(batch.mapped("state")), {"received"})
+        self.assertFalse(any(batch.mapped("error")))
+        batch._give_back(self.lease)  # what the cron does once it rolled the batch back
+        self.env["messenger.update"]._cron_process_received()
+        self.assertEqual(set(batch.mapped("state")), {"done"})
+
     def test_a_batchs_messages_reach_the_open_threads_as_discuss_sends_them(self):
         """Their notifications are built together when the batch ends: each as Discuss sends it
         for a message posted, in the order posted; none for an update that failed."""

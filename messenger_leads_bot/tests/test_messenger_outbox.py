@@ -102,6 +102,24 @@ class TestMessengerOutbox(BotCase):
                 self.deliver()
         self.assertEqual(stuck.mapped("state"), ["failed", "failed"], "retries are bounded")
 
+    def test_an_access_token_renewed_by_another_worker_fails_the_send_not_the_message(self):
+        """Another worker renewed the account's access token at the same moment: saving this
+        one fails to serialise before anything is sent. That is no failure of the message: the
+        transaction is retried (the delivery after commit and the cron retry it), the row
+        counts no failed attempt and keeps no error."""
+        ack = self.ack_of(706)
+
+        def renewed_elsewhere(client, messages):
+            raise SerializationFailure("could not serialize access due to concurrent update")
+
+        with (
+            patch.object(TelegramClient, "send_texts", renewed_elsewhere),
+            self.assertRaises(SerializationFailure),
+        ):
+            self.deliver()
+        self.assertEqual((ack.state, ack.attempts, ack.error), ("queued", 0, False))
+        self.assertEqual(self.api.sent_to(706), [])
+
     def test_delivery_state_reaches_discuss(self):
         ack = self.ack_of(709)
         message = ack.mail_message_id
