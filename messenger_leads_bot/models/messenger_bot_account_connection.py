@@ -164,18 +164,19 @@ class MessengerBotAccount(models.Model):
         serialise here, before the call that needed the token, and is retried with the token
         the other one kept; later, it failed after a reply was sent (and sent again on the
         retry) or in the middle of the intake's batch."""
-        fields_written = ("access_token", "access_token_expires_at")
-        account = self.sudo()
-        account.write(
-            dict(
-                zip(
-                    fields_written,
-                    (access_token, datetime.fromtimestamp(expires_at, UTC).replace(tzinfo=None)),
-                    strict=True,
-                )
-            )
+        self.env.cr.execute(
+            """
+            UPDATE messenger_bot_account SET access_token = %s, access_token_expires_at = %s
+             WHERE id = %s
+            """,
+            (
+                access_token,
+                datetime.fromtimestamp(expires_at, UTC).replace(tzinfo=None),
+                self.id,
+            ),
+            log_exceptions=False,  # the other worker's renewal: retried, not an error
         )
-        account.flush_recordset(fields_written)
+        self.invalidate_recordset(["access_token", "access_token_expires_at"])
 
     def _client(self):
         self.ensure_one()

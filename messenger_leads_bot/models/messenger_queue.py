@@ -100,7 +100,8 @@ class MessengerQueue(models.AbstractModel):
                 table=table,
                 waiting=waiting,
                 limit=limit,
-            )
+            ),
+            log_exceptions=False,  # a lock refused on an older snapshot: see _queue_claim_fresh
         )
         return self.browse([row[0] for row in self.env.cr.fetchall()])
 
