@@ -162,8 +162,8 @@ class MessengerBotAccount(models.Model):
         Written at once, not when the transaction ends: when another worker renewed it at the
         same moment (two intake lanes, the intake and a delivery), this transaction fails to
         serialise here, before the call that needed the token, and is retried with the token
-        the other one kept; later, it failed after a reply was sent (and sent again on the
-        retry) or in the middle of the intake's batch."""
+        the other one kept. Written at the end, it failed after a reply was sent (sent again
+        on the retry) or in the middle of the intake's batch."""
         self.env.cr.execute(
             """
             UPDATE messenger_bot_account SET access_token = %s, access_token_expires_at = %s

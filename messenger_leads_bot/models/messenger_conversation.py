@@ -157,7 +157,7 @@ class MessengerConversation(models.Model):
         )
         conversations.partner_id.mapped("name")
         conversations.lead_id.stage_id.mapped("is_won")
-        conversations.lead_id.messenger_signal_ids.mapped("signal_id")
+        conversations.lead_id.messenger_signal_ids.signal_id.mapped("code")
         # what Discuss reads of a thread when a message is posted into it (its last_interest_dt
         # write compares the thread's basic information before and after)
         for thread in conversations.discuss_channel_id:
