@@ -175,12 +175,14 @@ def test_avito_token_renewed_by_the_sync_and_the_intake_at_once(avito_bot, avito
             started = time.monotonic()
             notification = avito_api.buyer_writes(chat(8), buyer(8), "Ещё есть?", item=SOFA)
             assert avito_bot.post_avito(notification).text == "ok"
-            sync.result()
-        assert avito_api.wait_sent(chat(8), 1, timeout=30), "acknowledged"
-        took = time.monotonic() - started
+            assert avito_api.wait_sent(chat(8), 1, timeout=30), "acknowledged"
+            took = time.monotonic() - started
+            sync.result()  # Odoo retries its request while it fails to serialise
     finally:
         avito_api.token_seconds = 0.0
     print(f"\nacknowledged in {took:.1f} s, the sync renewing the token at the same moment")
-    assert avito_api.tokens_issued - issued == 2, "both asked for one at once"
+    # a third when the sync, refused once (the webhook stored the buyer's message after its
+    # snapshot), tries again before the intake's token is committed
+    assert avito_api.tokens_issued - issued >= 2, "both asked for one at once"
     assert took < 10, "no batch waited for its lease to run out"
     assert len(avito_bot.customer_messages(chat(8))) == 1
