@@ -1,3 +1,4 @@
+import contextlib
 import json
 from datetime import timedelta
 from unittest.mock import patch
@@ -21,6 +22,21 @@ class TestIntake(BotCase):
     def store(self, update):
         """What the webhook does: store the update, nothing more."""
         return self.env["messenger.update"]._receive(self.account, update, str(update["update_id"]))
+
+    @contextlib.contextmanager
+    def failing_for_chat(self, method, chat_id, error):
+        """messenger.conversation's `method` raising `error` for the chat `chat_id` (in the
+        middle of its update's bridging); every other chat's call goes through."""
+        conversations = type(self.env["messenger.conversation"])
+        original = getattr(conversations, method)
+
+        def failing(conversation, *args, **kwargs):
+            if conversation.external_chat_id == str(chat_id):
+                raise error
+            return original(conversation, *args, **kwargs)
+
+        with patch.object(conversations, method, failing):
+            yield
 
     def take(self):
         batch, self.lease = self.env["messenger.update"]._take_batch(auto_commit=False)
@@ -124,17 +140,12 @@ class TestIntake(BotCase):
         racing = self.store(tg_update(952, "A new customer"))
         after = self.store(tg_update(953, "Another one"))
         racing_again = self.store(tg_update(952, "My second message"))
-        conversations = type(self.env["messenger.conversation"])
-        ensure_open_lead = conversations._ensure_open_lead
-
-        def racing_assignment(conversation, event):
-            if conversation.external_chat_id == "952":
-                raise SerializationFailure("could not serialize access due to concurrent update")
-            return ensure_open_lead(conversation, event)
-
         batch = self.take()
         self.assertEqual(batch, before | racing | after | racing_again)
-        with patch.object(conversations, "_ensure_open_lead", racing_assignment):
+        racing_assignment = SerializationFailure(
+            "could not serialize access due to concurrent update"
+        )
+        with self.failing_for_chat("_ensure_open_lead", 952, racing_assignment):
             self.process(batch)
         self.assertEqual(before.state, "done")
         self.assertTrue(self.conversation(951).lead_id)
@@ -181,19 +192,15 @@ class TestIntake(BotCase):
     def test_a_batchs_messages_reach_the_open_threads_as_discuss_sends_them(self):
         """Their notifications are built together when the batch ends: each as Discuss sends it
         for a message posted, in the order posted; none for an update that failed."""
-        conversations = type(self.env["messenger.conversation"])
-        register = conversations._register_customer_message
-
-        def failing_for_933(conversation, event):
-            if conversation.external_chat_id == "933":
-                raise ValueError("broken after its message was posted")
-            return register(conversation, event)
-
         self.env["bus.bus"].search([]).unlink()
         for chat_id, text in ((931, "First"), (932, "Hello"), (931, "Second"), (933, "Lost?")):
             self.store(tg_update(chat_id, f"{text}\n\nA second paragraph of {chat_id}."))
         with (
-            patch.object(conversations, "_register_customer_message", failing_for_933),
+            self.failing_for_chat(
+                "_register_customer_message",
+                933,
+                ValueError("broken after its message was posted"),
+            ),
             self.assertLogs("odoo.addons.messenger_leads_bot.models.messenger_update", "ERROR"),
         ):
             self.env["messenger.update"]._cron_process_received()
