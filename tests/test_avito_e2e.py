@@ -145,6 +145,38 @@ def test_avito_sync_repairs_dropped_webhooks(avito_bot, avito_api):
     assert again == texts, "a second sync doubles nothing"
 
 
+def test_avito_webhook_stored_while_the_sync_reads_is_no_conflict(avito_bot, avito_api):
+    """A buyer writes twice while the sync is reading Avito's chats (1.5 s): the first
+    message's webhook arrives meanwhile, the second's is dropped. One run of the sync stores
+    the dropped one and finds the other stored: it is not refused for being stored after the
+    sync's snapshot and run again (reading Avito again)."""
+    arrived = avito_api.buyer_writes(chat(9), buyer(9), "Arrived during the sync", item=SOFA)
+    avito_api.buyer_writes(chat(9), buyer(9), "Dropped during the sync")
+
+    def chat_listings():
+        return sum(1 for method, _query in avito_api.calls if method == "chats")
+
+    listed = chat_listings()
+    avito_api.chats_seconds = 1.5
+    try:
+        with concurrent.futures.ThreadPoolExecutor(1) as pool:
+            sync = pool.submit(
+                run_cron, avito_bot.admin, "messenger_leads_bot.ir_cron_messenger_api_sync"
+            )
+            wait_for(lambda: chat_listings() > listed, "the sync listing the chats")
+            assert avito_bot.post_avito(arrived).text == "ok"
+            sync.result()
+    finally:
+        avito_api.chats_seconds = 0.0
+    assert chat_listings() == listed + 1, "the sync read Avito once"
+    wait_for(lambda: len(avito_bot.customer_messages(chat(9))) >= 2, "both messages in the thread")
+    assert avito_bot.all_processed()
+    assert sorted(m["body"] for m in avito_bot.customer_messages(chat(9))) == [
+        "<p>Arrived during the sync</p>",
+        "<p>Dropped during the sync</p>",
+    ]
+
+
 def test_avito_rate_limited_send_is_retried(avito_bot, avito_api):
     chat_id = chat(7)
     avito_api.fail_next("send", 429, retry_after=1)

@@ -12,6 +12,7 @@ from ..adapters import (
     NotConfirmed,
     split_text,
 )
+from .messenger_queue import on_new_snapshots
 
 _logger = logging.getLogger(__name__)
 
@@ -314,15 +315,29 @@ class MessengerBotAccount(models.Model):
         accounts = self.search([("mode", "=", "webhook")]).filtered(
             lambda account: account._provider().capabilities.syncs_by_api
         )
-        auto_commit = not modules.module.current_test
+        if modules.module.current_test:
+            for account in accounts:
+                account._sync_recent()
+            return
+        cr = self.env.cr
         for account in accounts:
-            account._sync_recent()
-            if auto_commit:
-                self.env.cr.commit()  # pylint: disable=invalid-commit
+            # each account in transactions of its own: one that conflicts with another worker
+            # (a webhook storing a message the sync stores too, an access token renewed at the
+            # same moment) is done again at once, not failed until the next run
+            cr.commit()  # pylint: disable=invalid-commit
+            if on_new_snapshots(cr, lambda a=account: a._sync_recent(auto_commit=True)) is None:
+                _logger.warning(
+                    "bot account %s: the API sync kept conflicting with other workers; its next "
+                    "run reads the same messages again",
+                    account.id,
+                )
+            cr.commit()  # pylint: disable=invalid-commit
 
-    def _sync_recent(self):
+    def _sync_recent(self, auto_commit=False):
         """Store this account's messages since its last sync (SYNC_OVERLAP before); return how
-        many were new."""
+        many were new. With `auto_commit`, they are stored on a snapshot taken after reading
+        them from the messenger: a message whose webhook another worker stored during the read
+        is found there (ON CONFLICT), not refused for being written after the snapshot."""
         self.ensure_one()
         started = fields.Datetime.now()
         since = (self.api_synced_at or started - SYNC_FIRST_LOOKBACK) - SYNC_OVERLAP
@@ -332,6 +347,8 @@ class MessengerBotAccount(models.Model):
         except (DeliveryError, UserError) as exc:
             _logger.warning("bot account %s: the API sync failed: %s", self.id, exc)
             return 0
+        if auto_commit:
+            self.env.cr.commit()  # pylint: disable=invalid-commit
         updates = self.env["messenger.update"]
         stored = 0
         for body in bodies:

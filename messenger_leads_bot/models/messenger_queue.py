@@ -6,6 +6,19 @@ from odoo.tools.sql import create_index
 CLAIM_TRIES = 5
 
 
+def on_new_snapshots(cr, work, default=None, tries=CLAIM_TRIES):
+    """`work()` at the start of a transaction of its own (the caller commits before). When
+    PostgreSQL refuses it because another transaction committed a conflicting change after
+    its snapshot (could not serialize), it is rolled back and done again on a new snapshot, at
+    most `tries` times; `default` when it never gets through."""
+    for _try in range(tries):
+        try:
+            return work()
+        except PG_CONCURRENCY_EXCEPTIONS_TO_RETRY:
+            cr.rollback()
+    return default
+
+
 def retry_delay(attempts, retry_after=0.0):
     """Seconds before the next try: what the messenger asked for (429), else exponential."""
     return retry_after or min(2**attempts, 600)
@@ -110,9 +123,8 @@ class MessengerQueue(models.AbstractModel):
         before): another worker taking or finishing rows after this transaction's snapshot
         makes PostgreSQL refuse to lock them (could not serialize), and the claim is simply
         tried again on a new snapshot. Nothing when it never gets through."""
-        for _try in range(CLAIM_TRIES):
-            try:
-                return self._queue_claim(due_at, limit, only_ids, per_account)
-            except PG_CONCURRENCY_EXCEPTIONS_TO_RETRY:
-                self.env.cr.rollback()
-        return self.browse()
+        return on_new_snapshots(
+            self.env.cr,
+            lambda: self._queue_claim(due_at, limit, only_ids, per_account),
+            default=self.browse(),
+        )

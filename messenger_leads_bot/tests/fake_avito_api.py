@@ -5,10 +5,10 @@ It issues OAuth2 tokens at POST /token (client credentials; `tokens_issued` coun
 `expires_in` sets their life, `token_seconds` how long each takes) and refuses any other call
 without a live one (401). Chats and messages are made with `buyer_writes(...)`, which returns
 the v3 webhook notification Avito would send; a notification for a message it does not have is
-what a forger sends (`forged(...)`). Sends are recorded in `sent` (a text over 1,000 characters
-is refused, as Avito does); `fail_next("send", 429, retry_after=1)` answers 429 with
-Retry-After, status 0 drops the connection; `blocked_chats.add(chat_id)` answers 403. Images
-are served at `media_url(name)`.
+what a forger sends (`forged(...)`); `chats_seconds` is how long listing the chats takes. Sends
+are recorded in `sent` (a text over 1,000 characters is refused, as Avito does);
+`fail_next("send", 429, retry_after=1)` answers 429 with Retry-After, status 0 drops the
+connection; `blocked_chats.add(chat_id)` answers 403. Images are served at `media_url(name)`.
 """
 
 import itertools
@@ -30,6 +30,7 @@ class FakeAvitoApi(FakeBotApi):
         self.tokens = {}  # access token -> when it expires (monotonic)
         self.tokens_issued = 0
         self.token_seconds = 0.0
+        self.chats_seconds = 0.0  # how long listing the chats takes
         self.chats = {}  # chat id -> chat (as GET chat answers)
         self.messages = {}  # chat id -> [message], oldest first
         self.media = {}  # name -> bytes
@@ -197,6 +198,7 @@ class FakeAvitoApi(FakeBotApi):
 
     def _chats_page(self, query):
         limit, offset = int(query.get("limit") or 100), int(query.get("offset") or 0)
+        time.sleep(self.chats_seconds)
         with self._lock:
             chats = sorted(self.chats.values(), key=lambda chat: -chat["updated"])
         return 200, {"chats": chats[offset : offset + limit]}
