@@ -57,13 +57,15 @@ class MessengerQueue(models.AbstractModel):
             where=f"state = '{self._queue_waiting_state}'",
         )
 
-    def _queue_claim(self, due_at, limit, only_ids=None, per_account=None):
+    def _queue_claim(self, due_at, limit, only_ids=None, per_account=None, shared_by=1):
         """Lock and return the rows due at `due_at`, oldest first, at most `limit` (None: no
         limit): of each chat only its first waiting row. A later row waits while an earlier one
         of its chat waits (for its retry, or being done by another worker), so a chat's rows are
         done in order; rows other workers hold are skipped, never done twice. With
         `per_account` ({provider code: rows}), at most that many of each bot account of the
-        provider, those other workers hold counted: a busy account takes none of another's."""
+        provider, those other workers hold counted: a busy account takes none of another's.
+        With `shared_by` workers, at most a share of the chats due (one at least): a worker
+        taking every chat of a short burst would leave the others nothing to do."""
         if only_ids is not None and not only_ids:
             return self.browse()
         pace_columns = ["account_id"] if per_account else []
@@ -104,6 +106,20 @@ class MessengerQueue(models.AbstractModel):
                 waiting=waiting,
                 caps=SQL(", ").join(SQL("(%s, %s)", *item) for item in per_account.items()),
             )
+        if shared_by > 1 and limit:
+            limit = SQL(
+                """
+                GREATEST(1, LEAST(%(limit)s, (
+                    SELECT ceil(count(*) / %(shared_by)s::numeric)::int FROM (
+                        SELECT FROM %(table)s queued WHERE %(waiting)s LIMIT %(counted)s
+                    ) AS due_chats)))
+                """,
+                limit=limit,
+                shared_by=shared_by,
+                table=table,
+                waiting=waiting,
+                counted=limit * shared_by,
+            )
         self.env.cr.execute(
             SQL(
                 """
@@ -118,13 +134,13 @@ class MessengerQueue(models.AbstractModel):
         )
         return self.browse([row[0] for row in self.env.cr.fetchall()])
 
-    def _queue_claim_fresh(self, due_at, limit, only_ids=None, per_account=None):
+    def _queue_claim_fresh(self, due_at, limit, only_ids=None, per_account=None, shared_by=1):
         """_queue_claim as the first statement of a transaction of its own (the caller commits
         before): another worker taking or finishing rows after this transaction's snapshot
         makes PostgreSQL refuse to lock them (could not serialize), and the claim is simply
         tried again on a new snapshot. Nothing when it never gets through."""
         return on_new_snapshots(
             self.env.cr,
-            lambda: self._queue_claim(due_at, limit, only_ids, per_account),
+            lambda: self._queue_claim(due_at, limit, only_ids, per_account, shared_by),
             default=self.browse(),
         )

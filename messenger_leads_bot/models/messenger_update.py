@@ -144,10 +144,8 @@ class MessengerUpdate(models.Model):
         while True:
             # due by the database's clock, which stamped them: not this server's, to the second
             due = SQL("clock_timestamp() at time zone 'UTC'")
-            if auto_commit:
-                claimed = self._queue_claim_fresh(due, INTAKE_BATCH_SIZE)
-            else:
-                claimed = self._queue_claim(due, INTAKE_BATCH_SIZE)
+            claim = self._queue_claim_fresh if auto_commit else self._queue_claim
+            claimed = claim(due, INTAKE_BATCH_SIZE, shared_by=len(INTAKE_CRONS))
             claimed |= claimed._following_in_their_chats(INTAKE_BATCH_SIZE - len(claimed))
             exhausted = claimed.filtered(lambda update: update.attempts >= MAX_PROCESS_ATTEMPTS)
             exhausted.write(
