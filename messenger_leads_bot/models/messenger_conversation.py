@@ -141,14 +141,14 @@ class MessengerConversation(models.Model):
 
     @api.model
     def _prefetch_chats(self, chats):
-        """Read the known chats among `chats` ((account id, chat id) pairs) with their customers,
-        leads (their stage and qualification signals) and Discuss threads, a few queries for all
-        of them: bridged one by one, each would read its own, and a batch's updates are mostly of
-        different chats. Locking each chat later changes nothing read here: the transaction reads
-        one snapshot throughout, and a chat changed since fails the lock (its update goes back to
-        the queue)."""
+        """Read and return the known chats among `chats` ((account id, chat id) pairs) with their
+        customers, leads (their stage and qualification signals) and Discuss threads, a few
+        queries for all of them: bridged one by one, each would read its own, and a batch's
+        updates are mostly of different chats. Locking each chat later changes nothing read
+        here: the transaction reads one snapshot throughout, and a chat changed since fails the
+        lock (its update goes back to the queue)."""
         if not chats:
-            return
+            return self.browse()
         conversations = self.search(
             expression.OR(
                 [("account_id", "=", account_id), ("external_chat_id", "=", chat_id)]
@@ -162,6 +162,7 @@ class MessengerConversation(models.Model):
         # write compares the thread's basic information before and after)
         for thread in conversations.discuss_channel_id:
             thread._channel_basic_info()
+        return conversations
 
     @api.model
     def _lock_or_create(self, account, chat_id):
@@ -195,11 +196,16 @@ class MessengerConversation(models.Model):
         )
         return self.browse(self.env.cr.fetchone()[0])
 
+    def _has_open_lead(self):
+        """Whether the chat's lead is still open: neither archived (lost) nor won."""
+        self.ensure_one()
+        lead = self.lead_id
+        return bool(lead and lead.active and not lead.stage_id.is_won)
+
     def _ensure_open_lead(self, event):
         """Link the customer's open lead, or make one; return True when a lead was created."""
         self.ensure_one()
-        lead = self.lead_id
-        if lead and lead.active and not lead.stage_id.is_won:
+        if self._has_open_lead():
             return False
         account = self.account_id
         lead = self.env["crm.lead"].search(

@@ -192,7 +192,7 @@ class MessengerUpdate(models.Model):
             # reading them may save an access token another worker renewed at the same moment:
             # that conflict is the batch's, given back whole (below)
             events = {update: update._events() for update in self}
-            self.env["messenger.conversation"]._prefetch_chats(
+            known = self.env["messenger.conversation"]._prefetch_chats(
                 {
                     (update.account_id.id, event.chat_id)
                     for update, update_events in events.items()
@@ -200,7 +200,17 @@ class MessengerUpdate(models.Model):
                     for event in update_events
                 }
             )
-            leased = self._still_leased(lease).sorted("id")
+            with_lead = {
+                (chat.account_id.id, chat.external_chat_id)
+                for chat in known
+                if chat._has_open_lead()
+            }
+            # the chats that make a lead last, each chat's updates in order: assigning a lead
+            # locks its team's members until the batch commits, and the other intake worker
+            # assigning one of the same team meanwhile waits for them, then goes back to the queue
+            leased = self._still_leased(lease).sorted(
+                lambda update: (update._makes_lead(events[update], with_lead), update.id)
+            )
             for index, update in enumerate(leased):
                 try:
                     update.with_context(**{CONTEXT_KEY: new_messages})._bridge(events[update])
@@ -221,6 +231,14 @@ class MessengerUpdate(models.Model):
             self.env.cr.rollback()
             self._give_back(lease)
             self.env.cr.commit()  # pylint: disable=invalid-commit
+
+    def _makes_lead(self, events, with_lead):
+        """Whether bridging these events of this update may make a lead: a customer's message
+        in a chat not among `with_lead` ((account id, chat id) of the chats with an open lead)."""
+        return not isinstance(events, Exception) and any(
+            event.kind != "status" and (self.account_id.id, event.chat_id) not in with_lead
+            for event in events
+        )
 
     def _give_back(self, lease):
         """These leased updates are due again at once, without counting an attempt: taken by

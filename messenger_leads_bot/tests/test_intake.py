@@ -99,6 +99,36 @@ class TestIntake(BotCase):
         self.assertEqual(one | other | last, stored, "each chat's run in one batch")
         self.assertFalse(set(one.mapped("chat_key")) & set(other.mapped("chat_key")))
 
+    def test_a_batch_makes_its_new_leads_last(self):
+        """A batch bridges the messages of chats with an open lead first and those of new
+        customers last (assigning their leads holds the team until the transaction ends), each
+        chat's in the order sent."""
+        self.receive(tg_update(921, "Hello, I ordered a sofa"))
+        batch = self.env["messenger.update"]
+        for chat_id, text in (
+            (922, "Hello, do you deliver to Tver?"),
+            (921, "When will it come?"),
+            (922, "And to Klin?"),
+            (923, "Hi"),
+        ):
+            batch |= self.store(tg_update(chat_id, text))
+        self.others_waiting(3)
+        self.assertEqual(self.take(), batch)
+        self.process(batch)
+        self.assertEqual(set(batch.mapped("state")), {"done"})
+        messages = [self.customer_messages(chat_id) for chat_id in (921, 922, 923)]
+        bridged = messages[0][-1:] | messages[1] | messages[2]
+        self.assertEqual(
+            bridged.sorted("id").mapped("body"),
+            [
+                "<p>When will it come?</p>",
+                "<p>Hello, do you deliver to Tver?</p>",
+                "<p>And to Klin?</p>",
+                "<p>Hi</p>",
+            ],
+        )
+        self.assertLess(messages[0][-1].id, self.conversation(922).lead_id.message_ids[-1:].id)
+
     def test_a_chats_later_update_waits_while_another_worker_holds_its_first(self):
         first = self.store(tg_update(909, "First"))
         self.take()  # another worker's batch, still being processed
