@@ -196,16 +196,10 @@ class MessengerConversation(models.Model):
         )
         return self.browse(self.env.cr.fetchone()[0])
 
-    def _has_open_lead(self):
-        """Whether the chat's lead is still open: neither archived (lost) nor won."""
-        self.ensure_one()
-        lead = self.lead_id
-        return bool(lead and lead.active and not lead.stage_id.is_won)
-
     def _ensure_open_lead(self, event):
         """Link the customer's open lead, or make one; return True when a lead was created."""
         self.ensure_one()
-        if self._has_open_lead():
+        if self.lead_id._messenger_open():
             return False
         account = self.account_id
         lead = self.env["crm.lead"].search(

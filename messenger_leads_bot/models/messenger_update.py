@@ -200,10 +200,11 @@ class MessengerUpdate(models.Model):
                     for event in update_events
                 }
             )
+            open_leads = known.lead_id._messenger_open()
             with_lead = {
                 (chat.account_id.id, chat.external_chat_id)
                 for chat in known
-                if chat._has_open_lead()
+                if chat.lead_id in open_leads
             }
             # the chats that make a lead last, each chat's updates in order: assigning a lead
             # locks its team's members until the batch commits, and the other intake worker
