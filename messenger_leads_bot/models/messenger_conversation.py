@@ -206,7 +206,7 @@ class MessengerConversation(models.Model):
             [
                 ("partner_id", "=", self.partner_id.id),
                 ("company_id", "=", account.company_id.id),
-                ("stage_id.is_won", "=", False),
+                *self.env["crm.lead"]._messenger_open_domain(),
             ],
             order="id desc",
             limit=1,

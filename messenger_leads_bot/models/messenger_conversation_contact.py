@@ -91,7 +91,7 @@ class MessengerConversation(models.Model):
             [
                 ("partner_id", "=", partner.id),
                 ("company_id", "=", self.account_id.company_id.id),
-                ("stage_id.is_won", "=", False),
+                *self.env["crm.lead"]._messenger_open_domain(),
                 ("id", "!=", own_lead.id),
             ],
             order="id desc",
